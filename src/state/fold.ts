@@ -1,0 +1,145 @@
+import { nextStage, type Stage } from "../line/stages.js";
+import type { SignedRecord } from "./records.js";
+
+export type ArtifactStatus = "new" | "needs-criteria" | "active" | "stopped" | "blocked" | "done";
+export type Verification = "none" | "pending" | "pass" | "fail";
+
+export interface Artifact {
+  id: string;
+  issue: number | undefined;
+  title: string;
+  goal: string;
+  criteria: string[];
+  missing: string[];
+  stage: Stage | "done";
+  status: ArtifactStatus;
+  owner: string | undefined;
+  requestedBy: string | undefined;
+  branch: string | undefined;
+  baseBranch: string | undefined;
+  pr: number | undefined;
+  verification: Verification;
+  attempts: Partial<Record<Stage, number>>;
+  nextHandoff: string;
+  createdAt: string | undefined;
+  updatedAt: string | undefined;
+  /** The highest `seq` seen: a writer appends with `seq + 1`. */
+  seq: number;
+  /** Idempotency keys already applied (delivery ids, command comment ids). */
+  keys: ReadonlySet<string>;
+}
+
+export function emptyArtifact(id: string): Artifact {
+  return {
+    id,
+    issue: undefined,
+    title: "",
+    goal: "",
+    criteria: [],
+    missing: [],
+    stage: "intake",
+    status: "new",
+    owner: undefined,
+    requestedBy: undefined,
+    branch: undefined,
+    baseBranch: undefined,
+    pr: undefined,
+    verification: "none",
+    attempts: {},
+    nextHandoff: "intake: waiting for the request",
+    createdAt: undefined,
+    updatedAt: undefined,
+    seq: 0,
+    keys: new Set(),
+  };
+}
+
+/** Records in fold order: by `seq`, then time, then key, so the result never depends on arrival order. */
+export function orderRecords(records: readonly SignedRecord[]): SignedRecord[] {
+  return [...records].sort((a, b) => a.seq - b.seq || cmp(a.at, b.at) || cmp(a.key, b.key) || cmp(a.kind, b.kind));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The artifact's state: a pure fold over its valid records. A key seen before is
+ * skipped, so a redelivered webhook or a command handled twice changes nothing.
+ */
+export function fold(id: string, records: readonly SignedRecord[]): Artifact {
+  const keys = new Set<string>();
+  let artifact = emptyArtifact(id);
+  for (const record of orderRecords(records)) {
+    if (keys.has(record.key)) continue;
+    keys.add(record.key);
+    artifact = { ...apply(artifact, record), seq: Math.max(artifact.seq, record.seq), updatedAt: record.at };
+  }
+  return { ...artifact, keys };
+}
+
+function apply(a: Artifact, record: SignedRecord): Artifact {
+  switch (record.kind) {
+    case "intake.needs_criteria":
+      if (a.status !== "new" && a.status !== "needs-criteria") return a;
+      return {
+        ...a,
+        title: record.data.title,
+        missing: record.data.missing,
+        status: "needs-criteria",
+        createdAt: a.createdAt ?? record.at,
+        nextHandoff: "issue author: add success criteria to the issue",
+      };
+    case "artifact.opened":
+      // The first opening wins; a second (two instances racing) names the same branch and PR.
+      if (a.pr !== undefined) return a;
+      return {
+        ...a,
+        issue: record.data.issue,
+        title: record.data.title,
+        goal: record.data.goal,
+        criteria: record.data.criteria,
+        missing: [],
+        branch: record.data.branch,
+        baseBranch: record.data.baseBranch,
+        pr: record.data.pr,
+        owner: record.data.author,
+        requestedBy: record.data.requestedBy,
+        stage: "scout",
+        status: "active",
+        createdAt: a.createdAt ?? record.at,
+        nextHandoff: handoff("scout"),
+      };
+    case "command.stop":
+      if (a.status === "done" || a.status === "stopped") return a;
+      return { ...a, status: "stopped", nextHandoff: `a person: stopped by @${record.data.by}; \`/factory retry\` resumes` };
+    case "command.retry":
+      if (a.pr === undefined || a.status === "done") return a;
+      return { ...a, stage: record.data.stage, status: "active", nextHandoff: handoff(record.data.stage) };
+    case "stage.completed": {
+      if (a.status !== "active" || a.stage !== record.data.stage) return a;
+      const next = nextStage(record.data.stage);
+      const attempts = bump(a.attempts, record.data.stage);
+      if (next === "done") return { ...a, attempts, stage: "done", status: "done", nextHandoff: "nobody: the line is done" };
+      return { ...a, attempts, stage: next, nextHandoff: handoff(next) };
+    }
+    case "stage.failed":
+      if (a.status !== "active" || a.stage !== record.data.stage) return a;
+      return {
+        ...a,
+        attempts: bump(a.attempts, record.data.stage),
+        status: "blocked",
+        nextHandoff: `a person: ${record.data.stage} failed (${record.data.reason}); \`/factory retry ${record.data.stage}\` runs it again`,
+      };
+    case "config.invalid":
+      return a;
+  }
+}
+
+function bump(attempts: Partial<Record<Stage, number>>, stage: Stage): Partial<Record<Stage, number>> {
+  return { ...attempts, [stage]: (attempts[stage] ?? 0) + 1 };
+}
+
+function handoff(stage: Stage): string {
+  return `${stage}: waiting for the ${stage} cell`;
+}

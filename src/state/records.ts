@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { STAGES } from "../line/stages.js";
+
+/**
+ * Record kinds. Each kind's `data` has exactly one schema, here; a record is the
+ * envelope `{ v, artifact, seq, kind, at, key, data, sig }` around it.
+ */
+export const RECORD_VERSION = 1;
+
+const login = z.string().min(1).max(100);
+const stage = z.enum(STAGES);
+
+export const recordData = {
+  /** The tracking comment saw a request without success criteria. */
+  "intake.needs_criteria": z.object({
+    title: z.string(),
+    missing: z.array(z.string()),
+  }),
+  /** The artifact exists: branch, draft PR and the parsed request. */
+  "artifact.opened": z.object({
+    issue: z.number().int().positive(),
+    title: z.string(),
+    goal: z.string(),
+    criteria: z.array(z.string()).min(1),
+    branch: z.string().min(1),
+    baseBranch: z.string().min(1),
+    pr: z.number().int().positive(),
+    author: login,
+    requestedBy: login,
+  }),
+  "command.stop": z.object({ by: login }),
+  "command.retry": z.object({ by: login, stage }),
+  "stage.completed": z.object({ stage, summary: z.string() }),
+  "stage.failed": z.object({ stage, reason: z.string() }),
+  /** A bad `.github/factory.yml` was reported; `digest` stops the same report twice. */
+  "config.invalid": z.object({ digest: z.string(), problems: z.array(z.string()) }),
+} as const;
+
+export type RecordKind = keyof typeof recordData;
+export const RECORD_KINDS = Object.keys(recordData) as RecordKind[];
+
+export type RecordDataOf<K extends RecordKind> = z.infer<(typeof recordData)[K]>;
+
+export const unsignedEnvelope = z.object({
+  v: z.number().int(),
+  artifact: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+  kind: z.string(),
+  at: z.iso.datetime(),
+  key: z.string().min(1).max(200),
+  data: z.unknown(),
+});
+
+export type FactoryRecord = {
+  [K in RecordKind]: {
+    v: typeof RECORD_VERSION;
+    artifact: string;
+    seq: number;
+    kind: K;
+    at: string;
+    key: string;
+    data: RecordDataOf<K>;
+  };
+}[RecordKind];
+
+export type SignedRecord = FactoryRecord & { sig: string };
+
+/** The artifact id of an issue: `owner/name#number`. */
+export function artifactId(repo: { owner: string; repo: string }, issue: number): string {
+  return `${repo.owner}/${repo.repo}#${issue}`.toLowerCase();
+}
