@@ -132,6 +132,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         nextHandoff: `a person: ${record.data.stage} failed (${record.data.reason}); \`/factory retry ${record.data.stage}\` runs it again`,
       };
     case "config.invalid":
+    case "command.answered":
       return a;
   }
 }

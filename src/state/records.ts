@@ -29,6 +29,8 @@ export const recordData = {
     requestedBy: login,
   }),
   "command.stop": z.object({ by: login }),
+  /** A command that changed nothing (status, help, a refusal) was answered: its key stops a second answer. */
+  "command.answered": z.object({ by: login, command: z.string().max(50), outcome: z.enum(["answered", "refused", "rejected"]) }),
   "command.retry": z.object({ by: login, stage }),
   "stage.completed": z.object({ stage, summary: z.string() }),
   "stage.failed": z.object({ stage, reason: z.string() }),

@@ -1,0 +1,100 @@
+import type { FactoryConfig } from "../../config/schema.js";
+import { isStage, STAGES, type Stage } from "../../line/stages.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import type { RecordDataOf } from "../../state/records.js";
+import { statusView } from "../../views/comments.js";
+import { render } from "../../views/render.js";
+
+/**
+ * What a command decides, as data: the reply to post and the record it carries.
+ * Commands are pure; the handler does the I/O.
+ */
+export type CommandResult =
+  | { kind: "answer"; reply: string; outcome: RecordDataOf<"command.answered">["outcome"] }
+  | { kind: "stop"; reply: string }
+  | { kind: "retry"; reply: string; stage: Stage };
+
+export interface CommandInput {
+  args: string[];
+  actor: string;
+  loaded: LoadedArtifact;
+  config: FactoryConfig;
+}
+
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  summary: string;
+  /** State-changing: needs one of the configured roles. */
+  mutates: boolean;
+  run(input: CommandInput): CommandResult;
+}
+
+const answer = (reply: string, outcome: "answered" | "rejected" = "answered"): CommandResult => ({ kind: "answer", reply, outcome });
+
+const notAnArtifact = (issue: number) =>
+  answer(`#${issue} has no factory artifact yet: label the issue \`factory:intake\` to start one.`, "rejected");
+
+/** Later stages add their commands here. */
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: "help",
+    usage: "/factory help",
+    summary: "List the commands.",
+    mutates: false,
+    run: ({ config }) =>
+      answer(
+        render("comments/help.md", {
+          commands: COMMANDS.map((c) => ({ ...c, roles: config.commands.allowedRoles.join(", ") })),
+        }),
+      ),
+  },
+  {
+    name: "status",
+    usage: "/factory status",
+    summary: "Show the artifact as the factory's records see it.",
+    mutates: false,
+    run: ({ loaded }) => answer(statusView(loaded.artifact, loaded.issue)),
+  },
+  {
+    name: "stop",
+    usage: "/factory stop",
+    summary: "Stop the artifact; nothing more runs until `/factory retry`.",
+    mutates: true,
+    run: ({ loaded, actor }) => {
+      const { artifact } = loaded;
+      if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      if (artifact.status === "stopped") return answer("Already stopped. `/factory retry` resumes it.");
+      if (artifact.status === "done") return answer("The line is already done for this artifact; there is nothing to stop.", "rejected");
+      return { kind: "stop", reply: `Stopped by @${actor} at the **${artifact.stage}** stage. \`/factory retry\` resumes it.` };
+    },
+  },
+  {
+    name: "retry",
+    usage: "/factory retry [stage]",
+    summary: `Run a stage again (default: the current one). Stages: ${STAGES.slice(1).join(", ")}.`,
+    mutates: true,
+    run: ({ loaded, args, actor }) => {
+      const { artifact } = loaded;
+      if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      const wanted = args[0]?.toLowerCase();
+      if (wanted !== undefined && (!isStage(wanted) || wanted === "intake")) {
+        return answer(`\`${wanted.slice(0, 40)}\` is not a stage that can be retried; use one of ${STAGES.slice(1).map((s) => `\`${s}\``).join(", ")}.`, "rejected");
+      }
+      const stage = wanted ?? artifact.stage;
+      if (stage === "done") return answer("The line is done for this artifact; name a stage to run again, e.g. `/factory retry verify`.", "rejected");
+      if (stage === "intake") return answer("Intake cannot be retried; edit the issue instead.", "rejected");
+      return { kind: "retry", reply: `Retrying **${stage}**, as @${actor} asked.`, stage };
+    },
+  },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** Whether a role may run state-changing commands; `permission` (the legacy field) covers custom roles. */
+export function mayMutate(config: FactoryConfig, access: { role: string; permission: string }): boolean {
+  const allowed: readonly string[] = config.commands.allowedRoles;
+  return allowed.includes(access.role) || allowed.includes(access.permission);
+}

@@ -1,0 +1,38 @@
+import type { Context } from "probot";
+import { CONFIG_PATH, parseConfig } from "../config/load.js";
+import type { FactoryConfig } from "../config/schema.js";
+import type { ArtifactStore } from "../state/artifact-store.js";
+import { digest } from "../state/sign.js";
+import { fitBody } from "../views/render.js";
+import { configInvalidView } from "../views/comments.js";
+
+/**
+ * Reads and validates `.github/factory.yml`. A bad file is reported once on the
+ * triggering issue (a signed `config.invalid` record with the problems' digest
+ * stops the same report twice) and nothing else happens.
+ */
+export async function loadConfig(
+  context: Context,
+  store: ArtifactStore,
+  report: { issue: number; key: string } | undefined,
+): Promise<FactoryConfig | undefined> {
+  let raw: unknown;
+  let problems: string[];
+  try {
+    raw = await context.config("factory.yml");
+    const result = parseConfig(raw);
+    if (result.ok) return result.config;
+    problems = result.problems;
+  } catch (error) {
+    problems = [`the file could not be read as YAML: ${(error as Error).message.split("\n")[0]}`];
+  }
+  context.log.warn({ repo: store.port.fullName, problems }, `${CONFIG_PATH} is invalid; the factory does nothing until it is fixed`);
+  if (!report) return undefined;
+  const loaded = await store.load(report.issue);
+  const id = digest(problems.join("\n"));
+  const already = loaded.records.some((r) => r.kind === "config.invalid" && r.data.digest === id);
+  if (already) return undefined;
+  const record = store.record(loaded, "config.invalid", { digest: id, problems }, report.key);
+  await store.port.createComment(report.issue, fitBody(configInvalidView(CONFIG_PATH, problems), [store.block(record)]));
+  return undefined;
+}

@@ -1,0 +1,221 @@
+import type { ProbotOctokit } from "probot";
+import { statusOf, validationMessages } from "./errors.js";
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export interface Comment {
+  id: number;
+  body: string;
+  authorLogin: string | undefined;
+  authorType: string | undefined;
+  createdAt: string;
+}
+
+export interface PullRef {
+  number: number;
+  headRef: string;
+  createdAt: string;
+  nodeId: string;
+}
+
+export type Reaction = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes";
+
+interface CommentLike {
+  id: number;
+  body?: string | null;
+  user: { login: string; type: string } | null;
+  created_at: string;
+}
+
+function toComment(c: CommentLike): Comment {
+  return { id: c.id, body: c.body ?? "", authorLogin: c.user?.login, authorType: c.user?.type, createdAt: c.created_at };
+}
+
+/** Labels the process has already made sure of, per repository; creating one is a content-creating request. */
+const knownLabels = new Map<string, Set<string>>();
+
+interface CachedPermission {
+  role: string;
+  permission: string;
+  expires: number;
+}
+const permissionCache = new Map<string, CachedPermission>();
+const PERMISSION_TTL_MS = 60_000;
+
+/**
+ * Every GitHub call the app makes goes through here, for one repository. Methods
+ * are small and named for what they achieve; "ensure" methods are idempotent.
+ */
+export class RepoPort {
+  constructor(
+    readonly octokit: ProbotOctokit,
+    readonly ref: RepoRef,
+  ) {}
+
+  get fullName(): string {
+    return `${this.ref.owner}/${this.ref.repo}`;
+  }
+
+  async listIssueComments(issue: number): Promise<Comment[]> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      ...this.ref,
+      issue_number: issue,
+      per_page: 100,
+    });
+    return comments.map(toComment);
+  }
+
+  async createComment(issue: number, body: string): Promise<Comment> {
+    const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issue, body });
+    return toComment(data);
+  }
+
+  async updateComment(commentId: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.updateComment({ ...this.ref, comment_id: commentId, body });
+  }
+
+  async deleteComment(commentId: number): Promise<void> {
+    try {
+      await this.octokit.rest.issues.deleteComment({ ...this.ref, comment_id: commentId });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
+  async react(commentId: number, content: Reaction): Promise<void> {
+    await this.octokit.rest.reactions.createForIssueComment({ ...this.ref, comment_id: commentId, content });
+  }
+
+  /** Creates the label with its colour and description on first use; an existing label is left as the repository has it. */
+  async ensureLabel(name: string, color: string, description: string): Promise<void> {
+    const key = this.fullName.toLowerCase();
+    const known = knownLabels.get(key) ?? new Set<string>();
+    knownLabels.set(key, known);
+    if (known.has(name)) return;
+    try {
+      await this.octokit.rest.issues.createLabel({ ...this.ref, name, color, description });
+    } catch (error) {
+      if (statusOf(error) !== 422 || !/already_exists/.test(validationMessages(error))) throw error;
+    }
+    known.add(name);
+  }
+
+  async addLabels(issue: number, labels: string[]): Promise<void> {
+    if (labels.length === 0) return;
+    await this.octokit.rest.issues.addLabels({ ...this.ref, issue_number: issue, labels });
+  }
+
+  async removeLabel(issue: number, name: string): Promise<void> {
+    try {
+      await this.octokit.rest.issues.removeLabel({ ...this.ref, issue_number: issue, name });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
+  /** One request gives both the head commit and its tree. */
+  async branchHead(branch: string): Promise<{ sha: string; treeSha: string }> {
+    const { data } = await this.octokit.rest.repos.getBranch({ ...this.ref, branch });
+    return { sha: data.commit.sha, treeSha: data.commit.commit.tree.sha };
+  }
+
+  /** A commit with its parent's tree: lets a draft PR exist before any code does. */
+  async createEmptyCommit(parentSha: string, treeSha: string, message: string): Promise<string> {
+    const { data } = await this.octokit.rest.git.createCommit({ ...this.ref, message, tree: treeSha, parents: [parentSha] });
+    return data.sha;
+  }
+
+  /** `created`, or `exists` when the branch was already there (a redelivery or another instance). */
+  async createBranch(branch: string, sha: string): Promise<"created" | "exists"> {
+    try {
+      await this.octokit.rest.git.createRef({ ...this.ref, ref: `refs/heads/${branch}`, sha });
+      return "created";
+    } catch (error) {
+      if (statusOf(error) === 422 && /already exists/i.test(validationMessages(error))) return "exists";
+      throw error;
+    }
+  }
+
+  /**
+   * Opens a draft PR. GitHub allows one open PR per head and base, which makes this
+   * the lock for intake: `created: false` means another handler already opened it.
+   */
+  async openDraftPull(input: { title: string; head: string; base: string; body: string }): Promise<{ pull: PullRef; created: boolean }> {
+    try {
+      const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input, draft: true });
+      return { pull: { number: data.number, headRef: data.head.ref, createdAt: data.created_at, nodeId: data.node_id }, created: true };
+    } catch (error) {
+      if (statusOf(error) !== 422 || !/already exists/i.test(validationMessages(error))) throw error;
+      const existing = await this.findOpenPull(input.head);
+      if (!existing) throw error;
+      return { pull: existing, created: false };
+    }
+  }
+
+  async findOpenPull(head: string): Promise<PullRef | undefined> {
+    const { data } = await this.octokit.rest.pulls.list({ ...this.ref, head: `${this.ref.owner}:${head}`, state: "open", per_page: 1 });
+    const pull = data[0];
+    return pull && { number: pull.number, headRef: pull.head.ref, createdAt: pull.created_at, nodeId: pull.node_id };
+  }
+
+  async getPull(number: number): Promise<PullRef> {
+    const { data } = await this.octokit.rest.pulls.get({ ...this.ref, pull_number: number });
+    return { number: data.number, headRef: data.head.ref, createdAt: data.created_at, nodeId: data.node_id };
+  }
+
+  /** The user's role (`admin`, `maintain`, `write`, `triage`, `read`, or a custom role), cached briefly. */
+  async permission(username: string): Promise<{ role: string; permission: string }> {
+    const key = `${this.fullName}/${username}`.toLowerCase();
+    const cached = permissionCache.get(key);
+    if (cached && cached.expires > Date.now()) return cached;
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.ref, username });
+      const entry = { role: data.role_name, permission: data.permission, expires: Date.now() + PERMISSION_TTL_MS };
+      permissionCache.set(key, entry);
+      return entry;
+    } catch (error) {
+      // GitHub answers 404 for someone who is not a collaborator at all.
+      if (statusOf(error) === 404) return { role: "none", permission: "none" };
+      throw error;
+    }
+  }
+
+  async listIssuesWithLabel(label: string, state: "open" | "all"): Promise<Array<{ number: number; title: string; state: string; authorLogin: string | undefined; authorType: string | undefined; labels: string[]; createdAt: string; body: string; nodeId: string; isPull: boolean }>> {
+    const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.ref, labels: label, state, per_page: 100 });
+    return issues.map((i) => ({
+      number: i.number,
+      title: i.title,
+      state: i.state,
+      authorLogin: i.user?.login,
+      authorType: i.user?.type,
+      labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
+      createdAt: i.created_at,
+      body: i.body ?? "",
+      nodeId: i.node_id,
+      isPull: i.pull_request !== undefined,
+    }));
+  }
+
+  async createIssue(input: { title: string; body: string; labels: string[] }): Promise<{ number: number; nodeId: string }> {
+    const { data } = await this.octokit.rest.issues.create({ ...this.ref, ...input });
+    return { number: data.number, nodeId: data.node_id };
+  }
+
+  async updateIssueBody(issue: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.update({ ...this.ref, issue_number: issue, body });
+  }
+
+  /** Pinning exists only in GraphQL. */
+  async pinIssue(nodeId: string): Promise<void> {
+    await this.octokit.graphql(`mutation($id: ID!) { pinIssue(input: { issueId: $id }) { issue { number } } }`, { id: nodeId });
+  }
+}
+
+/** For tests: forget what the process cached. */
+export function resetPortCaches(): void {
+  knownLabels.clear();
+  permissionCache.clear();
+}

@@ -1,0 +1,42 @@
+import type { FactoryConfig } from "../config/schema.js";
+import { desiredLabels, labelChanges } from "../line/labels.js";
+import { decodeBlocks } from "../state/codec.js";
+import { TRACKING_MARKER, type ArtifactStore, type LoadedArtifact } from "../state/artifact-store.js";
+import type { Artifact } from "../state/fold.js";
+import { trackingView } from "../views/comments.js";
+import { fitBody } from "../views/render.js";
+
+/** The hidden blocks a comment already carries, exactly as written: re-rendering never edits a record. */
+export function existingBlocks(body: string): string[] {
+  const blocks: string[] = [];
+  const pattern = /<!-- software-factory \{.*?\} -->/gs;
+  for (const match of body.matchAll(pattern)) blocks.push(match[0]);
+  return blocks.length === decodeBlocks(body).length ? blocks : [];
+}
+
+export function trackingBody(artifact: Artifact, view: { title: string; missing: readonly string[] }, blocks: readonly string[]): string {
+  return fitBody(trackingView(artifact, view), [TRACKING_MARKER, ...blocks]);
+}
+
+/**
+ * Brings the derived views up to date with the fold: the tracking comment (only
+ * when its text changed) and the stage and status labels (only the difference).
+ */
+export async function syncViews(
+  store: ArtifactStore,
+  config: FactoryConfig,
+  loaded: LoadedArtifact,
+  artifact: Artifact,
+  currentLabels: readonly string[],
+  view: { title: string; missing: readonly string[] },
+): Promise<void> {
+  const { port } = store;
+  if (loaded.tracking) {
+    const body = trackingBody(artifact, view, existingBlocks(loaded.tracking.body));
+    if (body !== loaded.tracking.body) await port.updateComment(loaded.tracking.id, body);
+  }
+  const { add, remove } = labelChanges(config, currentLabels, desiredLabels(config, artifact));
+  for (const label of add) await port.ensureLabel(label.name, label.color, label.description);
+  await port.addLabels(loaded.issue, add.map((l) => l.name));
+  for (const name of remove) await port.removeLabel(loaded.issue, name);
+}

@@ -1,0 +1,78 @@
+import type { Logger } from "probot";
+import type { Comment, RepoPort } from "../github/repo-port.js";
+import { type Carrier, makeRecord, readRecords, recordBlock } from "./carriers.js";
+import { fold, type Artifact } from "./fold.js";
+import { artifactId, type RecordDataOf, type RecordKind, type SignedRecord } from "./records.js";
+
+/** Marks the tracking comment (never a record: the comment is a view). */
+export const TRACKING_MARKER = "<!-- software-factory:tracking -->";
+
+export interface LoadedArtifact {
+  id: string;
+  issue: number;
+  artifact: Artifact;
+  records: SignedRecord[];
+  issueComments: Comment[];
+  tracking: Comment | undefined;
+}
+
+function toCarrier(comment: Comment, thread: string): Carrier {
+  return {
+    where: `${thread} comment ${comment.id}`,
+    order: comment.id,
+    authorLogin: comment.authorLogin,
+    authorType: comment.authorType,
+    body: comment.body,
+  };
+}
+
+/**
+ * Reads an artifact from GitHub (its issue thread, then its PR thread once the
+ * records name a PR) and appends records as new comments. The only state there is.
+ */
+export class ArtifactStore {
+  constructor(
+    readonly port: RepoPort,
+    private readonly options: { botLogin: string; key: Buffer; log: Logger },
+  ) {}
+
+  get botLogin(): string {
+    return this.options.botLogin;
+  }
+
+  isOwnComment(comment: Comment): boolean {
+    return comment.authorType === "Bot" && comment.authorLogin === this.options.botLogin;
+  }
+
+  async load(issue: number): Promise<LoadedArtifact> {
+    const id = artifactId(this.port.ref, issue);
+    const issueComments = await this.port.listIssueComments(issue);
+    const carriers = issueComments.map((c) => toCarrier(c, `#${issue}`));
+    let read = this.read(carriers, id);
+    let artifact = fold(id, read);
+    if (artifact.pr !== undefined) {
+      const prComments = await this.port.listIssueComments(artifact.pr);
+      read = this.read([...carriers, ...prComments.map((c) => toCarrier(c, `PR #${artifact.pr}`))], id);
+      artifact = fold(id, read);
+    }
+    const tracking = issueComments.find((c) => this.isOwnComment(c) && c.body.includes(TRACKING_MARKER));
+    return { id, issue, artifact, records: read, issueComments, tracking };
+  }
+
+  private read(carriers: Carrier[], id: string): SignedRecord[] {
+    const { records, rejected } = readRecords(carriers, { botLogin: this.options.botLogin, key: this.options.key, artifact: id });
+    for (const rejection of rejected) {
+      this.options.log.warn({ artifact: id, where: rejection.where, reason: rejection.reason }, "ignored a hidden block");
+    }
+    return records;
+  }
+
+  /** A signed record that follows everything the loaded artifact has seen. */
+  record<K extends RecordKind>(loaded: LoadedArtifact, kind: K, data: RecordDataOf<K>, key: string): SignedRecord {
+    return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1 }, this.options.key);
+  }
+
+  block(record: SignedRecord): string {
+    return recordBlock(record);
+  }
+}

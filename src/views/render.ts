@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import Mustache from "mustache";
+
+/** `templates/` at the package root; the same relative path from `src/views` and `lib/views`. */
+const TEMPLATE_ROOT = new URL("../../templates/", import.meta.url);
+
+const cache = new Map<string, string>();
+
+export function template(name: string): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    text = readFileSync(new URL(name, TEMPLATE_ROOT), "utf8");
+    cache.set(name, text);
+  }
+  return text;
+}
+
+/**
+ * Untrusted text (issue titles, criteria, logins) reaches comments through `{{x}}`,
+ * which escapes `<` and `>`: no HTML, and nothing that opens or closes a hidden
+ * block. `{{{x}}}` is for text the app wrote itself.
+ */
+function escapeMarkdownHtml(value: unknown): string {
+  return String(value).replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+export function render(name: string, view: Record<string, unknown>): string {
+  return Mustache.render(template(name), view, undefined, { escape: escapeMarkdownHtml }).replace(/\n{3,}/g, "\n\n").trim();
+}
+
+/** GitHub rejects bodies over 65,536 characters; leave room for the hidden blocks. */
+export const BODY_LIMIT = 65_000;
+
+/** Truncates the visible part with a note a person can see, never the hidden blocks. */
+export function fitBody(visible: string, blocks: readonly string[] = [], limit = BODY_LIMIT): string {
+  const tail = blocks.length ? `\n\n${blocks.join("\n")}` : "";
+  const room = limit - tail.length;
+  if (visible.length <= room) return `${visible}${tail}`;
+  const note = "\n\n> [!NOTE]\n> This comment was cut to fit GitHub's size limit.";
+  return `${visible.slice(0, Math.max(0, room - note.length))}${note}${tail}`;
+}
