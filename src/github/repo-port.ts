@@ -108,6 +108,11 @@ export class RepoPort {
     await this.octokit.rest.issues.addLabels({ ...this.ref, issue_number: issue, labels });
   }
 
+  async issueLabels(issue: number): Promise<string[]> {
+    const labels = await this.octokit.paginate(this.octokit.rest.issues.listLabelsOnIssue, { ...this.ref, issue_number: issue, per_page: 100 });
+    return labels.map((l) => l.name);
+  }
+
   async removeLabel(issue: number, name: string): Promise<void> {
     try {
       await this.octokit.rest.issues.removeLabel({ ...this.ref, issue_number: issue, name });

@@ -1,0 +1,31 @@
+import type { Probot } from "probot";
+import { handleComment } from "./events/handle-comment.js";
+import { handleIntake } from "./events/handle-intake.js";
+import type { Deps } from "./events/setup.js";
+import { botLoginResolver } from "./github/app-identity.js";
+import { CoalescingScheduler } from "./ledger/scheduler.js";
+import { stateKey } from "./state/sign.js";
+
+/** Every webhook the app handles; `app.yml` must subscribe to each (a test checks). */
+export const HANDLED_EVENTS = ["issues.labeled", "issues.edited", "issue_comment.created"] as const;
+
+export interface FactoryAppOptions {
+  /** Tests pass their own to wait for background work. */
+  ledger?: CoalescingScheduler;
+}
+
+export function factoryApp(options: FactoryAppOptions = {}) {
+  return (app: Probot): void => {
+    const deps: Deps = {
+      botLogin: botLoginResolver(app),
+      stateKey: stateKey(),
+      ledger: options.ledger ?? new CoalescingScheduler((repo, error) => app.log.error({ err: error, repo }, "ledger refresh failed")),
+    };
+    const intake = handleIntake(deps);
+    app.on("issues.labeled", intake);
+    app.on("issues.edited", intake);
+    app.on("issue_comment.created", handleComment(deps));
+  };
+}
+
+export default factoryApp();
