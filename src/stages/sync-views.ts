@@ -1,18 +1,13 @@
 import type { FactoryConfig } from "../config/schema.js";
 import { desiredLabels, labelChanges } from "../line/labels.js";
-import { decodeBlocks } from "../state/codec.js";
+import { rawBlocks } from "../state/codec.js";
 import { TRACKING_MARKER, type ArtifactStore, type LoadedArtifact } from "../state/artifact-store.js";
 import type { Artifact } from "../state/fold.js";
 import { trackingView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
 
 /** The hidden blocks a comment already carries, exactly as written: re-rendering never edits a record. */
-export function existingBlocks(body: string): string[] {
-  const blocks: string[] = [];
-  const pattern = /<!-- software-factory \{.*?\} -->/gs;
-  for (const match of body.matchAll(pattern)) blocks.push(match[0]);
-  return blocks.length === decodeBlocks(body).length ? blocks : [];
-}
+export const existingBlocks = rawBlocks;
 
 export function trackingBody(artifact: Artifact, view: { title: string; missing: readonly string[] }, blocks: readonly string[]): string {
   return fitBody(trackingView(artifact, view), [TRACKING_MARKER, ...blocks]);

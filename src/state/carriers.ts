@@ -84,7 +84,8 @@ export function checkRecord(
   if (envelope.data.v !== RECORD_VERSION) {
     return { ok: false, reason: `record version ${envelope.data.v} is not known (this app reads version ${RECORD_VERSION})` };
   }
-  const schema = recordData[envelope.data.kind as RecordKind] as (typeof recordData)[RecordKind] | undefined;
+  // An own-property check: a kind like `constructor` must not reach Object.prototype.
+  const schema = Object.hasOwn(recordData, envelope.data.kind) ? recordData[envelope.data.kind as RecordKind] : undefined;
   if (!schema) return { ok: false, reason: `record kind "${envelope.data.kind}" is not known` };
   const data = schema.safeParse(envelope.data.data);
   if (!data.success) {

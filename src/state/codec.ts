@@ -9,7 +9,8 @@ export const BLOCK_MARKER = "software-factory";
 
 const OPEN = `<!-- ${BLOCK_MARKER} `;
 const CLOSE = " -->";
-const BLOCK_PATTERN = /<!-- software-factory (\{.*?\}) -->/gs;
+// `>` is always escaped inside the JSON, so the first ` -->` ends the block.
+const BLOCK_PATTERN = /<!-- software-factory (.+?) -->/gs;
 
 export function escapeJson(json: string): string {
   return json
@@ -45,6 +46,11 @@ export function decodeBlocks(body: string | null | undefined): DecodedBlock[] {
     }
   }
   return found;
+}
+
+/** Every hidden block in a body exactly as written, for re-rendering a view without touching its records. */
+export function rawBlocks(body: string): string[] {
+  return [...body.matchAll(BLOCK_PATTERN)].map((match) => match[0]);
 }
 
 /** The body with every hidden block removed: the part a person sees. */

@@ -88,6 +88,9 @@ export const kindDataArb: fc.Arbitrary<KindData> = fc.oneof(
     })
     .map((data) => ({ kind: "artifact.opened" as const, data })),
   fc.record({ by: login }).map((data) => ({ kind: "command.stop" as const, data })),
+  fc
+    .record({ by: login, command: fc.string({ maxLength: 50 }), outcome: fc.constantFrom("answered" as const, "refused" as const, "rejected" as const) })
+    .map((data) => ({ kind: "command.answered" as const, data })),
   fc.record({ by: login, stage }).map((data) => ({ kind: "command.retry" as const, data })),
   fc.record({ stage, summary: hostileString }).map((data) => ({ kind: "stage.completed" as const, data })),
   fc.record({ stage, reason: hostileString }).map((data) => ({ kind: "stage.failed" as const, data })),

@@ -6,9 +6,12 @@
  * HTTP is expected to be mocked with nock (network is disabled in ./setup.ts).
  * With `appId` + `privateKey`, the first installation request in each test
  * triggers `POST https://api.github.com/app/installations/{id}/access_tokens`;
- * mock it with `nockInstallationToken()`. That token exchange is made by
- * @octokit/auth-app with its own `request` instance, so it does not pass
- * through Octokit's request hook and is not in `requests`.
+ * mock it with `nockInstallationToken()`. The token exchange is made through
+ * the app-level (JWT) Octokit, so it passes through the contract plugin too:
+ * it appears in `requests`/`routeCounts()` as
+ * `POST /app/installations/{installation_id}/access_tokens`, recorded just
+ * after the first installation request that triggered it (our hook runs
+ * before the auth hook).
  */
 import { generateKeyPairSync } from "node:crypto";
 import nock from "nock";

@@ -1,0 +1,557 @@
+import { createHash } from "node:crypto";
+
+/**
+ * A stateful stand-in for the parts of GitHub's REST API the app uses, as a plain
+ * router: `(method, path, body) → response`. Tests put it behind nock; the sandbox
+ * server puts it behind HTTP. It answers the way GitHub does, including the 422s
+ * the app relies on ("already exists", "no commits between").
+ */
+
+export interface DoubleUser {
+  login: string;
+  id: number;
+  type: "User" | "Bot";
+}
+
+export interface DoubleComment {
+  id: number;
+  node_id: string;
+  body: string;
+  user: DoubleUser;
+  created_at: string;
+  updated_at: string;
+  issue: number;
+  reactions: Array<{ content: string; user: string }>;
+}
+
+export interface DoubleIssue {
+  number: number;
+  node_id: string;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  user: DoubleUser;
+  labels: string[];
+  created_at: string;
+  updated_at: string;
+  pinned: boolean;
+  pull?: { head: string; base: string; draft: boolean; headSha: string };
+}
+
+export interface DoubleRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+export interface DoubleResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface DoubleCommit {
+  sha: string;
+  tree: string;
+  parents: string[];
+  message: string;
+}
+
+interface Label {
+  name: string;
+  color: string;
+  description: string | null;
+}
+
+const BOT_ID = 900_001;
+
+export class GitHubDouble {
+  readonly owner: string;
+  readonly repo: string;
+  readonly bot: DoubleUser;
+  readonly appSlug: string;
+  defaultBranch = "main";
+  files = new Map<string, string>();
+  issues = new Map<number, DoubleIssue>();
+  comments = new Map<number, DoubleComment>();
+  labels = new Map<string, Label>();
+  refs = new Map<string, string>();
+  commits = new Map<string, DoubleCommit>();
+  permissions = new Map<string, string>();
+  /** Per `METHOD /route/template` (numbers and names folded to `:x`), for request-cost figures. */
+  counts = new Map<string, number>();
+  /** Requests no route answered: a test that sees one is exercising something the double lacks. */
+  unrouted: string[] = [];
+  private nextNumber = 1;
+  private nextCommentId = 1_000;
+  private clock: number;
+
+  constructor(options: { owner?: string; repo?: string; appSlug?: string; now?: Date } = {}) {
+    this.owner = options.owner ?? "octo-org";
+    this.repo = options.repo ?? "widgets";
+    this.appSlug = options.appSlug ?? "software-factory";
+    this.bot = { login: `${this.appSlug}[bot]`, id: BOT_ID, type: "Bot" };
+    this.clock = (options.now ?? new Date()).getTime();
+    const tree = sha1("tree:root");
+    const root = this.addCommit({ tree, parents: [], message: "initial commit" });
+    this.refs.set(`heads/${this.defaultBranch}`, root);
+  }
+
+  // ---- actor API: what people do ------------------------------------------------
+
+  user(login: string, type: "User" | "Bot" = "User"): DoubleUser {
+    return { login, id: 10_000 + [...login].reduce((a, c) => a + c.charCodeAt(0), 0), type };
+  }
+
+  openIssue(author: string, title: string, body: string | null, labels: string[] = []): DoubleIssue {
+    const issue: DoubleIssue = {
+      number: this.nextNumber++,
+      node_id: `I_${this.nextNumber}`,
+      title,
+      body,
+      state: "open",
+      user: this.user(author),
+      labels: [...labels],
+      created_at: this.now(),
+      updated_at: this.now(),
+      pinned: false,
+    };
+    this.issues.set(issue.number, issue);
+    return issue;
+  }
+
+  addLabel(issue: number, name: string): void {
+    this.ensureLabel(name);
+    const target = this.mustIssue(issue);
+    if (!target.labels.includes(name)) target.labels.push(name);
+  }
+
+  postComment(issue: number, author: DoubleUser, body: string): DoubleComment {
+    this.mustIssue(issue);
+    const comment: DoubleComment = {
+      id: this.nextCommentId++,
+      node_id: `IC_${this.nextCommentId}`,
+      body,
+      user: author,
+      created_at: this.now(),
+      updated_at: this.now(),
+      issue,
+      reactions: [],
+    };
+    this.comments.set(comment.id, comment);
+    return comment;
+  }
+
+  editComment(id: number, body: string): void {
+    const comment = this.comments.get(id);
+    if (!comment) throw new Error(`no comment ${id}`);
+    comment.body = body;
+    comment.updated_at = this.now();
+  }
+
+  commentsOn(issue: number): DoubleComment[] {
+    return [...this.comments.values()].filter((c) => c.issue === issue).sort((a, b) => a.id - b.id);
+  }
+
+  pulls(): DoubleIssue[] {
+    return [...this.issues.values()].filter((i) => i.pull !== undefined);
+  }
+
+  /** Commits on `branch` that are not on the default branch. */
+  commitsAhead(branch: string): DoubleCommit[] {
+    const base = new Set(this.ancestry(this.refs.get(`heads/${this.defaultBranch}`)));
+    return this.ancestry(this.refs.get(`heads/${branch}`))
+      .filter((sha) => !base.has(sha))
+      .map((sha) => this.commits.get(sha) as DoubleCommit);
+  }
+
+  writeFile(path: string, content: string): void {
+    this.files.set(path, content);
+  }
+
+  tick(ms: number): void {
+    this.clock += ms;
+  }
+
+  // ---- the REST router ------------------------------------------------------------
+
+  handle(request: DoubleRequest): DoubleResponse {
+    const route = this.match(request);
+    const key = `${request.method} ${route?.template ?? request.path}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    if (!route) {
+      this.unrouted.push(`${request.method} ${request.path}`);
+      return { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
+    }
+    return route.run();
+  }
+
+  private match(request: DoubleRequest): { template: string; run: () => DoubleResponse } | undefined {
+    const { method, query } = request;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const path = request.path.replace(/^\/api\/v3/, "");
+    if (method === "GET" && path === "/app") {
+      return { template: "/app", run: () => ok({ id: 1, slug: this.appSlug, name: "Software Factory", owner: this.user(this.owner) }) };
+    }
+    if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
+      const expires = new Date(this.clock + 3_600_000).toISOString();
+      return { template: "/app/installations/{installation_id}/access_tokens", run: () => created({ token: "ghs_double_installation_token", expires_at: expires, permissions: {}, repository_selection: "all" }) };
+    }
+    if (method === "POST" && path === "/graphql") return { template: "/graphql", run: () => this.graphql(body) };
+    const prefix = `/repos/${this.owner}/${this.repo}`;
+    const other = /^\/repos\/[^/]+\/[^/]+\//.test(path) && !path.startsWith(`${prefix}/`);
+    if (other) return { template: path.replace(/^\/repos\/[^/]+\/[^/]+/, "/repos/{other}"), run: () => notFound() };
+    if (!path.startsWith(`${prefix}/`)) return undefined;
+    const rest = path.slice(prefix.length);
+    const seg = rest.split("/").map(decodeURIComponent);
+    const t = (template: string, run: () => DoubleResponse) => ({ template: `/repos/{owner}/{repo}${template}`, run });
+
+    if (method === "GET" && seg[1] === "contents") return t("/contents/{path}", () => this.getContent(seg.slice(2).join("/")));
+    if (seg[1] === "issues" && seg[2] === "comments" && seg[3]) {
+      const id = Number(seg[3]);
+      if (method === "PATCH" && seg.length === 4) return t("/issues/comments/{comment_id}", () => this.updateComment(id, body));
+      if (method === "DELETE" && seg.length === 4) return t("/issues/comments/{comment_id}", () => this.deleteComment(id));
+      if (method === "POST" && seg[4] === "reactions") return t("/issues/comments/{comment_id}/reactions", () => this.react(id, body));
+    }
+    if (seg[1] === "issues" && seg[2] && /^\d+$/.test(seg[2])) {
+      const n = Number(seg[2]);
+      if (seg.length === 3 && method === "GET") return t("/issues/{issue_number}", () => this.getIssue(n));
+      if (seg.length === 3 && method === "PATCH") return t("/issues/{issue_number}", () => this.updateIssue(n, body));
+      if (seg[3] === "comments" && method === "GET") return t("/issues/{issue_number}/comments", () => this.listComments(n, query));
+      if (seg[3] === "comments" && method === "POST") return t("/issues/{issue_number}/comments", () => this.createComment(n, body));
+      if (seg[3] === "labels" && seg.length === 4 && method === "GET") return t("/issues/{issue_number}/labels", () => this.issueLabels(n));
+      if (seg[3] === "labels" && seg.length === 4 && method === "POST") return t("/issues/{issue_number}/labels", () => this.addLabels(n, body));
+      if (seg[3] === "labels" && seg[4] && method === "DELETE") return t("/issues/{issue_number}/labels/{name}", () => this.removeLabel(n, seg[4] ?? ""));
+    }
+    if (rest === "/issues" && method === "GET") return t("/issues", () => this.listIssues(query));
+    if (rest === "/issues" && method === "POST") return t("/issues", () => this.createIssue(body));
+    if (rest === "/labels" && method === "POST") return t("/labels", () => this.createLabel(body));
+    if (seg[1] === "branches" && seg[2] && method === "GET") return t("/branches/{branch}", () => this.getBranch(seg.slice(2).join("/")));
+    if (rest === "/git/commits" && method === "POST") return t("/git/commits", () => this.createCommit(body));
+    if (rest === "/git/refs" && method === "POST") return t("/git/refs", () => this.createRef(body));
+    if (rest === "/pulls" && method === "POST") return t("/pulls", () => this.createPull(body));
+    if (rest === "/pulls" && method === "GET") return t("/pulls", () => this.listPulls(query));
+    if (seg[1] === "pulls" && seg[2] && seg.length === 3 && method === "GET") return t("/pulls/{pull_number}", () => this.getPull(Number(seg[2])));
+    if (seg[1] === "collaborators" && seg[3] === "permission" && method === "GET") {
+      return t("/collaborators/{username}/permission", () => this.permission(seg[2] ?? ""));
+    }
+    return undefined;
+  }
+
+  // ---- route implementations --------------------------------------------------------
+
+  private getContent(path: string): DoubleResponse {
+    const text = this.files.get(path);
+    if (text === undefined) return notFound();
+    return ok({
+      type: "file",
+      encoding: "base64",
+      size: Buffer.byteLength(text),
+      name: path.split("/").pop(),
+      path,
+      content: Buffer.from(text).toString("base64"),
+      sha: sha1(`blob:${text}`),
+    });
+  }
+
+  private listComments(issue: number, query: URLSearchParams): DoubleResponse {
+    if (!this.issues.has(issue)) return notFound();
+    return this.paginate(
+      this.commentsOn(issue).map((c) => this.commentJson(c)),
+      query,
+      `/repos/${this.owner}/${this.repo}/issues/${issue}/comments`,
+    );
+  }
+
+  private createComment(issue: number, body: Record<string, unknown>): DoubleResponse {
+    if (!this.issues.has(issue)) return notFound();
+    if (typeof body.body !== "string") return invalid("body", "missing_field");
+    if (body.body.length > 65_536) return invalid("body", "custom", "body is too long (maximum is 65536 characters)");
+    return created(this.commentJson(this.postComment(issue, this.bot, body.body)));
+  }
+
+  private updateComment(id: number, body: Record<string, unknown>): DoubleResponse {
+    const comment = this.comments.get(id);
+    if (!comment) return notFound();
+    if (comment.user.login !== this.bot.login) return { status: 403, body: { message: "Resource not accessible by integration" } };
+    if (typeof body.body !== "string") return invalid("body", "missing_field");
+    this.editComment(id, body.body);
+    return ok(this.commentJson(comment));
+  }
+
+  private deleteComment(id: number): DoubleResponse {
+    if (!this.comments.delete(id)) return notFound();
+    return { status: 204 };
+  }
+
+  private react(id: number, body: Record<string, unknown>): DoubleResponse {
+    const comment = this.comments.get(id);
+    if (!comment) return notFound();
+    const content = String(body.content);
+    const existing = comment.reactions.find((r) => r.content === content && r.user === this.bot.login);
+    if (!existing) comment.reactions.push({ content, user: this.bot.login });
+    return { status: existing ? 200 : 201, body: { id: comment.reactions.length, content, user: this.bot, created_at: this.now() } };
+  }
+
+  private getIssue(n: number): DoubleResponse {
+    const issue = this.issues.get(n);
+    return issue ? ok(this.issueJson(issue)) : notFound();
+  }
+
+  private updateIssue(n: number, body: Record<string, unknown>): DoubleResponse {
+    const issue = this.issues.get(n);
+    if (!issue) return notFound();
+    if (typeof body.body === "string") issue.body = body.body;
+    if (typeof body.title === "string") issue.title = body.title;
+    if (body.state === "open" || body.state === "closed") issue.state = body.state;
+    issue.updated_at = this.now();
+    return ok(this.issueJson(issue));
+  }
+
+  private issueLabels(n: number): DoubleResponse {
+    const issue = this.issues.get(n);
+    return issue ? ok(issue.labels.map((name) => this.labelJson(name))) : notFound();
+  }
+
+  private addLabels(n: number, body: Record<string, unknown>): DoubleResponse {
+    const issue = this.issues.get(n);
+    if (!issue) return notFound();
+    const names = Array.isArray(body.labels) ? body.labels.map(String) : [];
+    for (const name of names) this.addLabel(n, name);
+    return ok(issue.labels.map((name) => this.labelJson(name)));
+  }
+
+  private removeLabel(n: number, name: string): DoubleResponse {
+    const issue = this.issues.get(n);
+    if (!issue || !issue.labels.includes(name)) return { status: 404, body: { message: "Label does not exist" } };
+    issue.labels = issue.labels.filter((l) => l !== name);
+    return ok(issue.labels.map((l) => this.labelJson(l)));
+  }
+
+  private listIssues(query: URLSearchParams): DoubleResponse {
+    const wanted = (query.get("labels") ?? "").split(",").filter(Boolean);
+    const state = query.get("state") ?? "open";
+    const list = [...this.issues.values()]
+      .filter((i) => state === "all" || i.state === state)
+      .filter((i) => wanted.every((l) => i.labels.includes(l)))
+      .sort((a, b) => b.number - a.number)
+      .map((i) => this.issueJson(i));
+    return this.paginate(list, query, `/repos/${this.owner}/${this.repo}/issues`);
+  }
+
+  private createIssue(body: Record<string, unknown>): DoubleResponse {
+    if (typeof body.title !== "string") return invalid("title", "missing_field");
+    const issue = this.openIssue(this.bot.login, body.title, typeof body.body === "string" ? body.body : null);
+    issue.user = this.bot;
+    for (const name of Array.isArray(body.labels) ? body.labels.map(String) : []) this.addLabel(issue.number, name);
+    return created(this.issueJson(issue));
+  }
+
+  private createLabel(body: Record<string, unknown>): DoubleResponse {
+    const name = String(body.name ?? "");
+    if ([...this.labels.keys()].some((l) => l.toLowerCase() === name.toLowerCase())) {
+      return { status: 422, body: { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists", field: "name" }] } };
+    }
+    this.labels.set(name, { name, color: String(body.color ?? "ededed"), description: typeof body.description === "string" ? body.description : null });
+    return created(this.labelJson(name));
+  }
+
+  private getBranch(branch: string): DoubleResponse {
+    const sha = this.refs.get(`heads/${branch}`);
+    if (!sha) return { status: 404, body: { message: "Branch not found" } };
+    const commit = this.commits.get(sha) as DoubleCommit;
+    return ok({ name: branch, commit: { sha, commit: { tree: { sha: commit.tree }, message: commit.message } }, protected: false });
+  }
+
+  private createCommit(body: Record<string, unknown>): DoubleResponse {
+    const parents = Array.isArray(body.parents) ? body.parents.map(String) : [];
+    if (typeof body.tree !== "string" || typeof body.message !== "string") return invalid("tree", "missing_field");
+    if (parents.some((p) => !this.commits.has(p))) return invalid("parents", "invalid");
+    const sha = this.addCommit({ tree: body.tree, parents, message: body.message });
+    return created({ sha, tree: { sha: body.tree }, parents: parents.map((p) => ({ sha: p })), message: body.message });
+  }
+
+  private createRef(body: Record<string, unknown>): DoubleResponse {
+    const ref = String(body.ref ?? "");
+    const sha = String(body.sha ?? "");
+    if (!ref.startsWith("refs/")) return invalid("ref", "invalid");
+    if (!this.commits.has(sha)) return { status: 422, body: { message: "Object does not exist" } };
+    const name = ref.slice("refs/".length);
+    if (this.refs.has(name)) return { status: 422, body: { message: "Reference already exists" } };
+    this.refs.set(name, sha);
+    return created({ ref, object: { sha, type: "commit" } });
+  }
+
+  private createPull(body: Record<string, unknown>): DoubleResponse {
+    const head = String(body.head ?? "");
+    const base = String(body.base ?? "");
+    const headSha = this.refs.get(`heads/${head}`);
+    if (!headSha || !this.refs.has(`heads/${base}`)) return invalid("head", "invalid");
+    if (this.pulls().some((p) => p.state === "open" && p.pull?.head === head && p.pull.base === base)) {
+      return {
+        status: 422,
+        body: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${this.owner}:${head}.` }] },
+      };
+    }
+    if (this.commitsAhead(head).length === 0) {
+      return {
+        status: 422,
+        body: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `No commits between ${base} and ${head}` }] },
+      };
+    }
+    const pull = this.openIssue(this.bot.login, String(body.title ?? ""), typeof body.body === "string" ? body.body : null);
+    pull.user = this.bot;
+    pull.pull = { head, base, draft: body.draft === true, headSha };
+    return created(this.pullJson(pull));
+  }
+
+  private listPulls(query: URLSearchParams): DoubleResponse {
+    const head = query.get("head");
+    const state = query.get("state") ?? "open";
+    const list = this.pulls()
+      .filter((p) => state === "all" || p.state === state)
+      .filter((p) => !head || `${this.owner}:${p.pull?.head}` === head)
+      .map((p) => this.pullJson(p));
+    return this.paginate(list, query, `/repos/${this.owner}/${this.repo}/pulls`);
+  }
+
+  private getPull(n: number): DoubleResponse {
+    const pull = this.issues.get(n);
+    return pull?.pull ? ok(this.pullJson(pull)) : notFound();
+  }
+
+  private permission(login: string): DoubleResponse {
+    const role = this.permissions.get(login);
+    if (!role) return { status: 404, body: { message: `${login} is not a user` } };
+    const legacy = role === "maintain" ? "write" : role === "triage" ? "read" : role;
+    return ok({ permission: legacy, role_name: role, user: this.user(login) });
+  }
+
+  private graphql(body: Record<string, unknown>): DoubleResponse {
+    const query = String(body.query ?? "");
+    const variables = (body.variables ?? {}) as Record<string, unknown>;
+    if (query.includes("pinIssue")) {
+      const issue = [...this.issues.values()].find((i) => i.node_id === variables.id);
+      if (!issue) return ok({ data: null, errors: [{ type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${String(variables.id)}'` }] });
+      issue.pinned = true;
+      return ok({ data: { pinIssue: { issue: { number: issue.number } } } });
+    }
+    return ok({ data: null, errors: [{ message: "the double does not implement this query" }] });
+  }
+
+  // ---- shapes -------------------------------------------------------------------------
+
+  private commentJson(c: DoubleComment) {
+    const base = `https://github.com/${this.owner}/${this.repo}`;
+    return {
+      id: c.id,
+      node_id: c.node_id,
+      body: c.body,
+      user: c.user,
+      created_at: c.created_at,
+      updated_at: c.updated_at,
+      html_url: `${base}/issues/${c.issue}#issuecomment-${c.id}`,
+      issue_url: `https://api.github.com/repos/${this.owner}/${this.repo}/issues/${c.issue}`,
+      author_association: c.user.type === "Bot" ? "NONE" : "MEMBER",
+      performed_via_github_app: c.user.login === this.bot.login ? { id: 1, slug: this.appSlug } : null,
+    };
+  }
+
+  private labelJson(name: string) {
+    const label = this.labels.get(name) ?? { name, color: "ededed", description: null };
+    return { id: sha1(name).length, node_id: `LA_${name}`, name, color: label.color, description: label.description, default: false };
+  }
+
+  private issueJson(i: DoubleIssue) {
+    return {
+      id: i.number,
+      node_id: i.node_id,
+      number: i.number,
+      title: i.title,
+      body: i.body,
+      state: i.state,
+      user: i.user,
+      labels: i.labels.map((name) => this.labelJson(name)),
+      created_at: i.created_at,
+      updated_at: i.updated_at,
+      html_url: `https://github.com/${this.owner}/${this.repo}/${i.pull ? "pull" : "issues"}/${i.number}`,
+      ...(i.pull ? { pull_request: { url: `https://api.github.com/repos/${this.owner}/${this.repo}/pulls/${i.number}` } } : {}),
+    };
+  }
+
+  private pullJson(p: DoubleIssue) {
+    const pull = p.pull as NonNullable<DoubleIssue["pull"]>;
+    return {
+      ...this.issueJson(p),
+      draft: pull.draft,
+      head: { ref: pull.head, sha: this.refs.get(`heads/${pull.head}`) ?? pull.headSha, label: `${this.owner}:${pull.head}` },
+      base: { ref: pull.base, sha: this.refs.get(`heads/${pull.base}`), label: `${this.owner}:${pull.base}` },
+    };
+  }
+
+  private paginate(list: unknown[], query: URLSearchParams, path: string): DoubleResponse {
+    const perPage = Math.min(100, Number(query.get("per_page") ?? 30) || 30);
+    const page = Math.max(1, Number(query.get("page") ?? 1) || 1);
+    const last = Math.max(1, Math.ceil(list.length / perPage));
+    const headers: Record<string, string> = {};
+    if (page < last) {
+      const link = (p: number) => {
+        const q = new URLSearchParams(query);
+        q.set("page", String(p));
+        q.set("per_page", String(perPage));
+        return `<https://api.github.com${path}?${q.toString()}>`;
+      };
+      headers.link = `${link(page + 1)}; rel="next", ${link(last)}; rel="last"`;
+    }
+    return { status: 200, body: list.slice((page - 1) * perPage, page * perPage), headers };
+  }
+
+  // ---- helpers ------------------------------------------------------------------------
+
+  private addCommit(commit: Omit<DoubleCommit, "sha">): string {
+    const sha = sha1(`commit:${commit.tree}:${commit.parents.join(",")}:${commit.message}:${this.commits.size}`);
+    this.commits.set(sha, { sha, ...commit });
+    return sha;
+  }
+
+  private ancestry(sha: string | undefined): string[] {
+    const seen: string[] = [];
+    const stack = sha ? [sha] : [];
+    while (stack.length) {
+      const next = stack.pop() as string;
+      if (seen.includes(next)) continue;
+      seen.push(next);
+      stack.push(...(this.commits.get(next)?.parents ?? []));
+    }
+    return seen;
+  }
+
+  private ensureLabel(name: string): void {
+    if (!this.labels.has(name)) this.labels.set(name, { name, color: "ededed", description: null });
+  }
+
+  private mustIssue(n: number): DoubleIssue {
+    const issue = this.issues.get(n);
+    if (!issue) throw new Error(`no issue #${n}`);
+    return issue;
+  }
+
+  /** Strictly increasing, starting at the wall clock: tests can `tick` it forward. */
+  private now(): string {
+    this.clock = Math.max(this.clock + 1, Date.now());
+    return new Date(this.clock).toISOString();
+  }
+}
+
+function sha1(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+const ok = (body: unknown): DoubleResponse => ({ status: 200, body });
+const created = (body: unknown): DoubleResponse => ({ status: 201, body });
+const notFound = (): DoubleResponse => ({ status: 404, body: { message: "Not Found" } });
+const invalid = (field: string, code: string, message?: string): DoubleResponse => ({
+  status: 422,
+  body: { message: "Validation Failed", errors: [{ resource: "Issue", field, code, ...(message ? { message } : {}) }] },
+});

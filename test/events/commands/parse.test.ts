@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { MAX_COMMANDS_PER_COMMENT, parseCommands } from "../../../src/events/commands/parse.js";
+
+describe("parseCommands", () => {
+  it("finds commands at the start of a line, with arguments", () => {
+    expect(parseCommands("Thanks!\n/factory retry build\n")).toEqual([{ name: "retry", args: ["build"], line: "/factory retry build" }]);
+  });
+
+  it("treats a bare /factory as help", () => {
+    expect(parseCommands("/factory")[0]?.name).toBe("help");
+  });
+
+  it("ignores commands inside fenced code, quotes, indented code, mid-line and HTML comments", () => {
+    const body = [
+      "```",
+      "/factory stop",
+      "```",
+      "~~~",
+      "/factory stop",
+      "~~~",
+      "> /factory stop",
+      "    /factory stop",
+      "see /factory stop",
+      "<!-- /factory stop -->",
+    ].join("\n");
+    expect(parseCommands(body)).toEqual([]);
+  });
+
+  it("does not match other words that start with factory", () => {
+    expect(parseCommands("/factorystop")).toEqual([]);
+  });
+
+  it("lowercases the command name and caps the number per comment", () => {
+    const body = Array.from({ length: 10 }, () => "/factory STATUS").join("\n");
+    const found = parseCommands(body);
+    expect(found).toHaveLength(MAX_COMMANDS_PER_COMMENT);
+    expect(found[0]?.name).toBe("status");
+  });
+
+  it("returns nothing for an empty body", () => {
+    expect(parseCommands(null)).toEqual([]);
+    expect(parseCommands("")).toEqual([]);
+  });
+});
