@@ -31,7 +31,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-const TYPE_NAMES: Record<string, string> = { array: "a list", object: "a mapping", string: "a string", number: "a number", boolean: "true or false" };
+const TYPE_NAMES: Record<string, string> = { int: "a whole number", array: "a list", object: "a mapping", string: "a string", number: "a number", boolean: "true or false" };
 
 function requirement(issue: z.core.$ZodIssue): string {
   switch (issue.code) {

@@ -43,6 +43,8 @@ export interface DoubleRequest {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  /** Lower-case names; `accept` selects raw file contents. */
+  headers?: Record<string, string | undefined>;
 }
 
 export interface DoubleResponse {
@@ -207,7 +209,10 @@ export class GitHubDouble {
     const seg = rest.split("/").map(decodeURIComponent);
     const t = (template: string, run: () => DoubleResponse) => ({ template: `/repos/{owner}/{repo}${template}`, run });
 
-    if (method === "GET" && seg[1] === "contents") return t("/contents/{path}", () => this.getContent(seg.slice(2).join("/")));
+    if (method === "GET" && seg[1] === "contents") {
+      const raw = /\.raw/.test(request.headers?.accept ?? "");
+      return t("/contents/{path}", () => this.getContent(seg.slice(2).join("/"), raw));
+    }
     if (seg[1] === "issues" && seg[2] === "comments" && seg[3]) {
       const id = Number(seg[3]);
       if (method === "PATCH" && seg.length === 4) return t("/issues/comments/{comment_id}", () => this.updateComment(id, body));
@@ -241,9 +246,10 @@ export class GitHubDouble {
 
   // ---- route implementations --------------------------------------------------------
 
-  private getContent(path: string): DoubleResponse {
+  private getContent(path: string, raw: boolean): DoubleResponse {
     const text = this.files.get(path);
     if (text === undefined) return notFound();
+    if (raw) return { status: 200, body: text, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
     return ok({
       type: "file",
       encoding: "base64",

@@ -17,7 +17,7 @@ import { generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { pino } from "pino";
 import { Probot, ProbotOctokit, type ApplicationFunction, type Logger } from "probot";
-import { checkRequest } from "./openapi.js";
+import { checkRequest, findOperation } from "./openapi.js";
 
 export interface RecordedRequest {
   /** Upper-case HTTP method. */
@@ -115,13 +115,18 @@ export async function createTestApp(appFn: ApplicationFunction, options: TestApp
     routeCounts() {
       const counts: Record<string, number> = {};
       for (const r of requests) {
-        const key = `${r.method} ${r.route}`;
+        const key = routeKey(r);
         counts[key] = (counts[key] ?? 0) + 1;
       }
       return counts;
     },
     receive: (event) => probot.receive(event),
   };
+}
+
+/** `METHOD /route/{template}`: paginated requests carry an expanded URL, counted under their template. */
+export function routeKey(r: RecordedRequest): string {
+  return `${r.method} ${findOperation(r.method, r.route)?.path ?? r.route}`;
 }
 
 /**

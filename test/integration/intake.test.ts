@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readRecords } from "../../src/state/carriers.js";
+import { fold } from "../../src/state/fold.js";
+import { stateKey } from "../../src/state/sign.js";
+import { TRACKING_MARKER } from "../../src/state/artifact-store.js";
+import { createScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
+
+let s: Scenario;
+
+beforeEach(async () => {
+  s = await createScenario();
+});
+
+afterEach(() => {
+  expect(s.app.violations).toEqual([]);
+  expect(s.double.unrouted).toEqual([]);
+  expect(s.errors).toEqual([]);
+});
+
+/** The artifact as anyone can rebuild it from GitHub: the app's signed records on the issue and its PR. */
+function foldFromDouble(issue: number) {
+  const threads = [issue, ...s.double.pulls().map((p) => p.number)];
+  const carriers = threads.flatMap((n) =>
+    s.double.commentsOn(n).map((c) => ({ where: `#${n}/${c.id}`, order: c.id, authorLogin: c.user.login, authorType: c.user.type, body: c.body })),
+  );
+  const id = `${s.double.owner}/${s.double.repo}#${issue}`;
+  return fold(id, readRecords(carriers, { botLogin: s.double.bot.login, key: stateKey(), artifact: id }).records);
+}
+
+function snapshot() {
+  return {
+    comments: [...s.double.comments.values()].map((c) => ({ id: c.id, issue: c.issue, body: c.body })),
+    refs: [...s.double.refs.entries()],
+    pulls: s.double.pulls().map((p) => p.number),
+    issues: [...s.double.issues.values()].map((i) => ({ number: i.number, labels: [...i.labels].sort(), body: i.body })),
+  };
+}
+
+describe("intake", () => {
+  it("opens exactly one tracking comment, one branch with one empty commit and one draft PR, and folds to stage scout", async () => {
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
+    await s.deliver(s.label(issue.number));
+    await s.idle();
+
+    const tracking = s.double.commentsOn(issue.number);
+    expect(tracking).toHaveLength(1);
+    expect(tracking[0]?.user.login).toBe("software-factory[bot]");
+    expect(tracking[0]?.body).toContain(TRACKING_MARKER);
+    expect(tracking[0]?.body).toContain("- [x] intake");
+    expect(tracking[0]?.body).toContain("**scout** (active)");
+
+    const branch = "factory/1-add-dark-mode";
+    expect(s.double.refs.has(`heads/${branch}`)).toBe(true);
+    const ahead = s.double.commitsAhead(branch);
+    expect(ahead).toHaveLength(1);
+    const base = s.double.commits.get(s.double.refs.get("heads/main") ?? "");
+    expect(ahead[0]?.tree).toBe(base?.tree);
+
+    const pulls = s.double.pulls();
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]?.pull).toMatchObject({ head: branch, base: "main", draft: true });
+    expect(pulls[0]?.body).toContain(`Closes #${issue.number}`);
+
+    const artifact = foldFromDouble(issue.number);
+    expect(artifact).toMatchObject({
+      stage: "scout",
+      status: "active",
+      branch,
+      pr: pulls[0]?.number,
+      owner: "alice",
+      requestedBy: "maintainer",
+      criteria: ["a theme toggle on the settings page", "the choice survives a reload"],
+      goal: "Users can switch the settings page to a dark theme.",
+    });
+    expect(s.double.issues.get(issue.number)?.labels).toEqual(["factory:intake", "factory:stage/scout"]);
+    expect(s.double.labels.get("factory:stage/scout")).toMatchObject({ color: "1d76db" });
+  });
+
+  it("changes nothing when every event of the scenario is redelivered, or the issue relabelled", async () => {
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
+    const labeled = s.label(issue.number);
+    await s.deliver(labeled);
+    await s.idle();
+    const before = snapshot();
+
+    await s.deliver(labeled);
+    await s.idle();
+    s.double.issues.get(issue.number)!.labels = s.double.issues.get(issue.number)!.labels.filter((l) => l !== "factory:intake");
+    await s.deliver(s.label(issue.number));
+    await s.idle();
+
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("creates no second branch, PR or comment when the label event is delivered twice concurrently", async () => {
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
+    const labeled = s.label(issue.number);
+    await Promise.all([s.deliver(labeled), s.deliver(labeled)]);
+    await s.idle();
+
+    // Both handlers really raced to open the PR; GitHub's one-open-PR-per-head rule let one through.
+    expect(s.double.counts.get("POST /repos/{owner}/{repo}/pulls")).toBe(2);
+    expect(s.double.commentsOn(issue.number)).toHaveLength(1);
+    expect(s.double.pulls()).toHaveLength(1);
+    expect([...s.double.refs.keys()].filter((r) => r.startsWith("heads/factory/"))).toEqual(["heads/factory/1-add-dark-mode"]);
+    expect(s.double.commitsAhead("factory/1-add-dark-mode")).toHaveLength(1);
+    expect(foldFromDouble(issue.number).stage).toBe("scout");
+  });
+
+  it("ignores labels other than the intake label, and pull requests", async () => {
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
+    await s.deliver(s.label(issue.number, { label: "bug" }));
+    await s.idle();
+    expect(s.double.comments.size).toBe(0);
+    expect(s.double.pulls()).toHaveLength(0);
+  });
+
+  it("without success criteria, says what is missing, labels needs-criteria, and starts when the issue is edited", async () => {
+    const issue = s.double.openIssue("alice", "Add dark mode", "Dark mode would be nice.");
+    await s.deliver(s.label(issue.number));
+    await s.idle();
+
+    const [tracking] = s.double.commentsOn(issue.number);
+    expect(tracking?.body).toContain("Waiting for success criteria");
+    expect(tracking?.body).toContain("### Success criteria");
+    expect(s.double.issues.get(issue.number)?.labels).toContain("factory:needs-criteria");
+    expect(s.double.pulls()).toHaveLength(0);
+    expect(foldFromDouble(issue.number).status).toBe("needs-criteria");
+
+    await s.deliver(s.edit(issue.number, VALID_BODY));
+    await s.idle();
+
+    const comments = s.double.commentsOn(issue.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.id).toBe(tracking?.id);
+    expect(comments[0]?.body).not.toContain("Waiting for success criteria");
+    expect(s.double.pulls()).toHaveLength(1);
+    expect(s.double.issues.get(issue.number)?.labels).toEqual(["factory:intake", "factory:stage/scout"]);
+    expect(foldFromDouble(issue.number)).toMatchObject({ stage: "scout", status: "active" });
+  });
+});

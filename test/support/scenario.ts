@@ -1,0 +1,128 @@
+/**
+ * One test's world: a GitHubDouble behind nock, the real app through
+ * `probot.receive`, and deliveries built from GitHub's own example payloads with
+ * the double's current state. Keeps each test about its scenario.
+ */
+import type { EmitterWebhookEvent } from "@octokit/webhooks";
+import { factoryApp } from "../../src/index.js";
+import { CoalescingScheduler } from "../../src/ledger/scheduler.js";
+import { resetPortCaches } from "../../src/github/repo-port.js";
+import { GitHubDouble, type DoubleComment } from "../../src/sandbox/github-double.js";
+import { mountDouble } from "./github-nock.js";
+import { issueCommentCreated, issuesEdited, issuesLabeled } from "./payloads.js";
+import { createTestApp, type TestApp } from "./test-app.js";
+
+export const VALID_BODY = [
+  "### Goal",
+  "",
+  "Users can switch the settings page to a dark theme.",
+  "",
+  "### Success criteria",
+  "",
+  "- [ ] a theme toggle on the settings page",
+  "- [ ] the choice survives a reload",
+].join("\n");
+
+export interface Scenario {
+  double: GitHubDouble;
+  app: TestApp;
+  errors: string[];
+  warnings: string[];
+  label(issue: number, options?: { label?: string; sender?: string; deliveryId?: string }): EmitterWebhookEvent<"issues.labeled">;
+  edit(issue: number, body: string, options?: { sender?: string }): EmitterWebhookEvent<"issues.edited">;
+  comment(thread: number, author: string, body: string): { event: EmitterWebhookEvent<"issue_comment.created">; comment: DoubleComment };
+  deliver(event: EmitterWebhookEvent): Promise<void>;
+  /** Waits for background work (the ledger) to finish. */
+  idle(): Promise<void>;
+}
+
+export async function createScenario(): Promise<Scenario> {
+  resetPortCaches();
+  const double = new GitHubDouble();
+  double.permissions.set("maintainer", "maintain");
+  double.permissions.set("reader", "read");
+  mountDouble(double);
+  const errors: string[] = [];
+  const ledger = new CoalescingScheduler((repo, error) => errors.push(`ledger ${repo}: ${String(error)}`));
+  const warnings: string[] = [];
+  const log = captureLog(errors, warnings);
+  const app = await createTestApp(factoryApp({ ledger }), { log });
+  const { owner, repo } = double;
+
+  const issueInput = (n: number) => {
+    const issue = double.issues.get(n);
+    if (!issue) throw new Error(`no issue #${n} in the double`);
+    return {
+      number: n,
+      title: issue.title,
+      body: issue.body,
+      user: { login: issue.user.login, type: issue.user.type },
+      labels: [...issue.labels],
+      state: issue.state,
+    };
+  };
+
+  return {
+    double,
+    app,
+    errors,
+    warnings,
+    label(n, options = {}) {
+      const name = options.label ?? "factory:intake";
+      double.addLabel(n, name);
+      return issuesLabeled({
+        owner,
+        repo,
+        sender: { login: options.sender ?? "maintainer" },
+        issue: issueInput(n),
+        label: name,
+        ...(options.deliveryId ? { deliveryId: options.deliveryId } : {}),
+      });
+    },
+    edit(n, body, options = {}) {
+      const issue = double.issues.get(n);
+      if (!issue) throw new Error(`no issue #${n}`);
+      const from = issue.body ?? "";
+      issue.body = body;
+      return issuesEdited({ owner, repo, sender: { login: options.sender ?? issue.user.login }, issue: issueInput(n), changes: { body: { from } } });
+    },
+    comment(thread, author, body) {
+      const comment = double.postComment(thread, double.user(author), body);
+      const issue = issueInput(thread);
+      const event = issueCommentCreated({
+        owner,
+        repo,
+        sender: { login: author },
+        issue: { ...issue, pull_request: double.issues.get(thread)?.pull !== undefined },
+        comment: { id: comment.id, body, user: { login: author } },
+      });
+      return { event, comment };
+    },
+    async deliver(event) {
+      const repository = (event.payload as { repository?: { default_branch: string } }).repository;
+      if (repository) repository.default_branch = double.defaultBranch;
+      await app.receive(event);
+    },
+    idle: () => ledger.idle(),
+  };
+}
+
+/** A pino-compatible logger that keeps error and warning lines, so a test can assert on them. */
+function captureLog(into: string[], warnings: string[]) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const logger: any = {
+    level: "info",
+    child: () => logger,
+    trace: () => {},
+    debug: () => {},
+    info: () => {},
+    warn: (obj: unknown, msg?: string) => warnings.push(`${msg ?? ""} ${JSON.stringify(obj, errorReplacer)}`),
+    error: (obj: unknown, msg?: string) => into.push(`${msg ?? ""} ${obj instanceof Error ? obj.message : JSON.stringify(obj, errorReplacer)}`),
+    fatal: (obj: unknown, msg?: string) => into.push(`fatal ${msg ?? ""} ${JSON.stringify(obj, errorReplacer)}`),
+  };
+  return logger;
+}
+
+function errorReplacer(_key: string, value: unknown) {
+  return value instanceof Error ? { message: value.message, stack: value.stack?.split("\n").slice(0, 4).join(" | ") } : value;
+}
