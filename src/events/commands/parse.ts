@@ -31,8 +31,13 @@ export function parseCommands(body: string | null | undefined): ParsedCommand[] 
     if (fence !== undefined) continue;
     const match = COMMAND.exec(line);
     if (!match) continue;
-    const words = (match[1] ?? "").trim().split(/\s+/).filter(Boolean);
-    found.push({ name: (words[0] ?? "help").toLowerCase(), args: words.slice(1), line: line.trim() });
+    // Names and arguments are echoed in replies: keep only characters that cannot shape Markdown or HTML.
+    const words = (match[1] ?? "")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((word) => word.replace(/[^\w.-]/g, "").slice(0, 40));
+    found.push({ name: (words[0] || "help").toLowerCase(), args: words.slice(1), line: line.trim() });
     if (found.length === MAX_COMMANDS_PER_COMMENT) break;
   }
   return found;

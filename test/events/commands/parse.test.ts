@@ -37,6 +37,12 @@ describe("parseCommands", () => {
     expect(found[0]?.name).toBe("status");
   });
 
+  it("keeps only safe characters in names and arguments, which replies echo", () => {
+    expect(parseCommands("/factory `<!--x retry <b>build</b>")).toEqual([
+      { name: "--x", args: ["retry", "bbuildb"], line: "/factory `<!--x retry <b>build</b>" },
+    ]);
+  });
+
   it("returns nothing for an empty body", () => {
     expect(parseCommands(null)).toEqual([]);
     expect(parseCommands("")).toEqual([]);
