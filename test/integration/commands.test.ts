@@ -1,25 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeBlock } from "../../src/state/codec.js";
 import { makeRecord } from "../../src/state/carriers.js";
 import { stateKey } from "../../src/state/sign.js";
-import { createScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
+import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 
 let s: Scenario;
 let issue: number;
 let pr: number;
 
-beforeEach(async () => {
-  s = await createScenario();
+useScenario(async (next) => {
+  s = next;
   issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
   await s.deliver(s.label(issue));
   await s.idle();
   pr = s.double.pulls()[0]?.number ?? 0;
-});
-
-afterEach(() => {
-  expect(s.app.violations).toEqual([]);
-  expect(s.double.unrouted).toEqual([]);
-  expect(s.errors).toEqual([]);
 });
 
 const botComments = (n: number) => s.double.commentsOn(n).filter((c) => c.user.type === "Bot");

@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
+import { describe, expect, it } from "vitest";
+import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 
 let s: Scenario;
 
-beforeEach(async () => {
-  s = await createScenario();
-});
-
-afterEach(() => {
-  expect(s.app.violations).toEqual([]);
-  expect(s.double.unrouted).toEqual([]);
-  expect(s.errors).toEqual([]);
+useScenario((next) => {
+  s = next;
 });
 
 const writes = () => s.app.requests.filter((r) => r.method !== "GET" && !r.route.includes("access_tokens"));

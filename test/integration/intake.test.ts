@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readRecords } from "../../src/state/carriers.js";
 import { fold } from "../../src/state/fold.js";
 import { stateKey } from "../../src/state/sign.js";
 import { TRACKING_MARKER } from "../../src/state/artifact-store.js";
-import { createScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
+import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 
 let s: Scenario;
 
-beforeEach(async () => {
-  s = await createScenario();
-});
-
-afterEach(() => {
-  expect(s.app.violations).toEqual([]);
-  expect(s.double.unrouted).toEqual([]);
-  expect(s.errors).toEqual([]);
+useScenario((next) => {
+  s = next;
 });
 
 /** The artifact as anyone can rebuild it from GitHub: the app's signed records on the issue and its PR. */

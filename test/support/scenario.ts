@@ -4,6 +4,7 @@
  * the double's current state. Keeps each test about its scenario.
  */
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
+import { afterEach, beforeEach, expect } from "vitest";
 import { factoryApp } from "../../src/index.js";
 import { CoalescingScheduler } from "../../src/ledger/scheduler.js";
 import { resetPortCaches } from "../../src/github/repo-port.js";
@@ -105,6 +106,24 @@ export async function createScenario(): Promise<Scenario> {
     },
     idle: () => ledger.idle(),
   };
+}
+
+/**
+ * Registers a fresh scenario before each test (handed to `assign`) and checks after
+ * each that the app made no request outside GitHub's contract, none the double
+ * could not answer, and logged no error.
+ */
+export function useScenario(assign: (scenario: Scenario) => void | Promise<void>): void {
+  let current: Scenario | undefined;
+  beforeEach(async () => {
+    current = await createScenario();
+    await assign(current);
+  });
+  afterEach(() => {
+    expect(current?.app.violations).toEqual([]);
+    expect(current?.double.unrouted).toEqual([]);
+    expect(current?.errors).toEqual([]);
+  });
 }
 
 /** A pino-compatible logger that keeps error and warning lines, so a test can assert on them. */
