@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { ProbotOctokit } from "probot";
@@ -34,10 +36,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: s
     return 0;
   }
   if (command !== "ledger") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
-  const { values } = parseArgs({
-    args: rest,
-    options: { repo: { type: "string" }, json: { type: "boolean", default: false }, "app-slug": { type: "string" } },
-  });
+  const values = ledgerOptions(rest);
   const match = /^([\w.-]+)\/([\w.-]+)$/.exec(values.repo ?? "");
   if (!match?.[1] || !match[2]) throw new UsageError("--repo must be owner/name");
   const token = env.GITHUB_TOKEN ?? env.GH_TOKEN;
@@ -58,8 +57,30 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: s
   return 0;
 }
 
-const invokedDirectly = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli/main.js") === true;
-if (invokedDirectly) {
+/** A mistyped option is a usage error too: node's message names it, the usage text says what exists. */
+function ledgerOptions(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: { repo: { type: "string" }, json: { type: "boolean", default: false }, "app-slug": { type: "string" } },
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** npm starts a bin through a symlink (`node_modules/.bin/factory`), so compare real paths. */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
   main(process.argv.slice(2), process.env, (line) => console.log(line)).then(
     (code) => process.exit(code),
     (error: unknown) => {

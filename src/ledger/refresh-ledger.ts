@@ -23,11 +23,12 @@ const LEDGER_PAGE_MARKER = "<!-- software-factory:ledger-page -->";
  * page 1 in its body, further pages in the app's own comments on it, each written
  * only when its text changed.
  */
-export async function refreshLedger(store: ArtifactStore, config: FactoryConfig, log: Logger, now = Date.now()): Promise<void> {
+export async function refreshLedger(store: ArtifactStore, config: FactoryConfig, log: Logger, now = Date.now(), pageLimit?: number): Promise<void> {
   if (!config.ledger.issue) return;
   const { port } = store;
   const rows = await collectLedger(store, config, now);
-  const pages = ledgerPages(rows, new Date(now).toISOString().slice(0, 16).replace("T", " ") + " UTC");
+  // `pageLimit` lets tests reach several pages without thousands of artifacts.
+  const pages = ledgerPages(rows, new Date(now).toISOString().slice(0, 16).replace("T", " ") + " UTC", pageLimit);
   const [first = "", ...rest] = pages;
 
   const candidates = await port.listIssuesWithLabel(config.labels.ledger, "open");

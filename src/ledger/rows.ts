@@ -38,9 +38,12 @@ export function ledgerRow(issue: number, title: string, artifact: Artifact, now:
   };
 }
 
-/** Markdown table cells: one line, no pipes. */
+/**
+ * Markdown table cells: one line, no pipes. Backslashes are escaped first, or a
+ * title's own `\|` would end the cell; a lone `\r` is a line break to GitHub too.
+ */
 function cell(text: string, max = 120): string {
-  const flat = text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
+  const flat = text.replace(/\r\n?|\n/g, " ").replace(/\\/g, "\\\\").replace(/\|/g, "\\|");
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

@@ -55,7 +55,8 @@ function sections(body: string): Section[] {
   return out;
 }
 
-const ITEM = /^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(.+?)\s*$/;
+// A bare `- [ ]` (the issue form's default) is an empty item, not a criterion called "[ ]".
+const ITEM = /^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\](?:\s+|$))?(.*?)\s*$/;
 
 function listItems(lines: readonly string[]): string[] {
   const items: string[] = [];
