@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
+import { GitRepo, type CommitInfo } from "./git-repo.js";
 
 /**
  * A stateful stand-in for the parts of GitHub's REST API the app uses, as a plain
  * router: `(method, path, body) → response`. Tests put it behind nock; the sandbox
  * server puts it behind HTTP. It answers the way GitHub does, including the 422s
- * the app relies on ("already exists", "no commits between").
+ * the app relies on ("already exists", "no commits between"). Branches, commits and
+ * file contents live in a real bare git repository; every change, by a person or
+ * by the app, is reported to `onEvent` as the webhook GitHub would send.
  */
 
 export interface DoubleUser {
@@ -53,11 +56,12 @@ export interface DoubleResponse {
   headers?: Record<string, string>;
 }
 
-export interface DoubleCommit {
-  sha: string;
-  tree: string;
-  parents: string[];
-  message: string;
+export type DoubleCommit = CommitInfo;
+
+/** A change GitHub would announce with a webhook: `name` is the event, `payload` its body. */
+export interface DoubleEvent {
+  name: string;
+  payload: Record<string, unknown>;
 }
 
 interface Label {
@@ -73,14 +77,17 @@ export class GitHubDouble {
   readonly repo: string;
   readonly bot: DoubleUser;
   readonly appSlug: string;
-  defaultBranch = "main";
-  files = new Map<string, string>();
+  readonly defaultBranch: string;
+  readonly git: GitRepo;
+  readonly installationId = 1;
   issues = new Map<number, DoubleIssue>();
   comments = new Map<number, DoubleComment>();
   labels = new Map<string, Label>();
-  refs = new Map<string, string>();
-  commits = new Map<string, DoubleCommit>();
   permissions = new Map<string, string>();
+  /** Installation tokens the double has issued: git over HTTP accepts only these. */
+  tokens = new Set<string>();
+  /** Receives every change as the webhook GitHub would send. */
+  onEvent: (event: DoubleEvent) => void = () => {};
   /** Per `METHOD /route/template` (numbers and names folded to `:x`), for request-cost figures. */
   counts = new Map<string, number>();
   /** Requests no route answered: a test that sees one is exercising something the double lacks. */
@@ -89,15 +96,31 @@ export class GitHubDouble {
   private nextCommentId = 1_000;
   private clock: number;
 
-  constructor(options: { owner?: string; repo?: string; appSlug?: string; now?: Date } = {}) {
+  constructor(
+    options: { owner?: string; repo?: string; appSlug?: string; defaultBranch?: string; files?: Record<string, string>; now?: Date } = {},
+  ) {
     this.owner = options.owner ?? "octo-org";
     this.repo = options.repo ?? "widgets";
     this.appSlug = options.appSlug ?? "software-factory";
+    this.defaultBranch = options.defaultBranch ?? "main";
     this.bot = { login: `${this.appSlug}[bot]`, id: BOT_ID, type: "Bot" };
     this.clock = (options.now ?? new Date()).getTime();
-    const tree = sha1("tree:root");
-    const root = this.addCommit({ tree, parents: [], message: "initial commit" });
-    this.refs.set(`heads/${this.defaultBranch}`, root);
+    this.git = GitRepo.create({
+      owner: this.owner,
+      repo: this.repo,
+      defaultBranch: this.defaultBranch,
+      files: options.files ?? { "README.md": `# ${this.repo}\n` },
+    });
+  }
+
+  /** Removes the repository from disk. */
+  close(): void {
+    this.git.remove();
+  }
+
+  /** `heads/<branch>` → sha, read from git. */
+  get refs(): Map<string, string> {
+    return this.git.refs();
   }
 
   // ---- actor API: what people do ------------------------------------------------
@@ -107,13 +130,19 @@ export class GitHubDouble {
   }
 
   openIssue(author: string, title: string, body: string | null, labels: string[] = []): DoubleIssue {
+    const issue = this.newIssue(this.user(author), title, body, labels);
+    this.emit("issues", "opened", issue.user, { issue: this.issueJson(issue) });
+    return issue;
+  }
+
+  private newIssue(author: DoubleUser, title: string, body: string | null, labels: string[] = []): DoubleIssue {
     const issue: DoubleIssue = {
       number: this.nextNumber++,
       node_id: `I_${this.nextNumber}`,
       title,
       body,
       state: "open",
-      user: this.user(author),
+      user: author,
       labels: [...labels],
       created_at: this.now(),
       updated_at: this.now(),
@@ -123,10 +152,29 @@ export class GitHubDouble {
     return issue;
   }
 
-  addLabel(issue: number, name: string): void {
+  addLabel(issue: number, name: string, by: DoubleUser = this.user("maintainer")): void {
     this.ensureLabel(name);
     const target = this.mustIssue(issue);
-    if (!target.labels.includes(name)) target.labels.push(name);
+    if (target.labels.includes(name)) return;
+    target.labels.push(name);
+    this.emitIssue(target, "labeled", by, { label: this.labelJson(name) });
+  }
+
+  /** A person edits an issue's body. */
+  editIssue(issue: number, body: string, by?: DoubleUser): void {
+    const target = this.mustIssue(issue);
+    const from = target.body ?? "";
+    target.body = body;
+    target.updated_at = this.now();
+    this.emitIssue(target, "edited", by ?? target.user, { changes: { body: { from } } });
+  }
+
+  /** A person closes an issue or pull request. */
+  closeIssue(issue: number, by: DoubleUser = this.user("maintainer")): void {
+    const target = this.mustIssue(issue);
+    target.state = "closed";
+    target.updated_at = this.now();
+    this.emitIssue(target, "closed", by);
   }
 
   postComment(issue: number, author: DoubleUser, body: string): DoubleComment {
@@ -142,14 +190,21 @@ export class GitHubDouble {
       reactions: [],
     };
     this.comments.set(comment.id, comment);
+    this.emit("issue_comment", "created", author, { issue: this.issueJson(this.mustIssue(issue)), comment: this.commentJson(comment) });
     return comment;
   }
 
-  editComment(id: number, body: string): void {
+  editComment(id: number, body: string, by?: DoubleUser): void {
     const comment = this.comments.get(id);
     if (!comment) throw new Error(`no comment ${id}`);
+    const from = comment.body;
     comment.body = body;
     comment.updated_at = this.now();
+    this.emit("issue_comment", "edited", by ?? comment.user, {
+      issue: this.issueJson(this.mustIssue(comment.issue)),
+      comment: this.commentJson(comment),
+      changes: { body: { from } },
+    });
   }
 
   commentsOn(issue: number): DoubleComment[] {
@@ -160,16 +215,15 @@ export class GitHubDouble {
     return [...this.issues.values()].filter((i) => i.pull !== undefined);
   }
 
-  /** Commits on `branch` that are not on the default branch. */
+  /** Commits on `branch` that are not on the default branch, oldest first. */
   commitsAhead(branch: string): DoubleCommit[] {
-    const base = new Set(this.ancestry(this.refs.get(`heads/${this.defaultBranch}`)));
-    return this.ancestry(this.refs.get(`heads/${branch}`))
-      .filter((sha) => !base.has(sha))
-      .map((sha) => this.commits.get(sha) as DoubleCommit);
+    if (!this.git.refSha(`heads/${branch}`)) return [];
+    return this.git.commitsBetween(`refs/heads/${this.defaultBranch}`, `refs/heads/${branch}`);
   }
 
+  /** A person commits a file to the default branch. */
   writeFile(path: string, content: string): void {
-    this.files.set(path, content);
+    this.git.commitFiles(this.defaultBranch, { [path]: content }, `Update ${path}`);
   }
 
   tick(ms: number): void {
@@ -198,7 +252,14 @@ export class GitHubDouble {
     }
     if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
       const expires = new Date(this.clock + 3_600_000).toISOString();
-      return { template: "/app/installations/{installation_id}/access_tokens", run: () => created({ token: "ghs_double_installation_token", expires_at: expires, permissions: {}, repository_selection: "all" }) };
+      return {
+        template: "/app/installations/{installation_id}/access_tokens",
+        run: () => {
+          const token = `ghs_${sha1(`token:${this.tokens.size}:${this.clock}`).slice(0, 36)}`;
+          this.tokens.add(token);
+          return created({ token, expires_at: expires, permissions: {}, repository_selection: "all" });
+        },
+      };
     }
     if (method === "POST" && path === "/graphql") return { template: "/graphql", run: () => this.graphql(body) };
     const prefix = `/repos/${this.owner}/${this.repo}`;
@@ -211,7 +272,7 @@ export class GitHubDouble {
 
     if (method === "GET" && seg[1] === "contents") {
       const raw = /\.raw/.test(request.headers?.accept ?? "");
-      return t("/contents/{path}", () => this.getContent(seg.slice(2).join("/"), raw));
+      return t("/contents/{path}", () => this.getContent(seg.slice(2).join("/"), raw, query.get("ref") ?? this.defaultBranch));
     }
     if (seg[1] === "issues" && seg[2] === "comments" && seg[3]) {
       const id = Number(seg[3]);
@@ -246,8 +307,9 @@ export class GitHubDouble {
 
   // ---- route implementations --------------------------------------------------------
 
-  private getContent(path: string, raw: boolean): DoubleResponse {
-    const text = this.files.get(path);
+  private getContent(path: string, raw: boolean, ref: string): DoubleResponse {
+    const commit = this.git.refSha(`heads/${ref}`) ?? (this.git.hasCommit(ref) ? ref : undefined);
+    const text = commit ? this.git.readFile(commit, path) : undefined;
     if (text === undefined) return notFound();
     if (raw) return { status: 200, body: text, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
     return ok({
@@ -282,12 +344,15 @@ export class GitHubDouble {
     if (!comment) return notFound();
     if (comment.user.login !== this.bot.login) return { status: 403, body: { message: "Resource not accessible by integration" } };
     if (typeof body.body !== "string") return invalid("body", "missing_field");
-    this.editComment(id, body.body);
+    this.editComment(id, body.body, this.bot);
     return ok(this.commentJson(comment));
   }
 
   private deleteComment(id: number): DoubleResponse {
-    if (!this.comments.delete(id)) return notFound();
+    const comment = this.comments.get(id);
+    if (!comment) return notFound();
+    this.comments.delete(id);
+    this.emit("issue_comment", "deleted", this.bot, { issue: this.issueJson(this.mustIssue(comment.issue)), comment: this.commentJson(comment) });
     return { status: 204 };
   }
 
@@ -308,10 +373,21 @@ export class GitHubDouble {
   private updateIssue(n: number, body: Record<string, unknown>): DoubleResponse {
     const issue = this.issues.get(n);
     if (!issue) return notFound();
-    if (typeof body.body === "string") issue.body = body.body;
-    if (typeof body.title === "string") issue.title = body.title;
-    if (body.state === "open" || body.state === "closed") issue.state = body.state;
+    const changes: Record<string, { from: unknown }> = {};
+    if (typeof body.body === "string" && body.body !== issue.body) {
+      changes.body = { from: issue.body };
+      issue.body = body.body;
+    }
+    if (typeof body.title === "string" && body.title !== issue.title) {
+      changes.title = { from: issue.title };
+      issue.title = body.title;
+    }
     issue.updated_at = this.now();
+    if (Object.keys(changes).length) this.emitIssue(issue, "edited", this.bot, { changes });
+    if ((body.state === "open" || body.state === "closed") && body.state !== issue.state) {
+      issue.state = body.state;
+      this.emitIssue(issue, body.state === "closed" ? "closed" : "reopened", this.bot);
+    }
     return ok(this.issueJson(issue));
   }
 
@@ -324,7 +400,7 @@ export class GitHubDouble {
     const issue = this.issues.get(n);
     if (!issue) return notFound();
     const names = Array.isArray(body.labels) ? body.labels.map(String) : [];
-    for (const name of names) this.addLabel(n, name);
+    for (const name of names) this.addLabel(n, name, this.bot);
     return ok(issue.labels.map((name) => this.labelJson(name)));
   }
 
@@ -332,6 +408,7 @@ export class GitHubDouble {
     const issue = this.issues.get(n);
     if (!issue || !issue.labels.includes(name)) return { status: 404, body: { message: "Label does not exist" } };
     issue.labels = issue.labels.filter((l) => l !== name);
+    this.emitIssue(issue, "unlabeled", this.bot, { label: this.labelJson(name) });
     return ok(issue.labels.map((l) => this.labelJson(l)));
   }
 
@@ -348,9 +425,10 @@ export class GitHubDouble {
 
   private createIssue(body: Record<string, unknown>): DoubleResponse {
     if (typeof body.title !== "string") return invalid("title", "missing_field");
-    const issue = this.openIssue(this.bot.login, body.title, typeof body.body === "string" ? body.body : null);
-    issue.user = this.bot;
-    for (const name of Array.isArray(body.labels) ? body.labels.map(String) : []) this.addLabel(issue.number, name);
+    const labels = Array.isArray(body.labels) ? body.labels.map(String) : [];
+    for (const name of labels) this.ensureLabel(name);
+    const issue = this.newIssue(this.bot, body.title, typeof body.body === "string" ? body.body : null, labels);
+    this.emit("issues", "opened", this.bot, { issue: this.issueJson(issue) });
     return created(this.issueJson(issue));
   }
 
@@ -364,17 +442,18 @@ export class GitHubDouble {
   }
 
   private getBranch(branch: string): DoubleResponse {
-    const sha = this.refs.get(`heads/${branch}`);
+    const sha = this.git.refSha(`heads/${branch}`);
     if (!sha) return { status: 404, body: { message: "Branch not found" } };
-    const commit = this.commits.get(sha) as DoubleCommit;
+    const commit = this.git.commit(sha);
     return ok({ name: branch, commit: { sha, commit: { tree: { sha: commit.tree }, message: commit.message } }, protected: false });
   }
 
   private createCommit(body: Record<string, unknown>): DoubleResponse {
     const parents = Array.isArray(body.parents) ? body.parents.map(String) : [];
     if (typeof body.tree !== "string" || typeof body.message !== "string") return invalid("tree", "missing_field");
-    if (parents.some((p) => !this.commits.has(p))) return invalid("parents", "invalid");
-    const sha = this.addCommit({ tree: body.tree, parents, message: body.message });
+    if (!this.git.hasTree(body.tree)) return { status: 422, body: { message: "Tree SHA does not exist" } };
+    if (parents.some((p) => !this.git.hasCommit(p))) return { status: 422, body: { message: "Parent SHA does not exist or is not a commit object" } };
+    const sha = this.git.commitTree(body.tree, parents, body.message);
     return created({ sha, tree: { sha: body.tree }, parents: parents.map((p) => ({ sha: p })), message: body.message });
   }
 
@@ -382,33 +461,35 @@ export class GitHubDouble {
     const ref = String(body.ref ?? "");
     const sha = String(body.sha ?? "");
     if (!ref.startsWith("refs/")) return invalid("ref", "invalid");
-    if (!this.commits.has(sha)) return { status: 422, body: { message: "Object does not exist" } };
+    if (!this.git.hasCommit(sha)) return { status: 422, body: { message: "Object does not exist" } };
     const name = ref.slice("refs/".length);
-    if (this.refs.has(name)) return { status: 422, body: { message: "Reference already exists" } };
-    this.refs.set(name, sha);
+    if (this.git.createRef(name, sha) === "exists") return { status: 422, body: { message: "Reference already exists" } };
+    if (name.startsWith("heads/")) {
+      this.emit("create", undefined, this.bot, { ref: name.slice("heads/".length), ref_type: "branch", master_branch: this.defaultBranch, pusher_type: "user" });
+    }
     return created({ ref, object: { sha, type: "commit" } });
   }
 
   private createPull(body: Record<string, unknown>): DoubleResponse {
     const head = String(body.head ?? "");
     const base = String(body.base ?? "");
-    const headSha = this.refs.get(`heads/${head}`);
-    if (!headSha || !this.refs.has(`heads/${base}`)) return invalid("head", "invalid");
+    const headSha = this.git.refSha(`heads/${head}`);
+    if (!headSha || !this.git.refSha(`heads/${base}`)) return invalid("head", "invalid");
     if (this.pulls().some((p) => p.state === "open" && p.pull?.head === head && p.pull.base === base)) {
       return {
         status: 422,
         body: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${this.owner}:${head}.` }] },
       };
     }
-    if (this.commitsAhead(head).length === 0) {
+    if (this.git.commitsBetween(`refs/heads/${base}`, `refs/heads/${head}`).length === 0) {
       return {
         status: 422,
         body: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `No commits between ${base} and ${head}` }] },
       };
     }
-    const pull = this.openIssue(this.bot.login, String(body.title ?? ""), typeof body.body === "string" ? body.body : null);
-    pull.user = this.bot;
+    const pull = this.newIssue(this.bot, String(body.title ?? ""), typeof body.body === "string" ? body.body : null);
     pull.pull = { head, base, draft: body.draft === true, headSha };
+    this.emit("pull_request", "opened", this.bot, { number: pull.number, pull_request: this.pullJson(pull) });
     return created(this.pullJson(pull));
   }
 
@@ -444,6 +525,41 @@ export class GitHubDouble {
       return ok({ data: { pinIssue: { issue: { number: issue.number } } } });
     }
     return ok({ data: null, errors: [{ message: "the double does not implement this query" }] });
+  }
+
+  // ---- webhooks ---------------------------------------------------------------------
+
+  private emit(name: string, action: string | undefined, sender: DoubleUser, fields: Record<string, unknown>): void {
+    this.onEvent({
+      name,
+      payload: {
+        ...(action ? { action } : {}),
+        ...fields,
+        repository: this.repositoryJson(),
+        organization: { login: this.owner, id: 1, node_id: "O_1" },
+        installation: { id: this.installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" },
+        sender,
+      },
+    });
+  }
+
+  /** An issue event, or its pull_request twin when the issue is a PR (as GitHub sends for labels on PRs). */
+  private emitIssue(issue: DoubleIssue, action: string, sender: DoubleUser, fields: Record<string, unknown> = {}): void {
+    if (issue.pull) this.emit("pull_request", action, sender, { number: issue.number, pull_request: this.pullJson(issue), ...fields });
+    else this.emit("issues", action, sender, { issue: this.issueJson(issue), ...fields });
+  }
+
+  repositoryJson() {
+    return {
+      id: 4_242,
+      node_id: "R_4242",
+      name: this.repo,
+      full_name: `${this.owner}/${this.repo}`,
+      private: false,
+      owner: { ...this.user(this.owner), type: "Organization" },
+      html_url: `https://github.com/${this.owner}/${this.repo}`,
+      default_branch: this.defaultBranch,
+    };
   }
 
   // ---- shapes -------------------------------------------------------------------------
@@ -491,8 +607,8 @@ export class GitHubDouble {
     return {
       ...this.issueJson(p),
       draft: pull.draft,
-      head: { ref: pull.head, sha: this.refs.get(`heads/${pull.head}`) ?? pull.headSha, label: `${this.owner}:${pull.head}` },
-      base: { ref: pull.base, sha: this.refs.get(`heads/${pull.base}`), label: `${this.owner}:${pull.base}` },
+      head: { ref: pull.head, sha: this.git.refSha(`heads/${pull.head}`) ?? pull.headSha, label: `${this.owner}:${pull.head}`, repo: this.repositoryJson() },
+      base: { ref: pull.base, sha: this.git.refSha(`heads/${pull.base}`), label: `${this.owner}:${pull.base}`, repo: this.repositoryJson() },
     };
   }
 
@@ -514,24 +630,6 @@ export class GitHubDouble {
   }
 
   // ---- helpers ------------------------------------------------------------------------
-
-  private addCommit(commit: Omit<DoubleCommit, "sha">): string {
-    const sha = sha1(`commit:${commit.tree}:${commit.parents.join(",")}:${commit.message}:${this.commits.size}`);
-    this.commits.set(sha, { sha, ...commit });
-    return sha;
-  }
-
-  private ancestry(sha: string | undefined): string[] {
-    const seen: string[] = [];
-    const stack = sha ? [sha] : [];
-    while (stack.length) {
-      const next = stack.pop() as string;
-      if (seen.includes(next)) continue;
-      seen.push(next);
-      stack.push(...(this.commits.get(next)?.parents ?? []));
-    }
-    return seen;
-  }
 
   private ensureLabel(name: string): void {
     if (!this.labels.has(name)) this.labels.set(name, { name, color: "ededed", description: null });

@@ -110,6 +110,7 @@ describe("factory ledger on GitHub Enterprise Server", () => {
     expect(lines).toEqual(["No factory artifacts in octo-org/widgets."]);
     expect(double.counts.get("GET /repos/{owner}/{repo}/issues")).toBe(1);
     expect(double.unrouted).toEqual([]);
+    double.close();
   });
 });
 

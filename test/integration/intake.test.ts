@@ -47,7 +47,7 @@ describe("intake", () => {
     expect(s.double.refs.has(`heads/${branch}`)).toBe(true);
     const ahead = s.double.commitsAhead(branch);
     expect(ahead).toHaveLength(1);
-    const base = s.double.commits.get(s.double.refs.get("heads/main") ?? "");
+    const base = s.double.git.commit(s.double.refs.get("heads/main") ?? "");
     expect(ahead[0]?.tree).toBe(base?.tree);
 
     const pulls = s.double.pulls();

@@ -37,6 +37,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  double.close();
   await new Promise((resolve) => server.close(resolve));
 });
 

@@ -37,9 +37,16 @@ export interface Scenario {
   idle(): Promise<void>;
 }
 
+/** Every double this file made: their git repositories are removed after each test. */
+const open: GitHubDouble[] = [];
+afterEach(() => {
+  for (const double of open.splice(0)) double.close();
+});
+
 export async function createScenario(): Promise<Scenario> {
   resetPortCaches();
   const double = new GitHubDouble();
+  open.push(double);
   double.permissions.set("maintainer", "maintain");
   double.permissions.set("reader", "read");
   mountDouble(double);
