@@ -3,15 +3,15 @@ import { handleComment } from "./events/handle-comment.js";
 import { handleIntake } from "./events/handle-intake.js";
 import type { Deps } from "./events/setup.js";
 import { botLoginResolver } from "./github/app-identity.js";
-import { CoalescingScheduler } from "./ledger/scheduler.js";
+import { Background } from "./cells/background.js";
 import { stateKey } from "./state/sign.js";
 
 /** Every webhook the app handles; `app.yml` must subscribe to each (a test checks). */
 export const HANDLED_EVENTS = ["issues.labeled", "issues.edited", "issue_comment.created"] as const;
 
 export interface FactoryAppOptions {
-  /** Tests pass their own to wait for background work. */
-  ledger?: CoalescingScheduler;
+  /** Tests and the sandbox pass their own, to wait until the line is idle. */
+  background?: Background;
 }
 
 export function factoryApp(options: FactoryAppOptions = {}) {
@@ -19,7 +19,7 @@ export function factoryApp(options: FactoryAppOptions = {}) {
     const deps: Deps = {
       botLogin: botLoginResolver(app),
       stateKey: stateKey(),
-      ledger: options.ledger ?? new CoalescingScheduler((repo, error) => app.log.error({ err: error, repo }, "ledger refresh failed")),
+      background: options.background ?? new Background((key, error) => app.log.error({ err: error, key }, "background work failed")),
     };
     const intake = handleIntake(deps);
     app.on("issues.labeled", intake);

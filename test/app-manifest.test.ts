@@ -88,6 +88,7 @@ describe("app.yml", () => {
     const s = await createScenario();
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
     await s.deliver(s.label(issue));
+    await s.idle();
     const pr = s.double.pulls()[0]?.number ?? 0;
     for (const [thread, text] of [
       [issue, "/factory stop"],

@@ -7,7 +7,7 @@ import { fitBody } from "../views/render.js";
 import { findCommand, mayMutate, type CommandResult } from "./commands/registry.js";
 import { parseCommands } from "./commands/parse.js";
 import { loadConfig } from "./load-config.js";
-import { guarded, scheduleLedger, storeFor, type Deps } from "./setup.js";
+import { enqueue, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
 /** `factory/12-…` → 12: a factory PR's branch names its issue. */
 export function issueFromBranch(prefix: string, ref: string): number | undefined {
@@ -22,13 +22,13 @@ export function issueFromBranch(prefix: string, ref: string): number | undefined
  * position, so a redelivered comment is answered once.
  */
 export function handleComment(deps: Deps) {
-  return (context: Context<"issue_comment.created">) =>
-    guarded(context, "command", async () => {
-      const { comment, issue, sender } = context.payload;
-      if (sender.type === "Bot" || comment.user?.type === "Bot") return;
-      const commands = parseCommands(comment.body);
-      if (commands.length === 0) return;
+  return async (context: Context<"issue_comment.created">): Promise<void> => {
+    const { comment, issue, sender } = context.payload;
+    if (sender.type === "Bot" || comment.user?.type === "Bot") return;
+    const commands = parseCommands(comment.body);
+    if (commands.length === 0) return;
 
+    enqueue(deps, context, issue.number, "command", async () => {
       const store = await storeFor(context, deps);
       const config = await loadConfig(context, store, { issue: issue.number, key: `comment:${comment.id}` });
       if (!config) return;
@@ -75,6 +75,7 @@ export function handleComment(deps: Deps) {
         scheduleLedger(deps, store, config, context.log);
       }
     });
+  };
 }
 
 function recordFor(store: ArtifactStore, loaded: LoadedArtifact, result: CommandResult, name: string, by: string, key: string): SignedRecord {

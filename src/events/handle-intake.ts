@@ -1,7 +1,7 @@
 import type { Context } from "probot";
 import { runIntake } from "../stages/intake/run-intake.js";
 import { loadConfig } from "./load-config.js";
-import { guarded, looksLikeFactory, scheduleLedger, storeFor, type Deps } from "./setup.js";
+import { enqueue, looksLikeFactory, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
 type IssueContext = Context<"issues.labeled"> | Context<"issues.edited">;
 
@@ -10,15 +10,15 @@ type IssueContext = Context<"issues.labeled"> | Context<"issues.edited">;
  * open issue that carries it picks up a request that was waiting for criteria.
  */
 export function handleIntake(deps: Deps) {
-  return (context: IssueContext) =>
-    guarded(context, "intake", async () => {
-      const { issue, sender } = context.payload;
-      if (sender.type === "Bot" || issue.pull_request || issue.state !== "open") return;
-      const labels = (issue.labels ?? []).map((l) => l.name);
-      const trigger = context.payload.action === "labeled" ? context.payload.label?.name : undefined;
-      if (context.payload.action === "labeled" && trigger === undefined) return;
-      if (labels.length === 0) return;
+  return async (context: IssueContext): Promise<void> => {
+    const { issue, sender } = context.payload;
+    if (sender.type === "Bot" || issue.pull_request || issue.state !== "open") return;
+    const labels = (issue.labels ?? []).map((l) => l.name);
+    const trigger = context.payload.action === "labeled" ? context.payload.label?.name : undefined;
+    if (context.payload.action === "labeled" && trigger === undefined) return;
+    if (labels.length === 0) return;
 
+    enqueue(deps, context, issue.number, "intake", async () => {
       const store = await storeFor(context, deps);
       const report = looksLikeFactory(trigger !== undefined ? [trigger] : labels) ? { issue: issue.number, key: context.id } : undefined;
       const config = await loadConfig(context, store, report);
@@ -39,4 +39,5 @@ export function handleIntake(deps: Deps) {
       );
       if (outcome === "opened" || outcome === "needs-criteria") scheduleLedger(deps, store, config, context.log);
     });
+  };
 }

@@ -2,14 +2,14 @@ import type { Context, Logger } from "probot";
 import type { FactoryConfig } from "../config/schema.js";
 import { RepoPort } from "../github/repo-port.js";
 import { refreshLedger } from "../ledger/refresh-ledger.js";
-import type { CoalescingScheduler } from "../ledger/scheduler.js";
+import type { Background } from "../cells/background.js";
 import { ArtifactStore } from "../state/artifact-store.js";
 
 /** What every handler needs that is not in the payload. */
 export interface Deps {
   botLogin: () => Promise<string>;
   stateKey: Buffer;
-  ledger: CoalescingScheduler;
+  background: Background;
 }
 
 export async function storeFor(context: Context, deps: Deps): Promise<ArtifactStore> {
@@ -17,20 +17,26 @@ export async function storeFor(context: Context, deps: Deps): Promise<ArtifactSt
   return new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log: context.log });
 }
 
-/** The ledger is rebuilt after the webhook is answered, once per burst of changes. */
+/** The ledger is rebuilt in the background, once per burst of changes. */
 export function scheduleLedger(deps: Deps, store: ArtifactStore, config: FactoryConfig, log: Logger): void {
   if (!config.ledger.issue) return;
-  deps.ledger.schedule(store.port.fullName.toLowerCase(), () => refreshLedger(store, config, log));
+  deps.background.coalesce(`${store.port.fullName.toLowerCase()}:ledger`, () => refreshLedger(store, config, log));
 }
 
-/** Runs a handler body so that nothing is thrown at the webhook: failures become one log line with where it happened. */
-export async function guarded(context: Context, what: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    const { owner, repo } = context.repo();
-    context.log.error({ err: error, event: context.name, delivery: context.id, repo: `${owner}/${repo}` }, `${what} failed; redeliver the webhook to retry`);
-  }
+/**
+ * Queues a handler's work behind earlier work on the same thread and returns at
+ * once, so the webhook is answered well inside GitHub's 10 s. A failure becomes
+ * one log line that says what, where and how to retry; nothing reaches the webhook.
+ */
+export function enqueue(deps: Deps, context: Context, thread: number, what: string, body: () => Promise<void>): void {
+  const { owner, repo } = context.repo();
+  deps.background.serial(`${owner}/${repo}#${thread}`.toLowerCase(), async () => {
+    try {
+      await body();
+    } catch (error) {
+      context.log.error({ err: error, event: context.name, delivery: context.id, repo: `${owner}/${repo}` }, `${what} failed; redeliver the webhook to retry`);
+    }
+  });
 }
 
 /** With a config we cannot read we cannot know a custom label: report only on what looks like the factory's. */

@@ -70,6 +70,15 @@ describe("intake", () => {
     expect(s.double.labels.get("factory:stage/scout")).toMatchObject({ color: "1d76db" });
   });
 
+  it("handles the same delivery twice in one instance once", async () => {
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
+    const labeled = s.label(issue.number);
+    await Promise.all([s.deliver(labeled), s.deliver(labeled)]);
+    await s.idle();
+    expect(s.double.commentsOn(issue.number)).toHaveLength(1);
+    expect(s.double.counts.get("POST /repos/{owner}/{repo}/pulls")).toBe(1);
+  });
+
   it("changes nothing when every event of the scenario is redelivered, or the issue relabelled", async () => {
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
     const labeled = s.label(issue.number);
@@ -86,13 +95,14 @@ describe("intake", () => {
     expect(snapshot()).toEqual(before);
   });
 
-  it("creates no second branch, PR or comment when the label event is delivered twice concurrently", async () => {
+  it("creates no second branch, PR or comment when two instances handle the label event at once", async () => {
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
     const labeled = s.label(issue.number);
-    await Promise.all([s.deliver(labeled), s.deliver(labeled)]);
-    await s.idle();
+    const other = await s.secondInstance();
+    await Promise.all([s.deliver(labeled), other.deliver(labeled)]);
+    await Promise.all([s.idle(), other.idle()]);
 
-    // Both handlers really raced to open the PR; GitHub's one-open-PR-per-head rule let one through.
+    // Both instances really raced to open the PR; GitHub's one-open-PR-per-head rule let one through.
     expect(s.double.counts.get("POST /repos/{owner}/{repo}/pulls")).toBe(2);
     expect(s.double.commentsOn(issue.number)).toHaveLength(1);
     expect(s.double.pulls()).toHaveLength(1);

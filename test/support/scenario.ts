@@ -6,7 +6,7 @@
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { afterEach, beforeEach, expect } from "vitest";
 import { factoryApp } from "../../src/index.js";
-import { CoalescingScheduler } from "../../src/ledger/scheduler.js";
+import { Background } from "../../src/cells/background.js";
 import { resetPortCaches } from "../../src/github/repo-port.js";
 import { GitHubDouble, type DoubleComment } from "../../src/sandbox/github-double.js";
 import { mountDouble } from "./github-nock.js";
@@ -33,7 +33,9 @@ export interface Scenario {
   edit(issue: number, body: string, options?: { sender?: string }): EmitterWebhookEvent<"issues.edited">;
   comment(thread: number, author: string, body: string): { event: EmitterWebhookEvent<"issue_comment.created">; comment: DoubleComment };
   deliver(event: EmitterWebhookEvent): Promise<void>;
-  /** Waits for background work (the ledger) to finish. */
+  /** A second app process against the same GitHub: its own memory, queue and caches. */
+  secondInstance(): Promise<{ deliver(event: EmitterWebhookEvent): Promise<void>; idle(): Promise<void> }>;
+  /** Waits for the app's background work (handlers' jobs, the ledger) to finish. */
   idle(): Promise<void>;
 }
 
@@ -51,10 +53,10 @@ export async function createScenario(): Promise<Scenario> {
   double.permissions.set("reader", "read");
   mountDouble(double);
   const errors: string[] = [];
-  const ledger = new CoalescingScheduler((repo, error) => errors.push(`ledger ${repo}: ${String(error)}`));
+  const background = new Background((key, error) => errors.push(`background ${key}: ${String(error)}`));
   const warnings: string[] = [];
   const log = captureLog(errors, warnings);
-  const app = await createTestApp(factoryApp({ ledger }), { log });
+  const app = await createTestApp(factoryApp({ background }), { log });
   const { owner, repo } = double;
 
   const issueInput = (n: number) => {
@@ -107,12 +109,24 @@ export async function createScenario(): Promise<Scenario> {
       return { event, comment };
     },
     async deliver(event) {
-      const repository = (event.payload as { repository?: { default_branch: string } }).repository;
-      if (repository) repository.default_branch = double.defaultBranch;
-      await app.receive(event);
+      await app.receive(withDefaultBranch(event, double.defaultBranch));
     },
-    idle: () => ledger.idle(),
+    async secondInstance() {
+      const other = new Background((key, error) => errors.push(`background (second instance) ${key}: ${String(error)}`));
+      const second = await createTestApp(factoryApp({ background: other }), { log });
+      return {
+        deliver: (event) => second.receive(withDefaultBranch(event, double.defaultBranch)),
+        idle: () => other.idle(),
+      };
+    },
+    idle: () => background.idle(),
   };
+}
+
+function withDefaultBranch<E extends EmitterWebhookEvent>(event: E, branch: string): E {
+  const repository = (event.payload as { repository?: { default_branch: string } }).repository;
+  if (repository) repository.default_branch = branch;
+  return event;
 }
 
 /**
