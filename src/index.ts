@@ -12,13 +12,15 @@ export const HANDLED_EVENTS = ["issues.labeled", "issues.edited", "issue_comment
 export interface FactoryAppOptions {
   /** Tests and the sandbox pass their own, to wait until the line is idle. */
   background?: Background;
+  /** The key that signs records; from the environment when not given. */
+  stateKey?: Buffer;
 }
 
 export function factoryApp(options: FactoryAppOptions = {}) {
   return (app: Probot): void => {
     const deps: Deps = {
       botLogin: botLoginResolver(app),
-      stateKey: stateKey(),
+      stateKey: options.stateKey ?? stateKey(),
       background: options.background ?? new Background((key, error) => app.log.error({ err: error, key }, "background work failed")),
     };
     const intake = handleIntake(deps);

@@ -45,6 +45,10 @@ export class Background {
     this.track(run);
   }
 
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
   /** Resolves when nothing is running or waiting, including work that work enqueued. */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);

@@ -527,6 +527,38 @@ export class GitHubDouble {
     return ok({ data: null, errors: [{ message: "the double does not implement this query" }] });
   }
 
+  /**
+   * After a `git push` over HTTP: a `push` event per moved branch, and a
+   * `synchronize` for each open pull request whose head moved.
+   */
+  refsPushed(before: Map<string, string>, pusher: string): void {
+    const after = this.refs;
+    const sender = pusher === "x-access-token" ? this.bot : this.user(pusher);
+    for (const [ref, sha] of after) {
+      const old = before.get(ref);
+      if (old === sha || !ref.startsWith("heads/")) continue;
+      const branch = ref.slice("heads/".length);
+      const commits = old ? this.git.commitsBetween(old, sha) : [this.git.commit(sha)];
+      this.emit("push", undefined, sender, {
+        ref: `refs/${ref}`,
+        before: old ?? "0".repeat(40),
+        after: sha,
+        created: old === undefined,
+        deleted: false,
+        forced: false,
+        commits: commits.map((c) => ({ id: c.sha, message: c.message, distinct: true })),
+        head_commit: { id: sha, message: this.git.commit(sha).message },
+        pusher: { name: sender.login, email: null },
+      });
+      for (const pull of this.pulls().filter((p) => p.state === "open" && p.pull?.head === branch)) {
+        const previous = pull.pull?.headSha;
+        if (pull.pull) pull.pull.headSha = sha;
+        pull.updated_at = this.now();
+        this.emit("pull_request", "synchronize", sender, { number: pull.number, before: previous, after: sha, pull_request: this.pullJson(pull) });
+      }
+    }
+  }
+
   // ---- webhooks ---------------------------------------------------------------------
 
   private emit(name: string, action: string | undefined, sender: DoubleUser, fields: Record<string, unknown>): void {

@@ -1,5 +1,5 @@
 /**
- * GitHub REST contract checker for tests.
+ * GitHub REST contract checker, for the sandbox server and the tests.
  *
  * Validates the requests our Octokit instances make against GitHub's own
  * OpenAPI description (`@octokit/openapi`, api.github.com, non-dereferenced).

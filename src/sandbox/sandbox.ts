@@ -1,0 +1,197 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import Bottleneck from "bottleneck";
+import { createNodeMiddleware, createProbot, ProbotOctokit, type Logger } from "probot";
+import { parse } from "yaml";
+import { Background } from "../cells/background.js";
+import { factoryApp } from "../index.js";
+import { stateKey } from "../state/sign.js";
+import { GitHubDouble, type DoubleComment, type DoubleEvent, type DoubleIssue } from "./github-double.js";
+import { SandboxServer, type FaultPlan } from "./server.js";
+import { WebhookSender, type Delivery } from "./webhook-sender.js";
+
+export interface SandboxOptions {
+  owner?: string;
+  repo?: string;
+  /** The sample repository's files, on its default branch. */
+  files?: Record<string, string>;
+  /** The app's log (silent by default). */
+  log?: Logger;
+  /**
+   * Shortens Probot's write spacing (1-3 s) and retry-after waits to milliseconds:
+   * the same throttling and retry plugins, on a faster clock. On by default.
+   */
+  compressTime?: boolean;
+}
+
+export interface TimelineEntry {
+  atMs: number;
+  kind: "webhook" | "comment" | "label" | "pull" | "push";
+  text: string;
+}
+
+/** The events `app.yml` subscribes to: the sandbox delivers exactly those, as GitHub would. */
+export function subscribedEvents(): string[] {
+  const manifest = parse(readFileSync(new URL("../../app.yml", import.meta.url), "utf8")) as { default_events?: string[] };
+  return manifest.default_events ?? [];
+}
+
+/**
+ * A whole offline GitHub with the real app attached: the double over HTTP at the
+ * GHE layout, signed webhooks to the app's own HTTP endpoint, and an actor API
+ * for people's actions. `idle()` waits until the line has nothing left to do.
+ */
+export class Sandbox {
+  readonly timeline: TimelineEntry[] = [];
+  private readonly started = Date.now();
+
+  private constructor(
+    readonly double: GitHubDouble,
+    readonly server: SandboxServer,
+    readonly sender: WebhookSender,
+    readonly background: Background,
+    readonly errors: string[],
+    private readonly appServer: Server,
+  ) {}
+
+  static async start(options: SandboxOptions = {}): Promise<Sandbox> {
+    const double = new GitHubDouble({
+      ...(options.owner ? { owner: options.owner } : {}),
+      ...(options.repo ? { repo: options.repo } : {}),
+      ...(options.files ? { files: options.files } : {}),
+    });
+    const server = await SandboxServer.start(double);
+    const secret = randomBytes(20).toString("hex");
+    const { privateKey } = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    });
+
+    const errors: string[] = [];
+    const background = new Background((key, error) => errors.push(`${key}: ${String(error)}`));
+    const fast = options.compressTime !== false;
+    const probot = createProbot({
+      env: { APP_ID: "1", PRIVATE_KEY: privateKey, WEBHOOK_SECRET: secret, GHE_HOST: server.host, GHE_PROTOCOL: "http", LOG_LEVEL: "silent" },
+      overrides: {
+        ...(options.log ? { log: options.log } : {}),
+        ...(fast ? { Octokit: fastOctokit() } : {}),
+      },
+    });
+    const middleware = await createNodeMiddleware(factoryApp({ background, stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
+    const appServer = createServer((req, res) => {
+      void middleware(req, res, () => res.writeHead(404).end());
+    });
+    await new Promise<void>((resolve) => appServer.listen(0, "127.0.0.1", resolve));
+    const webhookUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/api/github/webhooks`;
+
+    let sandbox: Sandbox | undefined;
+    const sender = new WebhookSender({
+      url: webhookUrl,
+      secret,
+      events: subscribedEvents(),
+      onDelivered: (delivery) => sandbox?.record(delivery),
+    });
+    double.onEvent = (event) => {
+      sandbox?.observe(event);
+      sender.enqueue(event);
+    };
+    sandbox = new Sandbox(double, server, sender, background, errors, appServer);
+    return sandbox;
+  }
+
+  // ---- actor API -------------------------------------------------------------------
+
+  openIssue(author: string, title: string, body: string | null): DoubleIssue {
+    return this.double.openIssue(author, title, body);
+  }
+
+  label(issue: number, name: string, by = "maintainer"): void {
+    this.double.addLabel(issue, name, this.double.user(by));
+  }
+
+  comment(thread: number, author: string, body: string): DoubleComment {
+    return this.double.postComment(thread, this.double.user(author), body);
+  }
+
+  editIssue(issue: number, body: string, by?: string): void {
+    this.double.editIssue(issue, body, by ? this.double.user(by) : undefined);
+  }
+
+  closeIssue(issue: number, by = "maintainer"): void {
+    this.double.closeIssue(issue, this.double.user(by));
+  }
+
+  setPermission(user: string, role: "admin" | "maintain" | "write" | "triage" | "read"): void {
+    this.double.permissions.set(user, role);
+  }
+
+  injectFaults(plan: FaultPlan | undefined): void {
+    this.server.injectFaults(plan);
+  }
+
+  redeliver(id: string): void {
+    this.sender.redeliver(id);
+  }
+
+  /** Waits until no webhook is queued or in flight and the app has no background work. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.sender.idle();
+      await this.background.idle();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.sender.busy || this.background.busy) continue;
+      return;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.appServer.closeAllConnections();
+    await new Promise((resolve) => this.appServer.close(resolve));
+    await this.server.close();
+    this.double.close();
+  }
+
+  // ---- what happened -------------------------------------------------------------------
+
+  private elapsed(): number {
+    return Date.now() - this.started;
+  }
+
+  private record(delivery: Delivery): void {
+    this.timeline.push({
+      atMs: this.elapsed(),
+      kind: "webhook",
+      text: `${delivery.name}${delivery.action ? `.${delivery.action}` : ""} → app answered ${delivery.status} in ${delivery.durationMs} ms`,
+    });
+  }
+
+  private observe(event: DoubleEvent): void {
+    const p = event.payload as { action?: string; sender?: { login?: string }; comment?: { body?: string; id?: number }; issue?: { number?: number }; label?: { name?: string }; number?: number; ref?: string };
+    const who = p.sender?.login ?? "?";
+    if (event.name === "issue_comment" && p.action === "created") {
+      const firstLine = (p.comment?.body ?? "").split("\n").find((l) => l.trim() && !l.startsWith("<!--")) ?? "";
+      this.timeline.push({ atMs: this.elapsed(), kind: "comment", text: `@${who} commented on #${p.issue?.number}: ${firstLine.slice(0, 100)}` });
+    } else if ((event.name === "issues" || event.name === "pull_request") && (p.action === "labeled" || p.action === "unlabeled")) {
+      this.timeline.push({ atMs: this.elapsed(), kind: "label", text: `@${who} ${p.action} #${p.issue?.number ?? p.number} ${p.label?.name}` });
+    } else if (event.name === "pull_request" && p.action === "opened") {
+      this.timeline.push({ atMs: this.elapsed(), kind: "pull", text: `@${who} opened draft PR #${p.number}` });
+    } else if (event.name === "push") {
+      this.timeline.push({ atMs: this.elapsed(), kind: "push", text: `@${who} pushed ${p.ref}` });
+    }
+  }
+}
+
+/** Probot's own Octokit with write spacing and retry waits on a millisecond clock. */
+function fastOctokit() {
+  const group = () => new Bottleneck.Group({ maxConcurrent: 1, minTime: 5 });
+  const write = group();
+  const notifications = group();
+  return ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+    ...options,
+    throttle: { ...(options.throttle as object), write, notifications, retryAfterBaseValue: 5, fallbackSecondaryRateRetryAfter: 1 },
+    retry: { ...(options.retry as object), retryAfterBaseValue: 5 },
+  }));
+}

@@ -1,0 +1,224 @@
+import { spawn } from "node:child_process";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { GitHubDouble } from "./github-double.js";
+import { checkRequest } from "./openapi-contract.js";
+
+export type FaultKind = "5xx" | "429" | "secondary";
+
+/** Faults to inject on REST requests (never on the token exchange), at `rate` in [0, 1]. */
+export interface FaultPlan {
+  rate: number;
+  kinds: FaultKind[];
+  retryAfterSeconds?: number;
+  /** Seeds the dice, so a run with faults repeats exactly. */
+  seed?: number;
+}
+
+/**
+ * The GitHub double over HTTP at the GitHub Enterprise Server layout: REST under
+ * `/api/v3`, GraphQL at `/api/graphql`, and git's smart HTTP at
+ * `/<owner>/<repo>.git`. Every REST request is checked against GitHub's OpenAPI
+ * description; a violation is answered as GitHub would (404, 403 or 422) and
+ * recorded, so a test can fail on it.
+ */
+export class SandboxServer {
+  readonly violations: string[] = [];
+  readonly injected: string[] = [];
+  faults: FaultPlan | undefined;
+  private random: () => number = Math.random;
+
+  private constructor(
+    readonly double: GitHubDouble,
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(double: GitHubDouble): Promise<SandboxServer> {
+    let instance: SandboxServer | undefined;
+    const server = createServer((req, res) => {
+      void instance?.route(req, res).catch((error: unknown) => {
+        res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ message: String(error) }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    instance = new SandboxServer(double, server, (server.address() as AddressInfo).port);
+    return instance;
+  }
+
+  /** `127.0.0.1:<port>`: what `GHE_HOST` is set to. */
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get apiUrl(): string {
+    return `http://${this.host}/api/v3`;
+  }
+
+  /** An authenticated clone URL, the way a runner gets one with an installation token. */
+  cloneUrl(token: string): string {
+    return `http://x-access-token:${token}@${this.host}/${this.double.owner}/${this.double.repo}.git`;
+  }
+
+  injectFaults(plan: FaultPlan | undefined): void {
+    this.faults = plan;
+    this.random = plan?.seed === undefined ? Math.random : mulberry32(plan.seed);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", `http://${this.host}`);
+    const git = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
+    if (git) return this.git(req, res, url, git[3] ?? "/");
+    const body = await readBody(req);
+    let path: string;
+    if (url.pathname === "/api/graphql") path = "/graphql";
+    else if (url.pathname.startsWith("/api/v3/")) path = url.pathname.slice("/api/v3".length);
+    else return send(res, 404, { message: "Not Found" });
+
+    const method = (req.method ?? "GET").toUpperCase();
+    const json = parseJson(body);
+    const auth = this.authenticate(req, path);
+    if (auth) return send(res, 401, { message: auth, documentation_url: "https://docs.github.com/rest" });
+
+    const problems = checkRequest(json === undefined ? { method, route: path } : { method, route: path, body: json });
+    if (problems.length > 0) {
+      this.violations.push(...problems);
+      const status = problems.some((p) => /unknown route|is not defined for/.test(p)) ? 404 : problems.some((p) => /not available to GitHub Apps/.test(p)) ? 403 : 422;
+      return send(res, status, { message: status === 403 ? "Resource not accessible by integration" : status === 404 ? "Not Found" : "Validation Failed", errors: problems });
+    }
+
+    const fault = this.fault(path);
+    if (fault) return send(res, fault.status, fault.body, fault.headers);
+
+    const response = this.double.handle({ method, path, query: url.searchParams, body: json, headers: lowerHeaders(req) });
+    send(res, response.status, response.body, response.headers);
+  }
+
+  /** REST needs a token the double issued (or the app's JWT for `/app` routes), as GitHub does. */
+  private authenticate(req: IncomingMessage, path: string): string | undefined {
+    const header = req.headers.authorization ?? "";
+    const [scheme = "", credential = ""] = header.split(" ");
+    if (path === "/app" || path.startsWith("/app/")) return /^bearer$/i.test(scheme) && credential ? undefined : "A JSON web token could not be decoded";
+    if (/^(token|bearer)$/i.test(scheme) && this.double.tokens.has(credential)) return undefined;
+    return "Bad credentials";
+  }
+
+  private fault(path: string): { status: number; body: unknown; headers: Record<string, string> } | undefined {
+    const plan = this.faults;
+    if (!plan || plan.kinds.length === 0 || path.includes("/access_tokens") || this.random() >= plan.rate) return undefined;
+    const kind = plan.kinds[Math.floor(this.random() * plan.kinds.length)] ?? "5xx";
+    const retryAfter = String(plan.retryAfterSeconds ?? 1);
+    this.injected.push(`${kind} ${path}`);
+    switch (kind) {
+      case "5xx":
+        return { status: 502, body: { message: "Server Error" }, headers: {} };
+      case "429":
+        return { status: 429, body: { message: "API rate limit exceeded" }, headers: { "retry-after": retryAfter, "x-ratelimit-remaining": "0" } };
+      case "secondary":
+        return {
+          status: 403,
+          body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." },
+          headers: { "retry-after": retryAfter },
+        };
+    }
+  }
+
+  /** git's smart HTTP through `git http-backend`, behind the installation token. */
+  private async git(req: IncomingMessage, res: ServerResponse, url: URL, rest: string): Promise<void> {
+    const [user = "", password = ""] = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /i, ""), "base64").toString().split(":");
+    if (!this.double.tokens.has(password)) {
+      res.writeHead(401, { "www-authenticate": 'Basic realm="GitHub"' }).end("Bad credentials");
+      return;
+    }
+    const pushing = rest === "/git-receive-pack";
+    const before = pushing ? this.double.refs : undefined;
+    const input = await readBody(req);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      GIT_PROJECT_ROOT: this.double.git.root,
+      GIT_HTTP_EXPORT_ALL: "1",
+      GIT_CONFIG_NOSYSTEM: "1",
+      HOME: this.double.git.root,
+      PATH_INFO: `/${this.double.owner}/${this.double.repo}.git${rest}`,
+      REQUEST_METHOD: req.method ?? "GET",
+      QUERY_STRING: url.search.slice(1),
+      CONTENT_TYPE: req.headers["content-type"] ?? "",
+      CONTENT_LENGTH: String(input.length),
+      REMOTE_USER: user,
+      REMOTE_ADDR: "127.0.0.1",
+      ...(req.headers["content-encoding"] ? { HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"]) } : {}),
+      ...(req.headers["git-protocol"] ? { GIT_PROTOCOL: String(req.headers["git-protocol"]) } : {}),
+    };
+    const output = await new Promise<Buffer>((resolve, reject) => {
+      const child = spawn("git", ["http-backend"], { env });
+      const chunks: Buffer[] = [];
+      child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+      child.on("error", reject);
+      child.on("close", () => resolve(Buffer.concat(chunks)));
+      child.stdin.end(input);
+    });
+    const split = output.indexOf("\r\n\r\n");
+    const headerEnd = split >= 0 ? split : output.indexOf("\n\n");
+    const headerText = output.subarray(0, headerEnd).toString();
+    const payload = output.subarray(headerEnd + (split >= 0 ? 4 : 2));
+    const headers: Record<string, string> = {};
+    let status = 200;
+    for (const line of headerText.split(/\r?\n/)) {
+      const at = line.indexOf(":");
+      if (at < 0) continue;
+      const name = line.slice(0, at).trim();
+      const value = line.slice(at + 1).trim();
+      if (name.toLowerCase() === "status") status = Number.parseInt(value, 10) || 200;
+      else headers[name] = value;
+    }
+    res.writeHead(status, headers).end(payload);
+    if (before) this.double.refsPushed(before, user);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-github-request-id": "SANDBOX", ...headers });
+  res.end(status === 204 ? undefined : text);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return body.toString("utf8");
+  }
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  return out;
+}
+
+/** A small seeded generator: the same seed gives the same faults. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
