@@ -87,18 +87,13 @@ export class Sandbox {
     await new Promise<void>((resolve) => appServer.listen(0, "127.0.0.1", resolve));
     const webhookUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/api/github/webhooks`;
 
-    let sandbox: Sandbox | undefined;
-    const sender = new WebhookSender({
-      url: webhookUrl,
-      secret,
-      events: subscribedEvents(),
-      onDelivered: (delivery) => sandbox?.record(delivery),
-    });
+    const sender = new WebhookSender({ url: webhookUrl, secret, events: subscribedEvents() });
+    const sandbox = new Sandbox(double, server, sender, background, errors, appServer);
+    sender.onDelivered = (delivery) => sandbox.record(delivery);
     double.onEvent = (event) => {
-      sandbox?.observe(event);
+      sandbox.observe(event);
       sender.enqueue(event);
     };
-    sandbox = new Sandbox(double, server, sender, background, errors, appServer);
     return sandbox;
   }
 

@@ -35,14 +35,14 @@ export class SandboxServer {
   ) {}
 
   static async start(double: GitHubDouble): Promise<SandboxServer> {
-    let instance: SandboxServer | undefined;
-    const server = createServer((req, res) => {
-      void instance?.route(req, res).catch((error: unknown) => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const instance = new SandboxServer(double, server, (server.address() as AddressInfo).port);
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      instance.route(req, res).catch((error: unknown) => {
         res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ message: String(error) }));
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    instance = new SandboxServer(double, server, (server.address() as AddressInfo).port);
     return instance;
   }
 

@@ -20,10 +20,10 @@ export class WebhookSender {
   readonly deliveries: Delivery[] = [];
   private queue: Delivery[] = [];
   private running: Promise<void> | undefined;
+  /** Called after each delivery is answered. */
+  onDelivered: (delivery: Delivery) => void = () => {};
 
-  constructor(
-    private readonly options: { url: string; secret: string; events: readonly string[]; onDelivered?: (delivery: Delivery) => void },
-  ) {}
+  constructor(private readonly options: { url: string; secret: string; events: readonly string[] }) {}
 
   enqueue(event: DoubleEvent): void {
     if (!this.options.events.includes(event.name)) return;
@@ -84,6 +84,6 @@ export class WebhookSender {
     }
     delivery.durationMs = Date.now() - started;
     this.deliveries.push(delivery);
-    this.options.onDelivered?.(delivery);
+    this.onDelivered(delivery);
   }
 }
