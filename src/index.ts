@@ -3,6 +3,7 @@ import { handleComment } from "./events/handle-comment.js";
 import { handleIntake } from "./events/handle-intake.js";
 import type { Deps } from "./events/setup.js";
 import { botLoginResolver } from "./github/app-identity.js";
+import { PortCaches } from "./github/repo-port.js";
 import { Background } from "./cells/background.js";
 import { stateKey } from "./state/sign.js";
 
@@ -21,6 +22,7 @@ export function factoryApp(options: FactoryAppOptions = {}) {
     const deps: Deps = {
       botLogin: botLoginResolver(app),
       stateKey: options.stateKey ?? stateKey(),
+      caches: new PortCaches(),
       background: options.background ?? new Background((key, error) => app.log.error({ err: error, key }, "background work failed")),
     };
     const intake = handleIntake(deps);

@@ -1,6 +1,6 @@
 import type { Context, Logger } from "probot";
 import type { FactoryConfig } from "../config/schema.js";
-import { RepoPort } from "../github/repo-port.js";
+import { RepoPort, type PortCaches } from "../github/repo-port.js";
 import { refreshLedger } from "../ledger/refresh-ledger.js";
 import type { Background } from "../cells/background.js";
 import { ArtifactStore } from "../state/artifact-store.js";
@@ -10,10 +10,11 @@ export interface Deps {
   botLogin: () => Promise<string>;
   stateKey: Buffer;
   background: Background;
+  caches: PortCaches;
 }
 
 export async function storeFor(context: Context, deps: Deps): Promise<ArtifactStore> {
-  const port = new RepoPort(context.octokit, context.repo());
+  const port = new RepoPort(context.octokit, context.repo(), deps.caches);
   return new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log: context.log });
 }
 

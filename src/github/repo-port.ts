@@ -34,16 +34,21 @@ function toComment(c: CommentLike): Comment {
   return { id: c.id, body: c.body ?? "", authorLogin: c.user?.login, authorType: c.user?.type, createdAt: c.created_at };
 }
 
-/** Labels the process has already made sure of, per repository; creating one is a content-creating request. */
-const knownLabels = new Map<string, Set<string>>();
-
 interface CachedPermission {
   role: string;
   permission: string;
   expires: number;
 }
-const permissionCache = new Map<string, CachedPermission>();
+
 const PERMISSION_TTL_MS = 60_000;
+
+/** What one app instance remembers between events; each instance (and each test) has its own. */
+export class PortCaches {
+  /** Labels already made sure of, per repository: creating one is a content-creating request. */
+  readonly labels = new Map<string, Set<string>>();
+  /** Collaborator roles, briefly. */
+  readonly permissions = new Map<string, CachedPermission>();
+}
 
 /**
  * Every GitHub call the app makes goes through here, for one repository. Methods
@@ -53,6 +58,7 @@ export class RepoPort {
   constructor(
     readonly octokit: ProbotOctokit,
     readonly ref: RepoRef,
+    private readonly caches: PortCaches = new PortCaches(),
   ) {}
 
   get fullName(): string {
@@ -92,8 +98,8 @@ export class RepoPort {
   /** Creates the label with its colour and description on first use; an existing label is left as the repository has it. */
   async ensureLabel(name: string, color: string, description: string): Promise<void> {
     const key = this.fullName.toLowerCase();
-    const known = knownLabels.get(key) ?? new Set<string>();
-    knownLabels.set(key, known);
+    const known = this.caches.labels.get(key) ?? new Set<string>();
+    this.caches.labels.set(key, known);
     if (known.has(name)) return;
     try {
       await this.octokit.rest.issues.createLabel({ ...this.ref, name, color, description });
@@ -174,12 +180,12 @@ export class RepoPort {
   /** The user's role (`admin`, `maintain`, `write`, `triage`, `read`, or a custom role), cached briefly. */
   async permission(username: string): Promise<{ role: string; permission: string }> {
     const key = `${this.fullName}/${username}`.toLowerCase();
-    const cached = permissionCache.get(key);
+    const cached = this.caches.permissions.get(key);
     if (cached && cached.expires > Date.now()) return cached;
     try {
       const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.ref, username });
       const entry = { role: data.role_name, permission: data.permission, expires: Date.now() + PERMISSION_TTL_MS };
-      permissionCache.set(key, entry);
+      this.caches.permissions.set(key, entry);
       return entry;
     } catch (error) {
       // GitHub answers 404 for someone who is not a collaborator at all.
@@ -217,10 +223,4 @@ export class RepoPort {
   async pinIssue(nodeId: string): Promise<void> {
     await this.octokit.graphql(`mutation($id: ID!) { pinIssue(input: { issueId: $id }) { issue { number } } }`, { id: nodeId });
   }
-}
-
-/** For tests: forget what the process cached. */
-export function resetPortCaches(): void {
-  knownLabels.clear();
-  permissionCache.clear();
 }

@@ -54,6 +54,8 @@ export class Sandbox {
     readonly background: Background,
     readonly errors: string[],
     private readonly appServer: Server,
+    /** The app's webhook secret (a throwaway): the key of its signed records derives from it. */
+    readonly webhookSecret: string,
   ) {}
 
   static async start(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -88,7 +90,7 @@ export class Sandbox {
     const webhookUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/api/github/webhooks`;
 
     const sender = new WebhookSender({ url: webhookUrl, secret, events: subscribedEvents() });
-    const sandbox = new Sandbox(double, server, sender, background, errors, appServer);
+    const sandbox = new Sandbox(double, server, sender, background, errors, appServer, secret);
     sender.onDelivered = (delivery) => sandbox.record(delivery);
     double.onEvent = (event) => {
       sandbox.observe(event);

@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readRecords } from "../../src/state/carriers.js";
-import { fold } from "../../src/state/fold.js";
-import { stateKey } from "../../src/state/sign.js";
+import { foldFromDouble as foldFromDoubleOf } from "../support/fold-double.js";
 import { TRACKING_MARKER } from "../../src/state/artifact-store.js";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 
@@ -11,15 +9,7 @@ useScenario((next) => {
   s = next;
 });
 
-/** The artifact as anyone can rebuild it from GitHub: the app's signed records on the issue and its PR. */
-function foldFromDouble(issue: number) {
-  const threads = [issue, ...s.double.pulls().map((p) => p.number)];
-  const carriers = threads.flatMap((n) =>
-    s.double.commentsOn(n).map((c) => ({ where: `#${n}/${c.id}`, order: c.id, authorLogin: c.user.login, authorType: c.user.type, body: c.body })),
-  );
-  const id = `${s.double.owner}/${s.double.repo}#${issue}`;
-  return fold(id, readRecords(carriers, { botLogin: s.double.bot.login, key: stateKey(), artifact: id }).records);
-}
+const foldFromDouble = (issue: number) => foldFromDoubleOf(s.double, issue);
 
 function snapshot() {
   return {

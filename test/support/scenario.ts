@@ -7,7 +7,6 @@ import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { afterEach, beforeEach, expect } from "vitest";
 import { factoryApp } from "../../src/index.js";
 import { Background } from "../../src/cells/background.js";
-import { resetPortCaches } from "../../src/github/repo-port.js";
 import { GitHubDouble, type DoubleComment } from "../../src/sandbox/github-double.js";
 import { mountDouble } from "./github-nock.js";
 import { issueCommentCreated, issuesEdited, issuesLabeled } from "./payloads.js";
@@ -46,7 +45,6 @@ afterEach(() => {
 });
 
 export async function createScenario(): Promise<Scenario> {
-  resetPortCaches();
   const double = new GitHubDouble();
   open.push(double);
   double.permissions.set("maintainer", "maintain");
