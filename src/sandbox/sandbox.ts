@@ -3,9 +3,11 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Bottleneck from "bottleneck";
-import { createNodeMiddleware, createProbot, ProbotOctokit, type Logger } from "probot";
+import pino from "pino";
+import { createNodeMiddleware, createProbot, type Logger } from "probot";
 import { parse } from "yaml";
 import { Background } from "../cells/background.js";
+import { factoryOctokit } from "../github/octokit.js";
 import { factoryApp } from "../index.js";
 import { stateKey } from "../state/sign.js";
 import { GitHubDouble, type DoubleComment, type DoubleEvent, type DoubleIssue } from "./github-double.js";
@@ -17,8 +19,8 @@ export interface SandboxOptions {
   repo?: string;
   /** The sample repository's files, on its default branch. */
   files?: Record<string, string>;
-  /** The app's log (silent by default). */
-  log?: Logger;
+  /** Where the app's log lines go as well (JSON lines); by default only errors are kept, in `errors`. */
+  logTo?: (line: string) => void;
   /**
    * Shortens Probot's write spacing (1-3 s) and retry-after waits to milliseconds:
    * the same throttling and retry plugins, on a faster clock. On by default.
@@ -74,13 +76,18 @@ export class Sandbox {
 
     const errors: string[] = [];
     const background = new Background((key, error) => errors.push(`${key}: ${String(error)}`));
+    // The app's own error lines are problems the sandbox reports, like contract violations.
+    const log = pino({ level: options.logTo ? "info" : "error" }, {
+      write(line: string) {
+        options.logTo?.(line);
+        const entry = JSON.parse(line) as { level: number; msg?: string; err?: { message?: string } };
+        if (entry.level >= 50) errors.push(`${entry.msg ?? ""}${entry.err?.message ? `: ${entry.err.message}` : ""}`);
+      },
+    });
     const fast = options.compressTime !== false;
     const probot = createProbot({
-      env: { APP_ID: "1", PRIVATE_KEY: privateKey, WEBHOOK_SECRET: secret, GHE_HOST: server.host, GHE_PROTOCOL: "http", LOG_LEVEL: "silent" },
-      overrides: {
-        ...(options.log ? { log: options.log } : {}),
-        ...(fast ? { Octokit: fastOctokit() } : {}),
-      },
+      env: { APP_ID: "1", PRIVATE_KEY: privateKey, WEBHOOK_SECRET: secret, GHE_HOST: server.host, GHE_PROTOCOL: "http" },
+      overrides: { log: log as unknown as Logger, Octokit: fast ? fastOctokit() : factoryOctokit() },
     });
     const middleware = await createNodeMiddleware(factoryApp({ background, stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
     const appServer = createServer((req, res) => {
@@ -181,12 +188,12 @@ export class Sandbox {
   }
 }
 
-/** Probot's own Octokit with write spacing and retry waits on a millisecond clock. */
+/** The app's Octokit with write spacing and retry waits on a millisecond clock. */
 function fastOctokit() {
   const group = () => new Bottleneck.Group({ maxConcurrent: 1, minTime: 5 });
   const write = group();
   const notifications = group();
-  return ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  return factoryOctokit().defaults((options: Record<string, unknown>) => ({
     ...options,
     throttle: { ...(options.throttle as object), write, notifications, retryAfterBaseValue: 5, fallbackSecondaryRateRetryAfter: 1 },
     retry: { ...(options.retry as object), retryAfterBaseValue: 5 },

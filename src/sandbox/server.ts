@@ -6,7 +6,11 @@ import { checkRequest } from "./openapi-contract.js";
 
 export type FaultKind = "5xx" | "429" | "secondary";
 
-/** Faults to inject on REST requests (never on the token exchange), at `rate` in [0, 1]. */
+/**
+ * Faults to inject on REST requests (never on the token exchange), at `rate` in
+ * [0, 1]. A fault is never followed by another, so each is transient: the
+ * request's retry gets through, as it almost always does on GitHub.
+ */
 export interface FaultPlan {
   rate: number;
   kinds: FaultKind[];
@@ -27,6 +31,7 @@ export class SandboxServer {
   readonly injected: string[] = [];
   faults: FaultPlan | undefined;
   private random: () => number = Math.random;
+  private lastWasFault = false;
 
   private constructor(
     readonly double: GitHubDouble,
@@ -110,7 +115,12 @@ export class SandboxServer {
 
   private fault(path: string): { status: number; body: unknown; headers: Record<string, string> } | undefined {
     const plan = this.faults;
-    if (!plan || plan.kinds.length === 0 || path.includes("/access_tokens") || this.random() >= plan.rate) return undefined;
+    if (!plan || plan.kinds.length === 0 || path.includes("/access_tokens")) return undefined;
+    if (this.lastWasFault || this.random() >= plan.rate) {
+      this.lastWasFault = false;
+      return undefined;
+    }
+    this.lastWasFault = true;
     const kind = plan.kinds[Math.floor(this.random() * plan.kinds.length)] ?? "5xx";
     const retryAfter = String(plan.retryAfterSeconds ?? 1);
     this.injected.push(`${kind} ${path}`);

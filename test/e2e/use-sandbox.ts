@@ -26,12 +26,16 @@ export function useSandbox(assign: (sandbox: Sandbox) => void | Promise<void>, o
   afterEach(async () => {
     const sandbox = current;
     current = undefined;
-    if (!sandbox) return;
-    await sandbox.idle();
-    const problems = sandboxProblems(sandbox);
-    await sandbox.close();
-    if (problems.length) throw new Error(`the sandbox saw problems:\n  ${problems.join("\n  ")}`);
+    if (sandbox) await closeChecked(sandbox);
   });
+}
+
+/** Waits for the line, closes the sandbox, and fails if it saw any problem. */
+export async function closeChecked(sandbox: Sandbox): Promise<void> {
+  await sandbox.idle();
+  const problems = sandboxProblems(sandbox);
+  await sandbox.close();
+  if (problems.length) throw new Error(`the sandbox saw problems:\n  ${problems.join("\n  ")}`);
 }
 
 /** The state key the sandbox's app signs with, to fold records from outside. */
