@@ -264,7 +264,8 @@ export class GitHubDouble {
     if (method === "POST" && path === "/graphql") return { template: "/graphql", run: () => this.graphql(body) };
     const prefix = `/repos/${this.owner}/${this.repo}`;
     const other = /^\/repos\/[^/]+\/[^/]+\//.test(path) && !path.startsWith(`${prefix}/`);
-    if (other) return { template: path.replace(/^\/repos\/[^/]+\/[^/]+/, "/repos/{other}"), run: () => notFound() };
+    // Another repository of the owner (Probot reads config from `<owner>/.github`): not in this double.
+    if (other) return { template: path.replace(/^\/repos\/[^/]+\/([^/]+)\/contents\/.*$/, "/repos/{owner}/$1/contents/{path}"), run: () => notFound() };
     if (!path.startsWith(`${prefix}/`)) return undefined;
     const rest = path.slice(prefix.length);
     const seg = rest.split("/").map(decodeURIComponent);

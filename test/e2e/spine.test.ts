@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { encodeBlock } from "../../src/state/codec.js";
 import { makeRecord } from "../../src/state/carriers.js";
-import { foldFromDouble } from "../support/fold-double.js";
+import { foldFromDouble } from "../../src/sandbox/fold-double.js";
 import { sandboxKey, useSandbox, VALID_BODY } from "./use-sandbox.js";
 
 let sb: Sandbox;
@@ -56,7 +56,7 @@ describe("the spine, end to end over HTTP", () => {
       "GET /app": 1,
       "POST /app/installations/{installation_id}/access_tokens": 1,
       "GET /repos/{owner}/{repo}/contents/{path}": 1,
-      "GET /repos/{other}/contents/.github%2Ffactory.yml": 1,
+      "GET /repos/{owner}/.github/contents/{path}": 1,
       "GET /repos/{owner}/{repo}/issues/{issue_number}/comments": 3,
       "GET /repos/{owner}/{repo}/branches/{branch}": 1,
       "POST /repos/{owner}/{repo}/git/commits": 1,

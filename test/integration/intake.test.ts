@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { foldFromDouble as foldFromDoubleOf } from "../support/fold-double.js";
+import { foldFromDouble as foldFromDoubleOf } from "../../src/sandbox/fold-double.js";
 import { TRACKING_MARKER } from "../../src/state/artifact-store.js";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 

@@ -1,7 +1,7 @@
-import type { GitHubDouble } from "../../src/sandbox/github-double.js";
-import { readRecords } from "../../src/state/carriers.js";
-import { fold, type Artifact } from "../../src/state/fold.js";
-import { stateKey } from "../../src/state/sign.js";
+import type { GitHubDouble } from "./github-double.js";
+import { readRecords } from "../state/carriers.js";
+import { fold, type Artifact } from "../state/fold.js";
+import { stateKey } from "../state/sign.js";
 
 /** The artifact as anyone can rebuild it from GitHub: the app's signed records on the issue and its PRs. */
 export function foldFromDouble(double: GitHubDouble, issue: number, key: Buffer = stateKey()): Artifact {

@@ -1,0 +1,39 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("npm run demo", () => {
+  it("runs the line offline, prints the timeline, and writes the HTML transcript", { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "factory-demo-test-"));
+    dirs.push(dir);
+    const out = join(dir, "transcript.html");
+    const env = { ...process.env };
+    for (const name of ["APP_ID", "PRIVATE_KEY", "WEBHOOK_SECRET", "FACTORY_STATE_SECRET", "GHE_HOST"]) delete env[name];
+    const { stdout } = await run("npm", ["run", "demo", "--", "--out", out], { cwd: new URL("../..", import.meta.url), env });
+
+    expect(stdout).toContain("Sample repository tests, before: 1 passed, 1 failed (failing: dark setting gives the dark theme)");
+    expect(stdout).toMatch(/@software-factory\[bot\] opened draft PR #2/);
+    expect(stdout).toMatch(/@software-factory\[bot\] commented on #1: ### Software Factory: Dark mode setting has no effect/);
+    expect(stdout).toMatch(/Artifact octo-org\/widgets#1: stage scout, status active, PR #2/);
+    expect(stdout).toMatch(/GitHub requests: \d+ \(\d+ writes\)/);
+    expect(stdout).toMatch(/Wall time: \d+\.\d\d s/);
+    expect(stdout).toContain("Reached the expected stage (scout).");
+    expect(stdout).not.toContain("problem:");
+
+    const html = readFileSync(out, "utf8");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain("Dark mode setting has no effect <span class=\"num\">#1</span>");
+    expect(html).toContain('<span class="state draft">Draft</span>');
+    expect(html).toContain("record: artifact.opened");
+    expect(html).not.toContain("<!-- software-factory");
+  });
+});
