@@ -2,8 +2,8 @@ import { Marked, type Tokens } from "marked";
 import { decodeBlocks } from "../state/codec.js";
 import type { DoubleIssue, GitHubDouble } from "./github-double.js";
 
-/** HTML GitHub renders in comments that the app's templates use; anything else is shown as text. */
-const ALLOWED_TAGS = /^<\/?(details|summary|sub|sup|br|b|i|em|strong|code|kbd)\b[^<>]*>$/i;
+/** HTML GitHub renders in comments that the app's templates use; any other tag is shown as text. */
+const ALLOWED_TAGS = new Set(["details", "summary", "sub", "sup", "br", "b", "i", "em", "strong", "code", "kbd"]);
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -13,9 +13,11 @@ const markdown = new Marked({
   gfm: true,
   renderer: {
     html(token: Tokens.HTML | Tokens.Tag): string {
-      const text = token.text.trim();
-      if (/^<!--[\s\S]*-->$/.test(text)) return "";
-      return ALLOWED_TAGS.test(text) ? token.text : escapeHtml(token.text);
+      const text = token.text.replace(/<!--[\s\S]*?-->/g, "");
+      // Allowed tags keep only their name: attributes (event handlers, styles) never pass.
+      return text.replace(/<(\/?)([a-z][a-z0-9-]*)\b[^<>]*>|[<>&]/gi, (match, slash: string | undefined, name: string | undefined) =>
+        name && ALLOWED_TAGS.has(name.toLowerCase()) ? `<${slash ?? ""}${name.toLowerCase()}>` : escapeHtml(match),
+      );
     },
   },
 });

@@ -12,6 +12,12 @@ describe("renderBody", () => {
     expect(html).toContain("&lt;script&gt;");
   });
 
+  it("keeps allowed tags that arrive together, without their attributes", () => {
+    const html = renderBody('<details><summary onclick="x()">Success criteria (3)</summary>\n\n- a\n\n</details>');
+    expect(html).toContain("<details><summary>Success criteria (3)</summary>");
+    expect(html).not.toContain("onclick");
+  });
+
   it("shows a hidden record as a badge naming its kind, never as raw JSON", () => {
     const html = renderBody(`Hello\n\n${encodeBlock({ kind: "artifact.opened", data: { title: "</div><b>x" } })}`);
     expect(html).toContain("record: artifact.opened");
