@@ -1,0 +1,104 @@
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+import type { HistoryCommit, RepoFile, RepoReader } from "../../stages/scout/repo-reader.js";
+
+const run = promisify(execFile);
+
+/** Blob contents by sha: identical files at different commits are read once per process. */
+const blobCache = new Map<string, string | null>();
+const BLOB_CACHE_LIMIT = 200_000;
+
+/**
+ * Reads a local git repository (a clone or a bare mirror) at one commit with
+ * git's plumbing: the tree, blob contents in one `cat-file --batch`, and history.
+ * Nothing newer than the commit is visible.
+ */
+export class LocalGitReader implements RepoReader {
+  private shas: Map<string, string> | undefined;
+
+  constructor(
+    private readonly gitDir: string,
+    private readonly commit: string,
+    private readonly maxFileBytes = 512 * 1024,
+  ) {}
+
+  private git(args: string[]): Promise<string> {
+    return run("git", ["--git-dir", this.gitDir, ...args], { maxBuffer: 256 * 1024 * 1024, encoding: "utf8" }).then((r) => r.stdout);
+  }
+
+  async listFiles(): Promise<RepoFile[]> {
+    const out = await this.git(["ls-tree", "-r", "-z", "--long", this.commit]);
+    const files: RepoFile[] = [];
+    this.shas = new Map();
+    for (const entry of out.split("\0")) {
+      const tab = entry.indexOf("\t");
+      if (tab < 0) continue;
+      const [mode, type, sha, size] = entry.slice(0, tab).split(/\s+/);
+      if (type !== "blob" || mode === "120000" || !sha) continue;
+      const path = entry.slice(tab + 1);
+      this.shas.set(path, sha);
+      files.push({ path, size: Number(size) || 0 });
+    }
+    return files;
+  }
+
+  async readFiles(paths: readonly string[]): Promise<Map<string, string>> {
+    if (!this.shas) await this.listFiles();
+    const shas = this.shas as Map<string, string>;
+    const out = new Map<string, string>();
+    const wanted: string[] = [];
+    for (const path of paths) {
+      const sha = shas.get(path);
+      if (!sha) continue;
+      const cached = blobCache.get(sha);
+      if (cached === undefined) wanted.push(sha);
+      else if (cached !== null) out.set(path, cached);
+    }
+    if (wanted.length) await this.catFiles([...new Set(wanted)]);
+    for (const path of paths) {
+      const text = blobCache.get(shas.get(path) ?? "");
+      if (typeof text === "string") out.set(path, text);
+    }
+    return out;
+  }
+
+  private catFiles(shas: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("git", ["--git-dir", this.gitDir, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "ignore"] });
+      const chunks: Buffer[] = [];
+      child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+      child.on("error", reject);
+      child.on("close", () => {
+        const buffer = Buffer.concat(chunks);
+        let at = 0;
+        while (at < buffer.length) {
+          const newline = buffer.indexOf(10, at);
+          if (newline < 0) break;
+          const [sha = "", , sizeText] = buffer.subarray(at, newline).toString().split(" ");
+          const size = Number(sizeText);
+          if (!Number.isFinite(size)) {
+            at = newline + 1;
+            continue;
+          }
+          const content = buffer.subarray(newline + 1, newline + 1 + size);
+          at = newline + 1 + size + 1;
+          if (blobCache.size > BLOB_CACHE_LIMIT) blobCache.clear();
+          blobCache.set(sha, size > this.maxFileBytes || content.includes(0) ? null : content.toString("utf8"));
+        }
+        resolve();
+      });
+      child.stdin.end(`${shas.join("\n")}\n`);
+    });
+  }
+
+  async history(limit: number): Promise<HistoryCommit[]> {
+    const out = await this.git(["log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
+    const commits: HistoryCommit[] = [];
+    for (const record of out.split("\x1e")) {
+      const [sha, message, files] = record.split("\x1f");
+      if (!sha || message === undefined) continue;
+      commits.push({ sha: sha.trim(), message: message.trim(), files: (files ?? "").split("\n").map((f) => f.trim()).filter(Boolean) });
+    }
+    return commits;
+  }
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { LocalGitReader } from "../cells/repo/local-git-reader.js";
+import { bm25Baseline } from "../stages/scout/baseline.js";
+import { rankFiles, snapshotRepo } from "../stages/scout/localize.js";
+import { issueTitle, scoreRanking, summarise, type CaseScore, type Summary } from "../stages/scout/metrics.js";
+
+interface BenchCase {
+  id: string;
+  repo: string;
+  base: string;
+  title: string;
+  body: string;
+  gold: string[];
+}
+
+type Mode = "full" | "issue";
+const MODES: Mode[] = ["full", "issue"];
+
+interface Tally {
+  scores: Record<Mode, CaseScore[]>;
+  times: Record<Mode, number[]>;
+}
+
+const emptyTally = (): Tally => ({ scores: { full: [], issue: [] }, times: { full: [], issue: [] } });
+
+const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git dir> [--cases … --repo …] [--json] [--limit n]
+  Each --cases file is paired with the --repo at the same position: a local clone or bare mirror holding the cases' base commits.`;
+
+function query(c: BenchCase, mode: Mode): string {
+  return mode === "full" ? `${c.title}\n\n${c.body}` : issueTitle(c.title);
+}
+
+/** Localization benchmark: the scout and a plain BM25 baseline on the same cases, in one run. */
+export async function benchScout(pairs: Array<{ cases: string; repo: string }>, options: { limit?: number; log: (line: string) => void }) {
+  const scout = new Map<string, Tally>();
+  const baseline = new Map<string, Tally>();
+  for (const pair of pairs) {
+    const cases = readFileSync(pair.cases, "utf8")
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as BenchCase)
+      .slice(0, options.limit);
+    for (const c of cases) {
+      const s = scout.get(c.repo) ?? emptyTally();
+      const b = baseline.get(c.repo) ?? emptyTally();
+      scout.set(c.repo, s);
+      baseline.set(c.repo, b);
+      const readStart = performance.now();
+      const snapshot = await snapshotRepo(new LocalGitReader(pair.repo, c.base));
+      const readMs = performance.now() - readStart;
+      for (const mode of MODES) {
+        const q = query(c, mode);
+        let t = performance.now();
+        const ranked = rankFiles(q, snapshot).map((r) => r.path);
+        s.times[mode].push(readMs + performance.now() - t);
+        s.scores[mode].push(scoreRanking(ranked, c.gold));
+        t = performance.now();
+        const base = bm25Baseline(q, snapshot.files, snapshot.contents);
+        b.times[mode].push(readMs + performance.now() - t);
+        b.scores[mode].push(scoreRanking(base, c.gold));
+      }
+    }
+    options.log(`  ${pair.cases}: ${cases.length} cases`);
+  }
+  const summarize = (tallies: Map<string, Tally>, repos: string[]) => {
+    const merged = emptyTally();
+    for (const repo of repos) {
+      const t = tallies.get(repo) as Tally;
+      for (const mode of MODES) {
+        merged.scores[mode].push(...t.scores[mode]);
+        merged.times[mode].push(...t.times[mode]);
+      }
+    }
+    return { full: summarise(merged.scores.full, merged.times.full), issue: summarise(merged.scores.issue, merged.times.issue) };
+  };
+  const repos = [...scout.keys()];
+  return {
+    overall: summarize(scout, repos),
+    baseline: summarize(baseline, repos),
+    repos: Object.fromEntries(repos.map((r) => [r, { scout: summarize(scout, [r]), baseline: summarize(baseline, [r]) }])),
+  };
+}
+
+function row(name: string, s: Summary): string {
+  const f = (n: number) => n.toFixed(3);
+  return `${name.padEnd(10)} ${f(s["recall@1"])}  ${f(s["recall@5"])}  ${f(s["recall@10"])}  ${f(s["hit@5"])}  ${f(s.mrr)}  ${s.median_ms.toFixed(0).padStart(6)}  ${s.p95_ms.toFixed(0).padStart(6)}`;
+}
+
+export async function main(argv: string[], log: (line: string) => void): Promise<number> {
+  const [target, ...rest] = argv;
+  if (target !== "scout") {
+    log(USAGE);
+    return 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { cases: { type: "string", multiple: true }, repo: { type: "string", multiple: true }, json: { type: "boolean", default: false }, limit: { type: "string" } },
+  });
+  const cases = values.cases ?? [];
+  const repos = values.repo ?? [];
+  if (cases.length === 0 || cases.length !== repos.length) {
+    log(USAGE);
+    return 2;
+  }
+  const limit = values.limit ? Number(values.limit) : undefined;
+  const result = await benchScout(
+    cases.map((c, i) => ({ cases: c, repo: repos[i] as string })),
+    { ...(limit ? { limit } : {}), log },
+  );
+  const header = "           r@1    r@5    r@10   hit@5  mrr    med ms  p95 ms";
+  for (const [repo, r] of Object.entries(result.repos)) {
+    for (const mode of MODES) {
+      log(`\n${repo} (${mode}, ${r.scout[mode].cases} cases)\n${header}\n${row("scout", r.scout[mode])}\n${row("bm25", r.baseline[mode])}`);
+    }
+  }
+  for (const mode of MODES) log(`\noverall (${mode})\n${header}\n${row("scout", result.overall[mode])}\n${row("bm25", result.baseline[mode])}`);
+  if (values.json) {
+    const strip = (s: Summary) => {
+      const { cases: _cases, ...rest } = s;
+      return rest;
+    };
+    const shape = (x: { full: Summary; issue: Summary }) => ({ full: strip(x.full), issue: strip(x.issue) });
+    log(JSON.stringify({ overall: shape(result.overall), baseline: shape(result.baseline), repos: Object.fromEntries(Object.entries(result.repos).map(([k, v]) => [k, { ...shape(v.scout), baseline: shape(v.baseline) }])) }));
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2), (line) => console.log(line));

@@ -1,0 +1,19 @@
+import { Bm25 } from "./bm25.js";
+import { pathTokens, tokenize } from "./tokenize.js";
+
+/**
+ * The reference point: plain BM25 over path tokens (weighted ×3) and file
+ * contents, no history. The scout has to beat this on the same cases.
+ */
+export function bm25Baseline(query: string, files: readonly string[], contents: ReadonlyMap<string, string>): string[] {
+  const documents = files.map((path) => {
+    const p = pathTokens(path);
+    return [...p, ...p, ...p, ...tokenize(contents.get(path) ?? "")];
+  });
+  const scores = new Bm25(documents).scores(tokenize(query));
+  return files
+    .map((path, i) => ({ path, score: scores[i] ?? 0 }))
+    .filter((r) => r.score > 0)
+    .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path))
+    .map((r) => r.path);
+}
