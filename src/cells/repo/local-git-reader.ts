@@ -91,10 +91,23 @@ export class LocalGitReader implements RepoReader {
     });
   }
 
+  /**
+   * History is a hint, not a requirement: a shallow or partial clone ends it early,
+   * and the scout keeps what git could read before the gap.
+   */
   async history(limit: number): Promise<HistoryCommit[]> {
-    const out = await this.git(["log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
+    let out: string;
+    let complete = true;
+    try {
+      out = await this.git(["log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
+    } catch (error) {
+      out = String((error as { stdout?: unknown }).stdout ?? "");
+      complete = false;
+    }
+    const records = out.split("\x1e");
+    if (!complete) records.pop();
     const commits: HistoryCommit[] = [];
-    for (const record of out.split("\x1e")) {
+    for (const record of records) {
       const [sha, message, files] = record.split("\x1f");
       if (!sha || message === undefined) continue;
       commits.push({ sha: sha.trim(), message: message.trim(), files: (files ?? "").split("\n").map((f) => f.trim()).filter(Boolean) });

@@ -1,12 +1,20 @@
 import { Bm25 } from "./bm25.js";
 import { isCandidate } from "./candidates.js";
 import type { HistoryCommit, RepoReader } from "./repo-reader.js";
-import { pathTokens, tokenize } from "./tokenize.js";
+import { pathTokens, splitIdentifier, tokenize } from "./tokenize.js";
 
 export interface RankedFile {
   path: string;
   score: number;
+  /** Why the file is here, strongest first: what a person can check. */
   reasons: string[];
+}
+
+/** A note from an earlier artifact on this repository: what it was about and the files it really changed. */
+export interface PriorNote {
+  ref: string;
+  text: string;
+  files: string[];
 }
 
 /** What the scout knows of a repository at one commit. */
@@ -23,14 +31,199 @@ export async function snapshotRepo(reader: RepoReader, historyLimit = 1000): Pro
   return { files: files.filter((f) => contents.has(f)), contents, history };
 }
 
-export function rankFiles(query: string, repo: RepoSnapshot): RankedFile[] {
-  const documents = repo.files.map((path) => {
-    const p = pathTokens(path);
-    return [...p, ...p, ...p, ...tokenize(repo.contents.get(path) ?? "")];
+/** How much each signal counts; fixed, the same for every repository. */
+export const WEIGHTS = { text: 1, history: 0.9, identifier: 0.6, mention: 0.4, recency: 0.12, cochange: 0.5, pair: 0.7 };
+
+/** Past commits touching more files than this are sweeping (formatting, releases): they say little about any one file. */
+const MAX_FILES_PER_COMMIT = 12;
+const SIMILAR_COMMITS = 25;
+
+interface Contribution {
+  score: number;
+  reasons: Array<{ weight: number; text: string }>;
+}
+
+function normalise(values: Map<string, number>): Map<string, number> {
+  let max = 0;
+  for (const v of values.values()) max = Math.max(max, v);
+  if (max === 0) return values;
+  const out = new Map<string, number>();
+  for (const [k, v] of values) out.set(k, v / max);
+  return out;
+}
+
+/** Code-like names in the request: `backticked`, camelCase, snake_case, dotted.paths, file names. */
+export function identifiersIn(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(/`([^`\n]{2,80})`/g)) for (const part of (m[1] ?? "").split(/[^\w.$/-]+/)) if (part.length > 2) found.add(part);
+  for (const m of text.matchAll(/\b[\w$]*(?:[a-z][A-Z]|_[a-z])[\w$]*\b/g)) found.add(m[0]);
+  // kebab-case option names (`collapse-after`, `dry-run`): configuration keys are named this way.
+  for (const m of text.matchAll(/\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b/g)) found.add(m[0]);
+  for (const m of text.matchAll(/\b[\w-]+(?:\/[\w.-]+)+\b|\b[\w-]+\.(?:ts|tsx|js|jsx|mjs|cjs|json|ya?ml|md|py|go|rs)\b/g)) found.add(m[0]);
+  return [...found].filter((id) => id.length >= 3 && id.length <= 80);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Test file ↔ source file, by the conventions most repositories use. */
+export function pairKey(path: string): string {
+  const base = path.split("/").pop() ?? path;
+  return base
+    .replace(/\.(test|spec|tests|e2e)(?=\.)/, "")
+    .replace(/^test_|_test(?=\.)/, "")
+    .replace(/\.[a-z0-9]+$/i, "")
+    .toLowerCase();
+}
+
+export function isTestPath(path: string): boolean {
+  return /(^|\/)(tests?|__tests__|spec)\/|\.(test|spec)\.[a-z]+$|_test\.[a-z]+$|(^|\/)test_[^/]+$/.test(path);
+}
+
+interface SnapshotIndex {
+  bm25: Bm25;
+  paths: string[][];
+  byKey: Map<string, string[]>;
+}
+
+/** Tokenising every file is the expensive part: do it once per snapshot, whatever the queries. */
+const indexes = new WeakMap<RepoSnapshot, SnapshotIndex>();
+
+export function indexSnapshot(repo: RepoSnapshot): SnapshotIndex {
+  let index = indexes.get(repo);
+  if (!index) {
+    const paths = repo.files.map((path) => pathTokens(path));
+    const bm25 = new Bm25(repo.files.map((path, i) => {
+      const p = paths[i] as string[];
+      return [...p, ...p, ...p, ...tokenize(repo.contents.get(path) ?? "")];
+    }));
+    const byKey = new Map<string, string[]>();
+    for (const path of repo.files) {
+      const key = pairKey(path);
+      const list = byKey.get(key) ?? [];
+      list.push(path);
+      byKey.set(key, list);
+    }
+    index = { bm25, paths, byKey };
+    indexes.set(repo, index);
+  }
+  return index;
+}
+
+/**
+ * Ranks the repository's files for a request. Deterministic and explainable:
+ * every file carries the reasons it was chosen.
+ */
+export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly PriorNote[] = []): RankedFile[] {
+  const known = new Set(repo.files);
+  const total = new Map<string, Contribution>();
+  const add = (path: string, weight: number, value: number, reason: string) => {
+    if (!known.has(path) || value <= 0) return;
+    const entry = total.get(path) ?? { score: 0, reasons: [] };
+    entry.score += weight * value;
+    entry.reasons.push({ weight: weight * value, text: reason });
+    total.set(path, entry);
+  };
+  const terms = tokenize(query);
+
+  // Text: BM25 over the path (×3) and the contents.
+  const index = indexSnapshot(repo);
+  const textScores = index.bm25.scores(terms);
+  const text = new Map<string, number>();
+  repo.files.forEach((path, i) => {
+    if ((textScores[i] ?? 0) > 0) text.set(path, textScores[i] ?? 0);
   });
-  const scores = new Bm25(documents).scores(tokenize(query));
-  return repo.files
-    .map((path, i) => ({ path, score: scores[i] ?? 0, reasons: ["text"] }))
-    .filter((r) => r.score > 0)
+  const queryTerms = new Set(terms);
+  const fileIndex = new Map(repo.files.map((path, i) => [path, i]));
+  for (const [path, value] of normalise(text)) {
+    const hits = [...new Set(index.paths[fileIndex.get(path) ?? 0])].filter((t) => queryTerms.has(t));
+    add(path, WEIGHTS.text, value, hits.length ? `path matches ${hits.map((h) => `"${h}"`).join(", ")}` : "its text matches the request");
+  }
+
+  // History: past changes whose messages read like this request, and the files they touched.
+  const past = [
+    ...repo.history.filter((c) => c.files.length > 0 && c.files.length <= MAX_FILES_PER_COMMIT).map((c) => ({ ref: c.sha.slice(0, 7), text: c.message, files: c.files, boost: 1 })),
+    ...notes.map((n) => ({ ref: n.ref, text: n.text, files: n.files, boost: 2 })),
+  ];
+  if (past.length) {
+    const messages = new Bm25(past.map((c) => tokenize(c.text)));
+    const similarity = messages.scores(terms);
+    const top = past
+      .map((c, i) => ({ c, s: (similarity[i] ?? 0) * c.boost }))
+      .filter((x) => x.s > 0)
+      .sort((a, b) => b.s - a.s)
+      .slice(0, SIMILAR_COMMITS);
+    const votes = new Map<string, number>();
+    const why = new Map<string, string>();
+    for (const { c, s } of top) {
+      for (const file of c.files) {
+        votes.set(file, (votes.get(file) ?? 0) + s / Math.sqrt(c.files.length));
+        if (!why.has(file)) why.set(file, `changed by a similar past change ${c.ref} ("${c.text.split("\n")[0]?.slice(0, 60)}")`);
+      }
+    }
+    for (const [path, value] of normalise(votes)) add(path, WEIGHTS.history, value, why.get(path) ?? "similar past changes");
+  }
+
+  // Identifiers: a file named like one, or that defines one; failing both, a rare one it mentions.
+  for (const id of identifiersIn(query)) {
+    const mentioning = repo.files.filter((path) => (repo.contents.get(path) ?? "").includes(id));
+    const rare = mentioning.length > 0 && mentioning.length <= Math.max(3, repo.files.length * 0.02);
+    const lower = id.toLowerCase();
+    const last = lower.split("/").pop() ?? lower;
+    const stem = last.replace(/\.[a-z]+$/, "");
+    const definition = /^[A-Za-z_$][\w$]*$/.test(id)
+      ? new RegExp(`(?:function\\*?|class|interface|type|enum|const|let|var|def|fn|func)\\s+${escapeRegExp(id)}\\b|\\b${escapeRegExp(id)}\\s*[:=]\\s*(?:async\\s*)?(?:function|\\()`)
+      : undefined;
+    for (const path of repo.files) {
+      const p = path.toLowerCase();
+      if (lower.includes("/") && p.endsWith(lower)) add(path, WEIGHTS.identifier, 1, `named in the request (\`${id}\`)`);
+      else if (pairKey(p) === stem || splitIdentifier(pairKey(p)).join("") === splitIdentifier(stem).join("")) add(path, WEIGHTS.identifier, 0.8, `its name matches \`${id}\``);
+      else if (definition && definition.test(repo.contents.get(path) ?? "")) add(path, WEIGHTS.identifier, 0.6, `defines \`${id}\``);
+    }
+    if (rare) for (const path of mentioning) add(path, WEIGHTS.mention, 1 / Math.sqrt(mentioning.length), `mentions \`${id}\``);
+  }
+
+  // Recency: files that focused changes touch often are likelier to change again.
+  const focused = repo.history.filter((c) => c.files.length > 0 && c.files.length <= MAX_FILES_PER_COMMIT);
+  const changes = new Map<string, number>();
+  for (const c of focused.slice(0, 300)) for (const f of c.files) changes.set(f, (changes.get(f) ?? 0) + 1);
+  for (const [path, value] of normalise(new Map([...changes].map(([k, v]) => [k, Math.log1p(v)])))) {
+    add(path, WEIGHTS.recency, value, "changed often lately");
+  }
+
+  // Co-change: files that past focused changes touched together with the leading candidates.
+  const leaders = [...total.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, 5);
+  const lead = leaders[0]?.[1].score ?? 1;
+  const together = new Map<string, number>();
+  const reasonFor = new Map<string, string>();
+  for (const [leader, entry] of leaders) {
+    const touching = focused.filter((c) => c.files.includes(leader));
+    if (touching.length < 2) continue;
+    const counts = new Map<string, number>();
+    for (const c of touching) for (const f of c.files) if (f !== leader) counts.set(f, (counts.get(f) ?? 0) + 1);
+    for (const [f, n] of counts) {
+      const value = (entry.score / lead) * (n / touching.length);
+      if (value > (together.get(f) ?? 0)) reasonFor.set(f, `changes together with ${leader} (${n} of ${touching.length} times)`);
+      together.set(f, (together.get(f) ?? 0) + value);
+    }
+  }
+  for (const [path, value] of together) add(path, WEIGHTS.cochange, Math.min(1, value), reasonFor.get(path) ?? "changes with the leading files");
+
+  // Pairing: a source file pulls its test and a test its source.
+  const { byKey } = index;
+  const before = [...total.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, 15);
+  const best = before[0]?.[1].score ?? 1;
+  for (const [path, entry] of before) {
+    const partners = (byKey.get(pairKey(path)) ?? []).filter((p) => p !== path && isTestPath(p) !== isTestPath(path));
+    for (const partner of partners.slice(0, 2)) add(partner, WEIGHTS.pair, entry.score / best, `${isTestPath(partner) ? "test of" : "source of"} ${path}`);
+  }
+
+  return [...total.entries()]
+    .map(([path, entry]) => ({
+      path,
+      score: Math.round(entry.score * 1000) / 1000,
+      reasons: entry.reasons.sort((a, b) => b.weight - a.weight).map((r) => r.text).slice(0, 3),
+    }))
     .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path));
 }
