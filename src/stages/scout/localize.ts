@@ -32,11 +32,13 @@ export async function snapshotRepo(reader: RepoReader, historyLimit = 1000): Pro
 }
 
 /** How much each signal counts; fixed, the same for every repository. */
-export const WEIGHTS = { text: 1, history: 0.9, identifier: 0.6, mention: 0.4, recency: 0.12, cochange: 0.5, pair: 0.7 };
+export const WEIGHTS = { text: 1, history: 0.9, identifier: 0.6, mention: 1, recency: 0.4, cochange: 0.8, pair: 0.5 };
 
-/** Past commits touching more files than this are sweeping (formatting, releases): they say little about any one file. */
-const MAX_FILES_PER_COMMIT = 12;
-const SIMILAR_COMMITS = 25;
+/**
+ * Past commits touching more files than `maxFilesPerCommit` are sweeping (formatting,
+ * releases): they say little about any one file. `similarCommits` past changes vote.
+ */
+export const HISTORY = { maxFilesPerCommit: 12, similarCommits: 15 };
 
 interface Contribution {
   score: number;
@@ -65,6 +67,11 @@ export function identifiersIn(text: string): string[] {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A conventional-commit subject that changes behaviour, not housekeeping. */
+export function isCodeChange(message: string): boolean {
+  return !/^(chore|ci|build|docs|style|release|revert)(\([^)]*\))?!?:|^(bump|update|merge|release) /i.test(message);
 }
 
 /** Test file ↔ source file, by the conventions most repositories use. */
@@ -143,7 +150,7 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
 
   // History: past changes whose messages read like this request, and the files they touched.
   const past = [
-    ...repo.history.filter((c) => c.files.length > 0 && c.files.length <= MAX_FILES_PER_COMMIT).map((c) => ({ ref: c.sha.slice(0, 7), text: c.message, files: c.files, boost: 1 })),
+    ...repo.history.filter((c) => c.files.length > 0 && c.files.length <= HISTORY.maxFilesPerCommit).map((c) => ({ ref: c.sha.slice(0, 7), text: c.message, files: c.files, boost: 1 })),
     ...notes.map((n) => ({ ref: n.ref, text: n.text, files: n.files, boost: 2 })),
   ];
   if (past.length) {
@@ -153,7 +160,7 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
       .map((c, i) => ({ c, s: (similarity[i] ?? 0) * c.boost }))
       .filter((x) => x.s > 0)
       .sort((a, b) => b.s - a.s)
-      .slice(0, SIMILAR_COMMITS);
+      .slice(0, HISTORY.similarCommits);
     const votes = new Map<string, number>();
     const why = new Map<string, string>();
     for (const { c, s } of top) {
@@ -184,10 +191,11 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
     if (rare) for (const path of mentioning) add(path, WEIGHTS.mention, 1 / Math.sqrt(mentioning.length), `mentions \`${id}\``);
   }
 
-  // Recency: files that focused changes touch often are likelier to change again.
-  const focused = repo.history.filter((c) => c.files.length > 0 && c.files.length <= MAX_FILES_PER_COMMIT);
+  // Recency: files that focused code changes touch often are likelier to change again.
+  // Housekeeping (dependency bumps, CI, releases) would make workflow files look hot.
+  const focused = repo.history.filter((c) => c.files.length > 0 && c.files.length <= HISTORY.maxFilesPerCommit);
   const changes = new Map<string, number>();
-  for (const c of focused.slice(0, 300)) for (const f of c.files) changes.set(f, (changes.get(f) ?? 0) + 1);
+  for (const c of focused.filter((c) => isCodeChange(c.message)).slice(0, 300)) for (const f of c.files) changes.set(f, (changes.get(f) ?? 0) + 1);
   for (const [path, value] of normalise(new Map([...changes].map(([k, v]) => [k, Math.log1p(v)])))) {
     add(path, WEIGHTS.recency, value, "changed often lately");
   }

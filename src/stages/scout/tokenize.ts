@@ -34,7 +34,8 @@ export function tokenize(text: string, keepStop = false): string[] {
   for (const chunk of text.split(/[^A-Za-z0-9]+/)) {
     if (!chunk) continue;
     for (const word of splitIdentifier(chunk)) {
-      if (word.length < 2 || /^\d+$/.test(word)) continue;
+      // Short numbers are noise; longer ones (304, 8080, 2038) name status codes, ports and issues.
+      if (word.length < 2 || /^\d{1,2}$/.test(word)) continue;
       if (!keepStop && STOP.has(word)) continue;
       out.push(fold(word));
     }
