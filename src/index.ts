@@ -5,6 +5,7 @@ import type { Deps } from "./events/setup.js";
 import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
 import { Background } from "./cells/background.js";
+import { loadContracts, type CellContract } from "./cells/contracts.js";
 import { stateKey } from "./state/sign.js";
 
 /** Every webhook the app handles; `app.yml` must subscribe to each (a test checks). */
@@ -15,6 +16,8 @@ export interface FactoryAppOptions {
   background?: Background;
   /** The key that signs records; from the environment when not given. */
   stateKey?: Buffer;
+  /** Cell contracts; `cells/` when not given. */
+  contracts?: ReadonlyMap<string, CellContract>;
 }
 
 export function factoryApp(options: FactoryAppOptions = {}) {
@@ -23,6 +26,8 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       botLogin: botLoginResolver(app),
       stateKey: options.stateKey ?? stateKey(),
       caches: new PortCaches(),
+      // A broken contract stops startup here, naming the file, the JSON path and the problem.
+      contracts: options.contracts ?? loadContracts(),
       background: options.background ?? new Background((key, error) => app.log.error({ err: error, key }, "background work failed")),
     };
     const intake = handleIntake(deps);

@@ -3,6 +3,7 @@ import type { FactoryConfig } from "../config/schema.js";
 import { RepoPort, type PortCaches } from "../github/repo-port.js";
 import { refreshLedger } from "../ledger/refresh-ledger.js";
 import type { Background } from "../cells/background.js";
+import type { CellContract } from "../cells/contracts.js";
 import { ArtifactStore } from "../state/artifact-store.js";
 
 /** What every handler needs that is not in the payload. */
@@ -11,6 +12,8 @@ export interface Deps {
   stateKey: Buffer;
   background: Background;
   caches: PortCaches;
+  /** Cell contracts, loaded and compiled once at startup. */
+  contracts: ReadonlyMap<string, CellContract>;
 }
 
 export async function storeFor(context: Context, deps: Deps): Promise<ArtifactStore> {

@@ -17,6 +17,7 @@ export interface Comment {
 export interface PullRef {
   number: number;
   headRef: string;
+  headSha: string;
   createdAt: string;
   nodeId: string;
 }
@@ -157,7 +158,7 @@ export class RepoPort {
   async openDraftPull(input: { title: string; head: string; base: string; body: string }): Promise<{ pull: PullRef; created: boolean }> {
     try {
       const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input, draft: true });
-      return { pull: { number: data.number, headRef: data.head.ref, createdAt: data.created_at, nodeId: data.node_id }, created: true };
+      return { pull: { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id }, created: true };
     } catch (error) {
       if (statusOf(error) !== 422 || !/already exists/i.test(validationMessages(error))) throw error;
       const existing = await this.findOpenPull(input.head);
@@ -169,12 +170,12 @@ export class RepoPort {
   async findOpenPull(head: string): Promise<PullRef | undefined> {
     const { data } = await this.octokit.rest.pulls.list({ ...this.ref, head: `${this.ref.owner}:${head}`, state: "open", per_page: 1 });
     const pull = data[0];
-    return pull && { number: pull.number, headRef: pull.head.ref, createdAt: pull.created_at, nodeId: pull.node_id };
+    return pull && { number: pull.number, headRef: pull.head.ref, headSha: pull.head.sha, createdAt: pull.created_at, nodeId: pull.node_id };
   }
 
   async getPull(number: number): Promise<PullRef> {
     const { data } = await this.octokit.rest.pulls.get({ ...this.ref, pull_number: number });
-    return { number: data.number, headRef: data.head.ref, createdAt: data.created_at, nodeId: data.node_id };
+    return { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id };
   }
 
   /** The user's role (`admin`, `maintain`, `write`, `triage`, `read`, or a custom role), cached briefly. */
@@ -217,6 +218,31 @@ export class RepoPort {
 
   async updateIssueBody(issue: number, body: string): Promise<void> {
     await this.octokit.rest.issues.update({ ...this.ref, issue_number: issue, body });
+  }
+
+  /** Every blob at a commit, in one call; `truncated` when GitHub cut a very large tree short. */
+  async tree(sha: string): Promise<{ files: Array<{ path: string; size: number; sha: string }>; truncated: boolean }> {
+    const { data } = await this.octokit.rest.git.getTree({ ...this.ref, tree_sha: sha, recursive: "1" });
+    const files = data.tree
+      .filter((e) => e.type === "blob" && e.path && e.sha && e.mode !== "120000")
+      .map((e) => ({ path: e.path as string, size: e.size ?? 0, sha: e.sha as string }));
+    return { files, truncated: data.truncated };
+  }
+
+  async blobText(sha: string): Promise<string> {
+    const { data } = await this.octokit.rest.git.getBlob({ ...this.ref, file_sha: sha });
+    return data.encoding === "base64" ? Buffer.from(data.content, "base64").toString("utf8") : data.content;
+  }
+
+  /** Commit messages, newest first, from `sha`. */
+  async commitMessages(sha: string, count: number): Promise<Array<{ sha: string; message: string }>> {
+    const { data } = await this.octokit.rest.repos.listCommits({ ...this.ref, sha, per_page: Math.min(100, count) });
+    return data.map((c) => ({ sha: c.sha, message: c.commit.message }));
+  }
+
+  async commitFiles(sha: string): Promise<string[]> {
+    const { data } = await this.octokit.rest.repos.getCommit({ ...this.ref, ref: sha, per_page: 100 });
+    return (data.files ?? []).map((f) => f.filename);
   }
 
   /** Pinning exists only in GraphQL. */

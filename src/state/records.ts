@@ -32,7 +32,8 @@ export const recordData = {
   /** A command that changed nothing (status, help, a refusal) was answered: its key stops a second answer. */
   "command.answered": z.object({ by: login, command: z.string().max(50), outcome: z.enum(["answered", "refused", "rejected"]) }),
   "command.retry": z.object({ by: login, stage }),
-  "stage.completed": z.object({ stage, summary: z.string() }),
+  /** `output` is the cell's output, already validated against its contract. */
+  "stage.completed": z.object({ stage, summary: z.string(), output: z.record(z.string(), z.unknown()).optional() }),
   "stage.failed": z.object({ stage, reason: z.string() }),
   /** A bad `.github/factory.yml` was reported; `digest` stops the same report twice. */
   "config.invalid": z.object({ digest: z.string(), problems: z.array(z.string()) }),

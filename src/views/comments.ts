@@ -1,5 +1,6 @@
 import { STAGES } from "../line/stages.js";
 import type { Artifact } from "../state/fold.js";
+import type { ScoutMemo } from "../stages/scout/memo.js";
 import { render } from "./render.js";
 
 export function trackingView(artifact: Artifact, options: { title: string; missing: readonly string[] }): string {
@@ -51,6 +52,25 @@ export function configInvalidView(path: string, problems: readonly string[]): st
     count: problems.length,
     plural: problems.length === 1 ? "" : "s",
   });
+}
+
+export function scoutMemoView(memo: ScoutMemo, requests: number): string {
+  return render("comments/scout-memo.md", {
+    ...memo,
+    likelyFiles: memo.likelyFiles.map((f, i) => ({ ...f, rank: i + 1, why: f.reasons.join("; ") })),
+    focused: memo.verification.focused ?? false,
+    commands: memo.verification.commands,
+    hasConstraints: memo.constraints.length > 0,
+    owners: memo.owners.map((o) => ({ ...o, list: o.owners.join(", ") })),
+    hasOwners: memo.owners.length > 0,
+    hasNotFound: memo.notFound.length > 0,
+    notFound: memo.notFound.join("; "),
+    requests,
+  });
+}
+
+export function stageFailedView(stage: string, reason: string, problems: readonly string[]): string {
+  return render("comments/stage-failed.md", { stage, reason, problems });
 }
 
 export function pullRequestBody(view: { issue: number; goal: string; criteria: readonly string[]; requestedBy: string }): string {

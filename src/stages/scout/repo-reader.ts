@@ -17,4 +17,6 @@ export interface RepoReader {
   readFiles(paths: readonly string[]): Promise<Map<string, string>>;
   /** Recent commits reachable from the commit, newest first, with the files each touched (empty when unknown). */
   history(limit: number): Promise<HistoryCommit[]>;
+  /** The files one commit touched, for readers whose history lists messages only. */
+  commitFiles?(sha: string): Promise<string[]>;
 }

@@ -1,0 +1,80 @@
+import { Bm25 } from "./bm25.js";
+import { isCandidate } from "./candidates.js";
+import { HISTORY, identifiersIn, pairKey, rankFiles, type PriorNote } from "./localize.js";
+import { buildMemo, metaFilesIn, type ScoutMemo } from "./memo.js";
+import type { RepoReader } from "./repo-reader.js";
+import { pathTokens, tokenize } from "./tokenize.js";
+
+export interface ScoutRequest {
+  title: string;
+  goal: string;
+  criteria: readonly string[];
+  notes?: readonly PriorNote[];
+}
+
+export interface ScoutLimits {
+  /** Files whose contents the scout may read (besides the meta files). */
+  filesRead: number;
+  historyCommits: number;
+}
+
+export function scoutQuery(request: ScoutRequest): string {
+  return [request.title, request.goal, ...request.criteria].join("\n\n");
+}
+
+/**
+ * Which files to read when the budget cannot cover them all: the ones whose
+ * paths match the request, those named in it, and the source/test partners of both.
+ */
+export function chooseFilesToRead(query: string, files: readonly string[], limit: number): string[] {
+  if (files.length <= limit) return [...files];
+  const paths = files.map((f) => pathTokens(f));
+  const scores = new Bm25(paths).scores(tokenize(query));
+  const names = identifiersIn(query).map((id) => (id.split("/").pop() ?? id).toLowerCase().replace(/\.[a-z]+$/, ""));
+  const ranked = files
+    .map((path, i) => ({ path, score: (scores[i] ?? 0) + (names.includes(pairKey(path)) ? 10 : 0) }))
+    .filter((r) => r.score > 0)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, Math.ceil(limit * 0.7))
+    .map((r) => r.path);
+  const chosen = new Set(ranked);
+  const keys = new Set(ranked.map(pairKey));
+  for (const path of files) {
+    if (chosen.size >= limit) break;
+    if (keys.has(pairKey(path))) chosen.add(path);
+  }
+  return [...chosen];
+}
+
+/** The scout cell: rank the files for the request and write the memo. Deterministic for a given repository state. */
+export async function scout(reader: RepoReader, request: ScoutRequest, limits: ScoutLimits): Promise<ScoutMemo> {
+  const started = performance.now();
+  const listed = await reader.listFiles();
+  const all = listed.map((f) => f.path);
+  const candidates = listed.filter((f) => isCandidate(f.path, f.size)).map((f) => f.path);
+  const query = scoutQuery(request);
+  const toRead = [...new Set([...metaFilesIn(all), ...chooseFilesToRead(query, candidates, limits.filesRead)])];
+  const contents = await reader.readFiles(toRead);
+
+  let history = await reader.history(limits.historyCommits);
+  if (reader.commitFiles && history.every((c) => c.files.length === 0) && history.length > 0) {
+    // Messages only: fetch the files of the commits that read most like this request.
+    const similarity = new Bm25(history.map((c) => tokenize(c.message))).scores(tokenize(query));
+    const top = history
+      .map((c, i) => ({ c, s: similarity[i] ?? 0 }))
+      .filter((x) => x.s > 0)
+      .sort((a, b) => b.s - a.s)
+      .slice(0, HISTORY.similarCommits);
+    const files = new Map<string, string[]>();
+    for (const { c } of top) files.set(c.sha, await reader.commitFiles(c.sha));
+    history = history.map((c) => ({ ...c, files: files.get(c.sha) ?? [] }));
+  }
+
+  const ranked = rankFiles(query, { files: candidates, contents, history }, request.notes ?? []);
+  return buildMemo({
+    ranked,
+    files: all,
+    read: (path) => contents.get(path),
+    stats: { filesConsidered: candidates.length, filesRead: contents.size, historyCommits: history.length, ms: Math.round(performance.now() - started) },
+  });
+}
