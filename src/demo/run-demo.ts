@@ -10,7 +10,7 @@ import { stateKey } from "../state/sign.js";
 import { SAMPLE_ISSUE, SAMPLE_REPO } from "./sample-repo.js";
 
 /** The stage the line reaches with the stages built so far; the demo fails unless it gets there. */
-export const EXPECTED_STAGE = "scout";
+export const EXPECTED_STAGE = "build";
 
 export interface DemoResult {
   ok: boolean;
@@ -80,7 +80,7 @@ export async function runDemo(options: { out: string; print: (line: string) => v
     for (const entry of sb.timeline) summary.push(`  +${String(entry.atMs).padStart(5)} ms  ${entry.kind.padEnd(7)} ${entry.text}`);
     summary.push("", `Artifact ${artifact.id}: stage ${artifact.stage}, status ${artifact.status}, PR #${artifact.pr ?? "—"}, branch ${artifact.branch ?? "—"}`);
     summary.push(`  success criteria: ${artifact.criteria.length}; next: ${artifact.nextHandoff}`);
-    summary.push("  Stages built so far: intake (and the commands). No stage here needs a coding agent yet, so no harness ran.");
+    summary.push("  Stages built so far: intake, scout (and the commands). The line waits at build: no stage here needs a coding agent yet, so no harness ran.");
     summary.push("", `GitHub requests: ${total} (${writes} writes)`);
     for (const [route, n] of counts) summary.push(`  ${String(n).padStart(3)}  ${route}`);
     summary.push("", `Wall time: ${(wallMs / 1000).toFixed(2)} s`);

@@ -2,6 +2,7 @@ import type { Context } from "probot";
 import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
 import { fold } from "../state/fold.js";
 import type { SignedRecord } from "../state/records.js";
+import { advance } from "../stages/advance.js";
 import { syncViews } from "../stages/sync-views.js";
 import { fitBody } from "../views/render.js";
 import { findCommand, mayMutate, type CommandResult } from "./commands/registry.js";
@@ -50,6 +51,7 @@ export function handleComment(deps: Deps) {
       await port.react(comment.id, "eyes");
 
       let changed = false;
+      let retried: string | undefined;
       for (const { command, key } of pending) {
         const spec = findCommand(command.name);
         let result: CommandResult;
@@ -68,10 +70,12 @@ export function handleComment(deps: Deps) {
         await port.createComment(issue.number, fitBody(result.reply, [store.block(record)]));
         target = withRecord(target, record);
         if (result.kind !== "answer") changed = true;
+        if (result.kind === "retry") retried = key;
       }
       if (changed) {
         const labels = target.issue === issue.number ? (issue.labels ?? []).map((l) => l.name) : await port.issueLabels(target.issue);
         await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
+        if (retried) await advance(store, config, deps.contracts, target.issue, retried, context.log);
         scheduleLedger(deps, store, config, context.log);
       }
     });

@@ -1,4 +1,5 @@
 import type { Context } from "probot";
+import { advance } from "../stages/advance.js";
 import { runIntake } from "../stages/intake/run-intake.js";
 import { loadConfig } from "./load-config.js";
 import { enqueue, looksLikeFactory, scheduleLedger, storeFor, type Deps } from "./setup.js";
@@ -37,6 +38,7 @@ export function handleIntake(deps: Deps) {
         },
         context.log,
       );
+      if (outcome === "opened") await advance(store, config, deps.contracts, issue.number, context.id, context.log);
       if (outcome === "opened" || outcome === "needs-criteria") scheduleLedger(deps, store, config, context.log);
     });
   };

@@ -49,7 +49,11 @@ export class PortCaches {
   readonly labels = new Map<string, Set<string>>();
   /** Collaborator roles, briefly. */
   readonly permissions = new Map<string, CachedPermission>();
+  /** Blob texts by sha: blobs never change, so a second read of the same code costs nothing. */
+  readonly blobs = new Map<string, string>();
 }
+
+const BLOB_CACHE_LIMIT = 20_000;
 
 /**
  * Every GitHub call the app makes goes through here, for one repository. Methods
@@ -229,9 +233,19 @@ export class RepoPort {
     return { files, truncated: data.truncated };
   }
 
-  async blobText(sha: string): Promise<string> {
+  /** A blob's text; `fetched` is false when the instance had it already (no request made). */
+  async blob(sha: string): Promise<{ text: string; fetched: boolean }> {
+    const cached = this.caches.blobs.get(sha);
+    if (cached !== undefined) return { text: cached, fetched: false };
     const { data } = await this.octokit.rest.git.getBlob({ ...this.ref, file_sha: sha });
-    return data.encoding === "base64" ? Buffer.from(data.content, "base64").toString("utf8") : data.content;
+    const text = data.encoding === "base64" ? Buffer.from(data.content, "base64").toString("utf8") : data.content;
+    if (this.caches.blobs.size > BLOB_CACHE_LIMIT) this.caches.blobs.clear();
+    this.caches.blobs.set(sha, text);
+    return { text, fetched: true };
+  }
+
+  hasBlob(sha: string): boolean {
+    return this.caches.blobs.has(sha);
   }
 
   /** Commit messages, newest first, from `sha`. */

@@ -8,13 +8,9 @@ export interface ReadBudget {
   bytesRead: number;
 }
 
-/** Blobs never change: one read per process, whatever the artifact. */
-const blobCache = new Map<string, string>();
-const BLOB_CACHE_LIMIT = 20_000;
-
 /**
  * Reads a repository on GitHub at one commit: one recursive tree call, then blobs
- * on demand (cached by sha, so a second scout on the same code costs nothing),
+ * on demand (the port caches them by sha, so a second scout on the same code costs nothing),
  * within a request and byte budget. Commit messages come in one call; the files of
  * a commit only when asked.
  */
@@ -49,14 +45,9 @@ export class GitHubReader implements RepoReader {
     for (const path of paths) {
       const sha = this.shas.get(path);
       if (!sha) continue;
-      let text = blobCache.get(sha);
-      if (text === undefined) {
-        if (this.bytes >= this.budget.bytesRead || !this.spend()) break;
-        text = await this.port.blobText(sha);
-        if (blobCache.size > BLOB_CACHE_LIMIT) blobCache.clear();
-        blobCache.set(sha, text);
-        this.bytes += text.length;
-      }
+      if (!this.port.hasBlob(sha) && (this.bytes >= this.budget.bytesRead || !this.spend())) break;
+      const { text, fetched } = await this.port.blob(sha);
+      if (fetched) this.bytes += text.length;
       if (!text.includes("\u0000")) out.set(path, text);
     }
     return out;

@@ -172,6 +172,37 @@ export class GitRepo {
     };
   }
 
+  /** Every blob under a tree, recursively: what `GET /git/trees/{sha}?recursive=1` lists. */
+  listTree(tree: string): Array<{ path: string; mode: string; sha: string; size: number }> {
+    const out: Array<{ path: string; mode: string; sha: string; size: number }> = [];
+    for (const entry of this.raw(["ls-tree", "-r", "-z", "--long", tree]).split("\0").filter(Boolean)) {
+      const tab = entry.indexOf("\t");
+      const [mode = "", type = "", sha = "", size = "0"] = entry.slice(0, tab).split(/\s+/);
+      if (type === "blob") out.push({ path: entry.slice(tab + 1), mode, sha, size: Number(size) || 0 });
+    }
+    return out;
+  }
+
+  /** A blob's bytes, or undefined when there is no such blob. */
+  blob(sha: string): Buffer | undefined {
+    if (!/^[0-9a-f]{40}$/.test(sha) || this.tryRun(["cat-file", "-t", sha]) !== "blob") return undefined;
+    return execFileSync("git", ["--git-dir", this.dir, "cat-file", "blob", sha], { maxBuffer: 64 * 1024 * 1024 });
+  }
+
+  /** Commits reachable from `ref`, newest first. */
+  log(ref: string, limit: number): CommitInfo[] {
+    const list = this.tryRun(["rev-list", `--max-count=${limit}`, ref]) ?? "";
+    return list.split("\n").filter(Boolean).map((sha) => this.commit(sha));
+  }
+
+  /** The files a commit changed against its first parent (all of them for a root commit). */
+  changedFiles(sha: string): string[] {
+    const info = this.commit(sha);
+    const parent = info.parents[0];
+    if (!parent) return this.listTree(info.tree).map((f) => f.path);
+    return this.run(["diff", "--name-only", parent, sha]).split("\n").filter(Boolean);
+  }
+
   /** Commits reachable from `head` and not from `base`, oldest first. */
   commitsBetween(base: string, head: string): CommitInfo[] {
     const list = this.run(["rev-list", "--reverse", `${base}..${head}`]);

@@ -296,6 +296,10 @@ export class GitHubDouble {
     if (rest === "/labels" && method === "POST") return t("/labels", () => this.createLabel(body));
     if (seg[1] === "branches" && seg[2] && method === "GET") return t("/branches/{branch}", () => this.getBranch(seg.slice(2).join("/")));
     if (rest === "/git/commits" && method === "POST") return t("/git/commits", () => this.createCommit(body));
+    if (seg[1] === "git" && seg[2] === "trees" && seg[3] && method === "GET") return t("/git/trees/{tree_sha}", () => this.getTree(seg[3] ?? "", query.get("recursive") !== null));
+    if (seg[1] === "git" && seg[2] === "blobs" && seg[3] && method === "GET") return t("/git/blobs/{file_sha}", () => this.getBlob(seg[3] ?? ""));
+    if (rest === "/commits" && method === "GET") return t("/commits", () => this.listCommits(query));
+    if (seg[1] === "commits" && seg[2] && seg.length === 3 && method === "GET") return t("/commits/{ref}", () => this.getCommit(seg[2] ?? ""));
     if (rest === "/git/refs" && method === "POST") return t("/git/refs", () => this.createRef(body));
     if (rest === "/pulls" && method === "POST") return t("/pulls", () => this.createPull(body));
     if (rest === "/pulls" && method === "GET") return t("/pulls", () => this.listPulls(query));
@@ -447,6 +451,51 @@ export class GitHubDouble {
     if (!sha) return { status: 404, body: { message: "Branch not found" } };
     const commit = this.git.commit(sha);
     return ok({ name: branch, commit: { sha, commit: { tree: { sha: commit.tree }, message: commit.message } }, protected: false });
+  }
+
+  /** Resolves a branch name or a sha to a commit sha. */
+  private resolveCommit(ref: string): string | undefined {
+    return this.git.refSha(`heads/${ref}`) ?? (this.git.hasCommit(ref) ? ref : undefined);
+  }
+
+  private getTree(sha: string, recursive: boolean): DoubleResponse {
+    const tree = this.git.hasTree(sha) ? sha : this.git.hasCommit(sha) ? this.git.commit(sha).tree : undefined;
+    if (!tree) return notFound();
+    const entries = recursive ? this.git.listTree(tree) : this.git.listTree(tree).filter((e) => !e.path.includes("/"));
+    return ok({
+      sha: tree,
+      url: `https://api.github.com/repos/${this.owner}/${this.repo}/git/trees/${tree}`,
+      tree: entries.map((e) => ({ path: e.path, mode: e.mode, type: "blob", sha: e.sha, size: e.size })),
+      truncated: false,
+    });
+  }
+
+  private getBlob(sha: string): DoubleResponse {
+    const bytes = this.git.blob(sha);
+    if (!bytes) return notFound();
+    return ok({ sha, node_id: `B_${sha}`, size: bytes.length, encoding: "base64", content: bytes.toString("base64"), url: `https://api.github.com/repos/${this.owner}/${this.repo}/git/blobs/${sha}` });
+  }
+
+  private commitJson(info: CommitInfo) {
+    return {
+      sha: info.sha,
+      node_id: `C_${info.sha}`,
+      commit: { message: info.message.trimEnd(), tree: { sha: info.tree }, author: { name: "Sandbox", email: "sandbox@example.invalid", date: new Date(this.clock).toISOString() } },
+      parents: info.parents.map((sha) => ({ sha })),
+      html_url: `https://github.com/${this.owner}/${this.repo}/commit/${info.sha}`,
+    };
+  }
+
+  private listCommits(query: URLSearchParams): DoubleResponse {
+    const head = this.resolveCommit(query.get("sha") ?? this.defaultBranch);
+    if (!head) return notFound();
+    return this.paginate(this.git.log(head, 1000).map((c) => this.commitJson(c)), query, `/repos/${this.owner}/${this.repo}/commits`);
+  }
+
+  private getCommit(ref: string): DoubleResponse {
+    const sha = this.resolveCommit(ref);
+    if (!sha) return { status: 422, body: { message: `No commit found for SHA: ${ref}` } };
+    return ok({ ...this.commitJson(this.git.commit(sha)), files: this.git.changedFiles(sha).map((filename) => ({ filename, status: "modified" })) });
   }
 
   private createCommit(body: Record<string, unknown>): DoubleResponse {

@@ -53,7 +53,7 @@ describe("factory ledger, against the double the app wrote to", () => {
       {
         issue,
         title: "Add dark mode",
-        stage: "scout",
+        stage: "build",
         status: "active",
         owner: "@alice",
         branch: `factory/${issue}-add-dark-mode`,
@@ -71,7 +71,7 @@ describe("factory ledger, against the double the app wrote to", () => {
     const table = (lines[0] ?? "").split("\n");
     expect(table).toHaveLength(2);
     expect(table[0]).toMatch(/^ISSUE\s+STAGE\s+STATUS\s+OWNER\s+BRANCH\s+PR\s+VERIFY\s+NEXT\s+AGE$/);
-    expect(table[1]).toMatch(new RegExp(`^#${issue}\\s+scout\\s+active\\s+@alice\\s+factory/${issue}-add-dark-mode\\s+#${pr}\\s+none\\s+.+\\s0m$`));
+    expect(table[1]).toMatch(new RegExp(`^#${issue}\\s+build\\s+active\\s+@alice\\s+factory/${issue}-add-dark-mode\\s+#${pr}\\s+none\\s+.+\\s0m$`));
   });
 
   it("trusts only records signed with the state secret by the app's own bot", async () => {

@@ -23,10 +23,10 @@ describe("npm run demo", () => {
     expect(stdout).toContain("Sample repository tests, before: 1 passed, 1 failed (failing: dark setting gives the dark theme)");
     expect(stdout).toMatch(/@software-factory\[bot\] opened draft PR #2/);
     expect(stdout).toMatch(/@software-factory\[bot\] commented on #1: ### Software Factory: Dark mode setting has no effect/);
-    expect(stdout).toMatch(/Artifact octo-org\/widgets#1: stage scout, status active, PR #2/);
+    expect(stdout).toMatch(/Artifact octo-org\/widgets#1: stage build, status active, PR #2/);
     expect(stdout).toMatch(/GitHub requests: \d+ \(\d+ writes\)/);
     expect(stdout).toMatch(/Wall time: \d+\.\d\d s/);
-    expect(stdout).toContain("Reached the expected stage (scout).");
+    expect(stdout).toContain("Reached the expected stage (build).");
     expect(stdout).not.toContain("problem:");
 
     const html = readFileSync(out, "utf8");
@@ -34,6 +34,8 @@ describe("npm run demo", () => {
     expect(html).toContain("Dark mode setting has no effect <span class=\"num\">#1</span>");
     expect(html).toContain('<span class="state draft">Draft</span>');
     expect(html).toContain("record: artifact.opened");
+    expect(html).toContain("<h3>Scout memo</h3>");
+    expect(html).toContain("record: stage.completed");
     expect(html).not.toContain("<!-- software-factory");
   });
 });

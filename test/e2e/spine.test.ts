@@ -36,7 +36,7 @@ function snapshot() {
 }
 
 describe("the spine, end to end over HTTP", () => {
-  it("labelling a valid issue opens the artifact: one tracking comment, one branch with one empty commit, one draft PR, stage scout", async () => {
+  it("labelling a valid issue opens the artifact (one tracking comment, one branch with one empty commit, one draft PR) and the scout posts its memo", async () => {
     const { issue, pr } = await intake();
     expect(botComments(issue)).toHaveLength(1);
     expect(sb.double.pulls()).toHaveLength(1);
@@ -44,27 +44,42 @@ describe("the spine, end to end over HTTP", () => {
     const ahead = sb.double.commitsAhead("factory/1-add-dark-mode");
     expect(ahead).toHaveLength(1);
     expect(ahead[0]?.tree).toBe(sb.double.git.commit(sb.double.refs.get("heads/main") ?? "").tree);
-    expect(fold(issue)).toMatchObject({ stage: "scout", status: "active", pr, criteria: ["`theme({ dark: true })` returns `dark`", "the test suite passes"] });
+    const memo = botComments(pr);
+    expect(memo).toHaveLength(1);
+    expect(memo[0]?.body).toContain("`src/theme.js`");
+    expect(memo[0]?.body).toContain("`test/theme.test.js` (covers `src/theme.js`)");
+    expect(memo[0]?.body).toContain("focused: `node --test test/theme.test.js`");
+    expect(fold(issue)).toMatchObject({ stage: "build", status: "active", pr, criteria: ["`theme({ dark: true })` returns `dark`", "the test suite passes"] });
     // The app's own comment and labels came back as webhooks, and changed nothing.
     expect(sb.sender.deliveries.some((d) => d.name === "issue_comment" && (d.payload.sender as { type: string }).type === "Bot")).toBe(true);
     expect(sb.sender.deliveries.every((d) => d.status === 200)).toBe(true);
   });
 
-  it("intake costs these requests per route", async () => {
+  it("intake, the scout and the first ledger cost these requests per route", async () => {
     await intake();
     expect(Object.fromEntries(sb.double.counts)).toEqual({
       "GET /app": 1,
       "POST /app/installations/{installation_id}/access_tokens": 1,
       "GET /repos/{owner}/{repo}/contents/{path}": 1,
       "GET /repos/{owner}/.github/contents/{path}": 1,
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments": 3,
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments": 5,
       "GET /repos/{owner}/{repo}/branches/{branch}": 1,
       "POST /repos/{owner}/{repo}/git/commits": 1,
       "POST /repos/{owner}/{repo}/git/refs": 1,
       "POST /repos/{owner}/{repo}/pulls": 1,
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments": 1,
-      "POST /repos/{owner}/{repo}/labels": 2,
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/labels": 1,
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments": 2,
+      "POST /repos/{owner}/{repo}/labels": 3,
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/labels": 2,
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}": 1,
+      "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}": 1,
+      // The scout: the PR head, one tree call, the four files it read, messages, one similar commit's files.
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}": 1,
+      "GET /repos/{owner}/{repo}/git/trees/{tree_sha}": 1,
+      "GET /repos/{owner}/{repo}/git/blobs/{file_sha}": 4,
+      "GET /repos/{owner}/{repo}/commits": 1,
+      "GET /repos/{owner}/{repo}/commits/{ref}": 1,
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels": 1,
+      // The ledger.
       "GET /repos/{owner}/{repo}/issues": 2,
       "POST /repos/{owner}/{repo}/issues": 1,
       "POST /graphql": 1,
@@ -87,7 +102,7 @@ describe("the spine, end to end over HTTP", () => {
     await sb.idle();
     expect(sb.double.pulls()).toHaveLength(1);
     expect(botComments(issue)).toHaveLength(1);
-    expect(fold(issue).stage).toBe("scout");
+    expect(fold(issue).stage).toBe("build");
   });
 
   it("refuses an unauthorised /factory stop and stops on an authorised one", async () => {

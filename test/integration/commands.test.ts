@@ -49,10 +49,10 @@ describe("slash commands", () => {
 
   it("stops the artifact on an authorised /factory stop, and retry resumes it", async () => {
     await command(issue, "maintainer", "/factory stop");
-    expect(lastBotComment(issue)).toMatch(/^Stopped by @maintainer at the \*\*scout\*\* stage/);
+    expect(lastBotComment(issue)).toMatch(/^Stopped by @maintainer at the \*\*build\*\* stage/);
     expect(s.double.issues.get(issue)?.labels).toContain("factory:stopped");
     const tracking = s.double.commentsOn(issue)[0]?.body ?? "";
-    expect(tracking).toContain("**scout** (stopped)");
+    expect(tracking).toContain("**build** (stopped)");
     expect(await status()).toMatch(/\| Status \| stopped \|/);
 
     await command(issue, "maintainer", "/factory retry");

@@ -21,7 +21,7 @@ function snapshot() {
 }
 
 describe("intake", () => {
-  it("opens exactly one tracking comment, one branch with one empty commit and one draft PR, and folds to stage scout", async () => {
+  it("opens exactly one tracking comment, one branch with one empty commit and one draft PR; the scout posts its memo and the fold waits at build", async () => {
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
     await s.deliver(s.label(issue.number));
     await s.idle();
@@ -31,7 +31,8 @@ describe("intake", () => {
     expect(tracking[0]?.user.login).toBe("software-factory[bot]");
     expect(tracking[0]?.body).toContain(TRACKING_MARKER);
     expect(tracking[0]?.body).toContain("- [x] intake");
-    expect(tracking[0]?.body).toContain("**scout** (active)");
+    expect(tracking[0]?.body).toContain("- [x] scout");
+    expect(tracking[0]?.body).toContain("**build** (active)");
 
     const branch = "factory/1-add-dark-mode";
     expect(s.double.refs.has(`heads/${branch}`)).toBe(true);
@@ -46,8 +47,12 @@ describe("intake", () => {
     expect(pulls[0]?.body).toContain(`Closes #${issue.number}`);
 
     const artifact = foldFromDouble(issue.number);
+    const memo = s.double.commentsOn(pulls[0]?.number ?? 0).filter((c) => c.user.type === "Bot");
+    expect(memo).toHaveLength(1);
+    expect(memo[0]?.body).toMatch(/^### Scout memo/);
     expect(artifact).toMatchObject({
-      stage: "scout",
+      stage: "build",
+      attempts: { scout: 1 },
       status: "active",
       branch,
       pr: pulls[0]?.number,
@@ -56,8 +61,8 @@ describe("intake", () => {
       criteria: ["a theme toggle on the settings page", "the choice survives a reload"],
       goal: "Users can switch the settings page to a dark theme.",
     });
-    expect(s.double.issues.get(issue.number)?.labels).toEqual(["factory:intake", "factory:stage/scout"]);
-    expect(s.double.labels.get("factory:stage/scout")).toMatchObject({ color: "1d76db" });
+    expect(s.double.issues.get(issue.number)?.labels).toEqual(["factory:intake", "factory:stage/build"]);
+    expect(s.double.labels.get("factory:stage/build")).toMatchObject({ color: "1d76db" });
   });
 
   it("handles the same delivery twice in one instance once", async () => {
@@ -98,7 +103,7 @@ describe("intake", () => {
     expect(s.double.pulls()).toHaveLength(1);
     expect([...s.double.refs.keys()].filter((r) => r.startsWith("heads/factory/"))).toEqual(["heads/factory/1-add-dark-mode"]);
     expect(s.double.commitsAhead("factory/1-add-dark-mode")).toHaveLength(1);
-    expect(foldFromDouble(issue.number).stage).toBe("scout");
+    expect(foldFromDouble(issue.number).stage).toBe("build");
   });
 
   it("ignores labels other than the intake label, and pull requests", async () => {
@@ -129,7 +134,7 @@ describe("intake", () => {
     expect(comments[0]?.id).toBe(tracking?.id);
     expect(comments[0]?.body).not.toContain("Waiting for success criteria");
     expect(s.double.pulls()).toHaveLength(1);
-    expect(s.double.issues.get(issue.number)?.labels).toEqual(["factory:intake", "factory:stage/scout"]);
-    expect(foldFromDouble(issue.number)).toMatchObject({ stage: "scout", status: "active" });
+    expect(s.double.issues.get(issue.number)?.labels).toEqual(["factory:intake", "factory:stage/build"]);
+    expect(foldFromDouble(issue.number)).toMatchObject({ stage: "build", status: "active" });
   });
 });

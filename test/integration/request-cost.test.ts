@@ -20,6 +20,22 @@ const INTAKE_REQUESTS: Array<[string, number, string]> = [
   ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels", 1, "mark the stage on the issue"],
 ];
 
+/** The scout, in the same background job once the artifact is open, and the views moving on to build. */
+const SCOUT_REQUESTS: Array<[string, number, string]> = [
+  ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments", 2, "the artifact's records again (issue and PR threads) before the line moves"],
+  ["GET /repos/{owner}/{repo}/pulls/{pull_number}", 1, "the PR head: the commit the scout reads"],
+  ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}", 1, "every file at the head, in one recursive call"],
+  ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}", 2, "file contents the scout chose to read (here, all two)"],
+  ["GET /repos/{owner}/{repo}/commits", 1, "recent commit messages, one page"],
+  ["GET /repos/{owner}/{repo}/commits/{ref}", 1, "the files of the past commits that read like the request"],
+  ["POST /repos/{owner}/{repo}/issues/{issue_number}/comments", 1, "the scout memo on the PR, with its record"],
+  ["GET /repos/{owner}/{repo}/issues/{issue_number}/labels", 1, "the issue's labels, to change only what differs"],
+  ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", 1, "the tracking comment: scout done"],
+  ["POST /repos/{owner}/{repo}/labels", 1, "the build stage label (once per process)"],
+  ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels", 1, "factory:stage/build"],
+  ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", 1, "factory:stage/scout"],
+];
+
 const LEDGER_REQUESTS: Array<[string, number, string]> = [
   ["GET /repos/{owner}/{repo}/issues", 2, "artifacts by the intake label; the ledger issue by its label"],
   ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments", 2, "each artifact's records: issue thread and PR thread"],
@@ -35,28 +51,30 @@ function total(list: Array<[string, number, string]>): Record<string, number> {
 }
 
 describe("request cost", () => {
-  it("intake makes exactly the requests it needs", async () => {
+  it("intake and the scout make exactly the requests they need", async () => {
     const s = await createScenario();
     s.double.writeFile(".github/factory.yml", "ledger:\n  issue: false\n");
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
     await s.deliver(s.label(issue));
     await s.idle();
-    const expected = total(INTAKE_REQUESTS);
+    const expected = total([...INTAKE_REQUESTS, ...SCOUT_REQUESTS]);
     // The file exists here, so there is no fallback read of the owner's .github repository.
     expected["GET /repos/{owner}/{repo}/contents/{path}"] = 1;
     expect(s.app.routeCounts()).toEqual(expected);
-    expect(s.app.requests).toHaveLength(11);
+    expect(s.app.requests).toHaveLength(11 + 14);
     expect(s.app.violations).toEqual([]);
   });
 
-  it("the first ledger refresh adds these, after the webhook's own work", async () => {
+  it("the first ledger refresh adds these, after the line's own work", async () => {
     const s = await createScenario();
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
     await s.deliver(s.label(issue));
     await s.idle();
-    const expected = total([...INTAKE_REQUESTS, ...LEDGER_REQUESTS]);
+    const expected = total([...INTAKE_REQUESTS, ...SCOUT_REQUESTS, ...LEDGER_REQUESTS]);
+    // No .github/factory.yml here: the repository holds one file, so the scout reads one blob.
+    expected["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"] = 1;
     expect(s.app.routeCounts()).toEqual(expected);
-    expect(s.app.requests).toHaveLength(19);
+    expect(s.app.requests).toHaveLength(12 + 13 + 7);
     expect(s.app.violations).toEqual([]);
   });
 

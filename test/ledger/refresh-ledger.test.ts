@@ -76,8 +76,8 @@ describe("refreshLedger", () => {
     expect(body).toContain("# Factory ledger");
     expect(body).not.toMatch(/Page \d/);
     expect(rowsIn(body)).toEqual([export_, dark]);
-    expect(body).toContain(`| #${dark} Add dark mode | scout | active | @alice | \`factory/${dark}-add-dark-mode\` | #${pullFor(dark ?? 0)} | none |`);
-    expect(body).toContain(`| #${export_} Export to CSV | scout | active | @alice | \`factory/${export_}-export-to-csv\` | #${pullFor(export_ ?? 0)} | none |`);
+    expect(body).toContain(`| #${dark} Add dark mode | build | active | @alice | \`factory/${dark}-add-dark-mode\` | #${pullFor(dark ?? 0)} | none |`);
+    expect(body).toContain(`| #${export_} Export to CSV | build | active | @alice | \`factory/${export_}-export-to-csv\` | #${pullFor(export_ ?? 0)} | none |`);
     // Neither the PRs nor the ledger itself are artifacts.
     expect(rowsIn(body)).not.toContain(ledger.number);
     expect(pageComments(ledger.number)).toEqual([]);

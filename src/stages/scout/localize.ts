@@ -62,8 +62,11 @@ export function identifiersIn(text: string): string[] {
   // kebab-case option names (`collapse-after`, `dry-run`): configuration keys are named this way.
   for (const m of text.matchAll(/\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b/g)) found.add(m[0]);
   for (const m of text.matchAll(/\b[\w-]+(?:\/[\w.-]+)+\b|\b[\w-]+\.(?:ts|tsx|js|jsx|mjs|cjs|json|ya?ml|md|py|go|rs)\b/g)) found.add(m[0]);
-  return [...found].filter((id) => id.length >= 3 && id.length <= 80);
+  return [...found].filter((id) => id.length >= 3 && id.length <= 80 && !KEYWORDS.has(id));
 }
+
+/** Literals and keywords inside backticks are not names of anything. */
+const KEYWORDS = new Set(["true", "false", "null", "undefined", "this", "return", "const", "let", "var", "new", "function", "async", "await", "import", "export", "default", "class", "type", "interface", "void", "string", "number", "boolean"]);
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

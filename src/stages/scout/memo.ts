@@ -44,7 +44,8 @@ export function relatedTests(likely: readonly string[], files: readonly string[]
   const seen = new Set<string>();
   for (const path of likely) {
     if (isTestPath(path)) {
-      if (!seen.has(path)) out.push({ path, covers: "a likely file itself" });
+      const source = files.find((f) => !isTestPath(f) && pairKey(f) === pairKey(path));
+      if (!seen.has(path)) out.push({ path, covers: source ?? "itself (a likely file)" });
       seen.add(path);
       continue;
     }
