@@ -5,7 +5,7 @@
  */
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { afterEach, beforeEach, expect } from "vitest";
-import { factoryApp } from "../../src/index.js";
+import { factoryApp, type FactoryAppOptions } from "../../src/index.js";
 import { Background } from "../../src/cells/background.js";
 import { GitHubDouble, type DoubleComment } from "../../src/sandbox/github-double.js";
 import { mountDouble } from "./github-nock.js";
@@ -44,7 +44,7 @@ afterEach(() => {
   for (const double of open.splice(0)) double.close();
 });
 
-export async function createScenario(): Promise<Scenario> {
+export async function createScenario(options: { app?: Omit<FactoryAppOptions, "background"> } = {}): Promise<Scenario> {
   const double = new GitHubDouble();
   open.push(double);
   double.permissions.set("maintainer", "maintain");
@@ -54,7 +54,7 @@ export async function createScenario(): Promise<Scenario> {
   const background = new Background((key, error) => errors.push(`background ${key}: ${String(error)}`));
   const warnings: string[] = [];
   const log = captureLog(errors, warnings);
-  const app = await createTestApp(factoryApp({ background }), { log });
+  const app = await createTestApp(factoryApp({ ...options.app, background }), { log });
   const { owner, repo } = double;
 
   const issueInput = (n: number) => {
