@@ -88,3 +88,32 @@ describe("the scout on a bare repository", () => {
     }
   });
 });
+
+describe("the scout with notes from earlier artifacts", () => {
+  let sb: Sandbox;
+  useSandbox(
+    (next) => {
+      sb = next;
+    },
+    {
+      files: {
+        "README.md": "# widgets\n",
+        "src/palette.ts": "export const colours = ['#000', '#fff'];\n",
+        "src/server.ts": "export const port = 8080;\n",
+        ".factory/runs/2026-11-01-night-theme.json": `${JSON.stringify({ v: 1, artifact: "octo-org/widgets#7", title: "Night theme", goal: "A darker theme at night", criteria: [], changedFiles: ["src/palette.ts"] })}\n`,
+        ".factory/runs/2026-11-02-broken.json": "{ not json\n",
+      },
+    },
+  );
+
+  it("starts from the files an earlier artifact on the same area changed, and says which note it could not read", async () => {
+    const issue = sb.openIssue("alice", "Darker night theme", "### Success criteria\n\n- [ ] the night theme is darker\n").number;
+    sb.label(issue, "factory:intake");
+    await sb.idle();
+    const { comment } = memoRecord(sb, sb.double.pulls()[0]?.number ?? 0);
+    const body = comment?.body ?? "";
+    expect(body).toMatch(/\| 1 \| `src\/palette\.ts` \| changed by an earlier artifact on the same area \(\.factory\/runs\/2026-11-01-night-theme\.json\)/);
+    expect(body).not.toMatch(/\| \d+ \| `\.factory\/runs\//);
+    expect(body).toContain("a readable post-run note in .factory/runs/2026-11-02-broken.json (not JSON)");
+  });
+});

@@ -153,8 +153,10 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
 
   // History: past changes whose messages read like this request, and the files they touched.
   const past = [
-    ...repo.history.filter((c) => c.files.length > 0 && c.files.length <= HISTORY.maxFilesPerCommit).map((c) => ({ ref: c.sha.slice(0, 7), text: c.message, files: c.files, boost: 1 })),
-    ...notes.map((n) => ({ ref: n.ref, text: n.text, files: n.files, boost: 2 })),
+    ...repo.history
+      .filter((c) => c.files.length > 0 && c.files.length <= HISTORY.maxFilesPerCommit)
+      .map((c) => ({ text: c.message, files: c.files, boost: 1, why: `changed by a similar past change ${c.sha.slice(0, 7)} ("${c.message.split("\n")[0]?.slice(0, 60)}")` })),
+    ...notes.map((n) => ({ text: n.text, files: n.files, boost: 2, why: `changed by an earlier artifact on the same area (${n.ref})` })),
   ];
   if (past.length) {
     const messages = new Bm25(past.map((c) => tokenize(c.text)));
@@ -169,7 +171,7 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
     for (const { c, s } of top) {
       for (const file of c.files) {
         votes.set(file, (votes.get(file) ?? 0) + s / Math.sqrt(c.files.length));
-        if (!why.has(file)) why.set(file, `changed by a similar past change ${c.ref} ("${c.text.split("\n")[0]?.slice(0, 60)}")`);
+        if (!why.has(file)) why.set(file, c.why);
       }
     }
     for (const [path, value] of normalise(votes)) add(path, WEIGHTS.history, value, why.get(path) ?? "similar past changes");

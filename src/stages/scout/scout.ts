@@ -3,6 +3,7 @@ import { isCandidate } from "./candidates.js";
 import { HISTORY, identifiersIn, pairKey, rankFiles, type PriorNote } from "./localize.js";
 import { buildMemo, metaFilesIn, type ScoutMemo } from "./memo.js";
 import type { RepoReader } from "./repo-reader.js";
+import { parseRunNotes, runNotePaths } from "./run-notes.js";
 import { pathTokens, tokenize } from "./tokenize.js";
 
 export interface ScoutRequest {
@@ -53,8 +54,10 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
   const all = listed.map((f) => f.path);
   const candidates = listed.filter((f) => isCandidate(f.path, f.size)).map((f) => f.path);
   const query = scoutQuery(request);
-  const toRead = [...new Set([...metaFilesIn(all), ...chooseFilesToRead(query, candidates, limits.filesRead)])];
+  const notePaths = runNotePaths(all);
+  const toRead = [...new Set([...metaFilesIn(all), ...notePaths, ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead)])];
   const contents = await reader.readFiles(toRead);
+  const { notes, unreadable } = parseRunNotes(new Map(notePaths.flatMap((p) => (contents.has(p) ? [[p, contents.get(p) as string] as const] : []))));
 
   let history = await reader.history(limits.historyCommits);
   if (reader.commitFiles && history.every((c) => c.files.length === 0) && history.length > 0) {
@@ -70,11 +73,13 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
     history = history.map((c) => ({ ...c, files: files.get(c.sha) ?? [] }));
   }
 
-  const ranked = rankFiles(query, { files: candidates, contents, history }, request.notes ?? []);
-  return buildMemo({
+  const ranked = rankFiles(query, { files: candidates.filter((f) => !notePaths.includes(f)), contents, history }, [...notes, ...(request.notes ?? [])]);
+  const memo = buildMemo({
     ranked,
     files: all,
     read: (path) => contents.get(path),
     stats: { filesConsidered: candidates.length, filesRead: contents.size, historyCommits: history.length, ms: Math.round(performance.now() - started) },
   });
+  if (unreadable.length) memo.notFound.push(`a readable post-run note in ${unreadable.join(", ")}`);
+  return memo;
 }
