@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { invokedDirectly } from "./invoked.js";
 import { LocalGitReader } from "../cells/repo/local-git-reader.js";
 import { bm25Baseline } from "../stages/scout/baseline.js";
 import { rankFiles, snapshotRepo } from "../stages/scout/localize.js";
 import { issueTitle, scoreRanking, summarise, type CaseScore, type Summary } from "../stages/scout/metrics.js";
+import { scout as scoutCell } from "../stages/scout/scout.js";
 
 interface BenchCase {
   id: string;
@@ -24,7 +26,8 @@ interface Tally {
 
 const emptyTally = (): Tally => ({ scores: { full: [], issue: [] }, times: { full: [], issue: [] } });
 
-const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git dir> [--cases … --repo …] [--json] [--limit n]
+const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git dir> [--cases … --repo …] [--json] [--limit n] [--files-read n]
+  --files-read n: read at most n files' contents, as the scout does on GitHub (default: read all).
   Each --cases file is paired with the --repo at the same position: a local clone or bare mirror holding the cases' base commits.`;
 
 function query(c: BenchCase, mode: Mode): string {
@@ -32,7 +35,7 @@ function query(c: BenchCase, mode: Mode): string {
 }
 
 /** Localization benchmark: the scout and a plain BM25 baseline on the same cases, in one run. */
-export async function benchScout(pairs: Array<{ cases: string; repo: string }>, options: { limit?: number; log: (line: string) => void }) {
+export async function benchScout(pairs: Array<{ cases: string; repo: string }>, options: { limit?: number; filesRead?: number; log: (line: string) => void }) {
   const scout = new Map<string, Tally>();
   const baseline = new Map<string, Tally>();
   for (const pair of pairs) {
@@ -52,7 +55,10 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
       for (const mode of MODES) {
         const q = query(c, mode);
         let t = performance.now();
-        const ranked = rankFiles(q, snapshot).map((r) => r.path);
+        // With a read budget, the scout runs as it does on GitHub: it reads only the files it chooses.
+        const ranked = options.filesRead
+          ? (await scoutCell(new LocalGitReader(pair.repo, c.base), { title: q, goal: "", criteria: [] }, { filesRead: options.filesRead, historyCommits: 1000 })).likelyFiles.map((f) => f.path)
+          : rankFiles(q, snapshot).map((r) => r.path);
         s.times[mode].push(readMs + performance.now() - t);
         s.scores[mode].push(scoreRanking(ranked, c.gold));
         t = performance.now();
@@ -95,7 +101,7 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   }
   const { values } = parseArgs({
     args: rest,
-    options: { cases: { type: "string", multiple: true }, repo: { type: "string", multiple: true }, json: { type: "boolean", default: false }, limit: { type: "string" } },
+    options: { cases: { type: "string", multiple: true }, repo: { type: "string", multiple: true }, json: { type: "boolean", default: false }, limit: { type: "string" }, "files-read": { type: "string" } },
   });
   const cases = values.cases ?? [];
   const repos = values.repo ?? [];
@@ -106,7 +112,7 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   const limit = values.limit ? Number(values.limit) : undefined;
   const result = await benchScout(
     cases.map((c, i) => ({ cases: c, repo: repos[i] as string })),
-    { ...(limit ? { limit } : {}), log },
+    { ...(limit ? { limit } : {}), ...(values["files-read"] ? { filesRead: Number(values["files-read"]) } : {}), log },
   );
   const header = "           r@1    r@5    r@10   hit@5  mrr    med ms  p95 ms";
   for (const [repo, r] of Object.entries(result.repos)) {
@@ -126,4 +132,4 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2), (line) => console.log(line));
+if (invokedDirectly(import.meta.url)) process.exitCode = await main(process.argv.slice(2), (line) => console.log(line));

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { ProbotOctokit } from "probot";
 import { CONFIG_PATH, parseConfig } from "../config/load.js";
 import { configJsonSchema } from "../config/schema.js";
 import { RepoPort } from "../github/repo-port.js";
+import { invokedDirectly } from "./invoked.js";
 import { collectLedger } from "../ledger/refresh-ledger.js";
 import { ledgerTable } from "../ledger/rows.js";
 import { ArtifactStore } from "../state/artifact-store.js";
@@ -69,18 +68,7 @@ function ledgerOptions(args: string[]) {
   }
 }
 
-/** npm starts a bin through a symlink (`node_modules/.bin/factory`), so compare real paths. */
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
+if (invokedDirectly(import.meta.url)) {
   main(process.argv.slice(2), process.env, (line) => console.log(line)).then(
     (code) => process.exit(code),
     (error: unknown) => {
