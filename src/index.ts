@@ -6,6 +6,9 @@ import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
 import { Background } from "./cells/background.js";
 import { loadContracts, type CellContract } from "./cells/contracts.js";
+import { createQueue } from "./cells/queues.js";
+import type { JobQueue } from "./cells/queue.js";
+import { cellWorker, deadJobHandler } from "./cells/worker.js";
 import { stateKey } from "./state/sign.js";
 
 /** Every webhook the app handles; `app.yml` must subscribe to each (a test checks). */
@@ -18,6 +21,11 @@ export interface FactoryAppOptions {
   stateKey?: Buffer;
   /** Cell contracts; `cells/` when not given. */
   contracts?: ReadonlyMap<string, CellContract>;
+  /** The local runner's queue; from the environment (`REDIS_URL`, `FACTORY_WORKERS`) when not given. */
+  queue?: JobQueue;
+  /** The environment harnesses take their allowed variables from, and where workspaces go. */
+  env?: NodeJS.ProcessEnv;
+  workRoot?: string;
 }
 
 export function factoryApp(options: FactoryAppOptions = {}) {
@@ -29,7 +37,12 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       // A broken contract stops startup here, naming the file, the JSON path and the problem.
       contracts: options.contracts ?? loadContracts(),
       background: options.background ?? new Background((key, error) => app.log.error({ err: error, key }, "background work failed")),
+      queue: options.queue ?? createQueue(options.env ?? process.env, app.log),
     };
+    // Workers start with the app: a Redis-backed queue picks up jobs a dead process left behind.
+    deps.queue.start(cellWorker(app, deps, { env: options.env, workRoot: options.workRoot }), deadJobHandler(app, deps)).catch((error: unknown) => {
+      app.log.error({ err: error }, "the cell queue could not start; builds will wait until it can");
+    });
     const intake = handleIntake(deps);
     app.on("issues.labeled", intake);
     app.on("issues.edited", intake);

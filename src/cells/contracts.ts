@@ -121,3 +121,9 @@ export function checkInput(contract: CellContract, input: unknown): { ok: true }
   if (contract.validateInput(input)) return { ok: true };
   return { ok: false, problems: describeErrors(contract.validateInput.errors, "input") };
 }
+
+/** The contract of the cell that runs `stage` (`cells/<name>/cell.yml` names its stage). */
+export function contractFor(contracts: ReadonlyMap<string, CellContract>, stage: string): CellContract | undefined {
+  for (const contract of contracts.values()) if (contract.spec.stage === stage) return contract;
+  return undefined;
+}

@@ -6,6 +6,44 @@ export const ROLES = ["admin", "maintain", "write", "triage", "read"] as const;
 const label = z.string().min(1).max(50);
 const stageSwitch = z.strictObject({ enabled: z.boolean().default(true) }).prefault({});
 
+/** The coding-agent CLIs the factory knows how to run unattended; `command` runs any argv. */
+export const HARNESSES = ["command", "gptme", "claude-code", "codex", "aider", "opencode"] as const;
+export type HarnessName = (typeof HARNESSES)[number];
+
+export const RUNNERS = ["inline", "local", "actions"] as const;
+export type RunnerName = (typeof RUNNERS)[number];
+
+/** Which harness (and model) runs a cell, where, for how long, and which environment variables reach it. */
+const cellChoice = z
+  .strictObject({
+    runner: z.enum(["local", "actions"]).default("local").describe("`local`: the app's worker pool; `actions`: a GitHub Actions workflow in this repository."),
+    harness: z.enum(HARNESSES).optional().describe("The coding agent. Unset: the stage fails, saying to choose one."),
+    model: z.string().min(1).max(200).optional(),
+    command: z
+      .array(z.string().min(1).max(2000))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("For `harness: command`: the argv, with {prompt_file}, {prompt}, {workspace}, {output_file} and {model} filled in."),
+    timeoutMinutes: z.number().positive().max(360).default(30),
+    env: z
+      .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name, like `ANTHROPIC_API_KEY`"))
+      .max(50)
+      .default([])
+      .describe("Variables passed from the runner's environment to the harness (only those the operator allows)."),
+  })
+  .refine((c) => c.harness !== "command" || c.command !== undefined, { message: "`harness: command` needs `command`, the argv to run", path: ["command"] })
+  .prefault({});
+
+/** Limits that block an artifact with a clear comment instead of letting it loop. */
+const budget = z
+  .strictObject({
+    attempts: z.number().int().min(1).max(100).optional(),
+    wallMinutes: z.number().positive().max(10_080).optional(),
+    costUsd: z.number().nonnegative().max(10_000).optional(),
+  })
+  .prefault({});
+
 /**
  * `.github/factory.yml`. Strict objects: an unknown key is almost always a typo,
  * and saying so beats silently ignoring it.
@@ -44,6 +82,13 @@ export const configSchema = z
         package: stageSwitch,
         analyst: stageSwitch,
         learn: stageSwitch,
+      })
+      .prefault({}),
+    cells: z.strictObject({ build: cellChoice }).prefault({}),
+    budgets: z
+      .strictObject({
+        artifact: budget.describe("Across every stage of one artifact."),
+        build: budget.describe("The build stage; `attempts` defaults to `maxBuildAttempts`."),
       })
       .prefault({}),
     ledger: z

@@ -8,7 +8,7 @@ import { fitBody } from "../views/render.js";
 import { findCommand, mayMutate, type CommandResult } from "./commands/registry.js";
 import { parseCommands } from "./commands/parse.js";
 import { loadConfig } from "./load-config.js";
-import { enqueue, scheduleLedger, storeFor, type Deps } from "./setup.js";
+import { enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
 /** `factory/12-…` → 12: a factory PR's branch names its issue. */
 export function issueFromBranch(prefix: string, ref: string): number | undefined {
@@ -67,6 +67,8 @@ export function handleComment(deps: Deps) {
           result = spec.run({ args: command.args, actor: sender.login, loaded: target, config });
         }
         const record = recordFor(store, target, result, command.name, sender.login, key);
+        // A stop, or a new run of a stage, ends the job that is running: its result would no longer count.
+        if ((result.kind === "stop" || result.kind === "retry") && target.artifact.running) await deps.queue.cancel(target.artifact.running.job);
         await port.createComment(issue.number, fitBody(result.reply, [store.block(record)]));
         target = withRecord(target, record);
         if (result.kind !== "answer") changed = true;
@@ -75,7 +77,7 @@ export function handleComment(deps: Deps) {
       if (changed) {
         const labels = target.issue === issue.number ? (issue.labels ?? []).map((l) => l.name) : await port.issueLabels(target.issue);
         await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
-        if (retried) await advance(store, config, deps.contracts, target.issue, retried, context.log);
+        if (retried) await advance(store, config, lineFor(deps, context), target.issue, retried);
         scheduleLedger(deps, store, config, context.log);
       }
     });

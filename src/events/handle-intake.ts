@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import { advance } from "../stages/advance.js";
 import { runIntake } from "../stages/intake/run-intake.js";
 import { loadConfig } from "./load-config.js";
-import { enqueue, looksLikeFactory, scheduleLedger, storeFor, type Deps } from "./setup.js";
+import { enqueue, lineFor, looksLikeFactory, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
 type IssueContext = Context<"issues.labeled"> | Context<"issues.edited">;
 
@@ -38,7 +38,7 @@ export function handleIntake(deps: Deps) {
         },
         context.log,
       );
-      if (outcome === "opened") await advance(store, config, deps.contracts, issue.number, context.id, context.log);
+      if (outcome === "opened") await advance(store, config, lineFor(deps, context), issue.number, context.id);
       if (outcome === "opened" || outcome === "needs-criteria") scheduleLedger(deps, store, config, context.log);
     });
   };

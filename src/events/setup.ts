@@ -4,7 +4,9 @@ import { RepoPort, type PortCaches } from "../github/repo-port.js";
 import { refreshLedger } from "../ledger/refresh-ledger.js";
 import type { Background } from "../cells/background.js";
 import type { CellContract } from "../cells/contracts.js";
+import type { JobQueue } from "../cells/queue.js";
 import { ArtifactStore } from "../state/artifact-store.js";
+import type { Line } from "../stages/advance.js";
 
 /** What every handler needs that is not in the payload. */
 export interface Deps {
@@ -14,6 +16,14 @@ export interface Deps {
   caches: PortCaches;
   /** Cell contracts, loaded and compiled once at startup. */
   contracts: ReadonlyMap<string, CellContract>;
+  /** Where the local runner's jobs wait: memory, or Redis when `REDIS_URL` is set. */
+  queue: JobQueue;
+}
+
+/** The line as an event handler sees it: jobs it queues authenticate as the event's installation. */
+export function lineFor(deps: Deps, context: Context): Line {
+  const installationId = (context.payload as { installation?: { id?: number } }).installation?.id ?? 0;
+  return { contracts: deps.contracts, queue: deps.queue, installationId, log: context.log };
 }
 
 export async function storeFor(context: Context, deps: Deps): Promise<ArtifactStore> {

@@ -1,3 +1,4 @@
+import { unzipSync } from "fflate";
 import type { ProbotOctokit } from "probot";
 import { statusOf, validationMessages } from "./errors.js";
 
@@ -260,6 +261,22 @@ export class RepoPort {
   }
 
   /** Pinning exists only in GraphQL. */
+  /** `workflow_dispatch` on a workflow file of this repository; GitHub answers 204 with nothing to read. */
+  async dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void> {
+    await this.octokit.rest.actions.createWorkflowDispatch({ ...this.ref, workflow_id: workflow, ref, inputs });
+  }
+
+  /** One file from a workflow run's artifact (a zip GitHub serves behind a redirect), or undefined when absent. */
+  async workflowArtifactFile(runId: number, artifact: string, file: string): Promise<string | undefined> {
+    const { data } = await this.octokit.rest.actions.listWorkflowRunArtifacts({ ...this.ref, run_id: runId, per_page: 100 });
+    const found = data.artifacts.find((a) => a.name === artifact && !a.expired);
+    if (!found) return undefined;
+    const zip = await this.octokit.rest.actions.downloadArtifact({ ...this.ref, artifact_id: found.id, archive_format: "zip" });
+    const entries = unzipSync(new Uint8Array(zip.data as ArrayBuffer), { filter: (entry) => entry.name === file });
+    const bytes = entries[file];
+    return bytes ? Buffer.from(bytes).toString("utf8") : undefined;
+  }
+
   async pinIssue(nodeId: string): Promise<void> {
     await this.octokit.graphql(`mutation($id: ID!) { pinIssue(input: { issueId: $id }) { issue { number } } }`, { id: nodeId });
   }

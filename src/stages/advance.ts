@@ -1,27 +1,49 @@
 import type { Logger } from "probot";
-import type { CellContract } from "../cells/contracts.js";
+import { contractFor, type CellContract } from "../cells/contracts.js";
+import type { JobQueue } from "../cells/queue.js";
 import type { FactoryConfig } from "../config/schema.js";
 import { runnableStage } from "../line/next.js";
 import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
 import { fold } from "../state/fold.js";
+import type { SignedRecord } from "../state/records.js";
+import { digest } from "../state/sign.js";
 import { fitBody } from "../views/render.js";
+import { spentBudget } from "./budgets.js";
+import { startBuild } from "./build/start-build.js";
 import { runScout } from "./scout/run-scout.js";
 import { syncViews } from "./sync-views.js";
 
+/** What the line needs besides the artifact: the cell contracts and where jobs go. */
+export interface Line {
+  contracts: ReadonlyMap<string, CellContract>;
+  queue: JobQueue;
+  /** The installation the event came from: a job authenticates as it. */
+  installationId: number;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** A job id per stage run: stable for one trigger (a redelivery queues nothing new), safe as a Redis key. */
+export function jobId(stage: string, issue: number, trigger: string): string {
+  return `${stage}-${issue}-${digest(trigger).replace(/[^a-z0-9]/gi, "").slice(0, 16)}`;
+}
+
 /**
- * Runs whatever the line says comes next for an artifact, then brings its views
- * up to date. `trigger` (a delivery or command key) makes each run idempotent.
+ * Runs whatever the line says comes next for an artifact, then brings its views up
+ * to date. Inline cells (the scout) run here; the others are handed to a runner and
+ * this returns at once. `trigger` (a delivery, command or job key) makes each step
+ * idempotent. `sync` forces the views to be rewritten (after a job's own record).
  */
 export async function advance(
   store: ArtifactStore,
   config: FactoryConfig,
-  contracts: ReadonlyMap<string, CellContract>,
-  issue: number,
+  line: Line,
+  start: number | LoadedArtifact,
   trigger: string,
-  log: Logger,
+  options: { sync?: boolean } = {},
 ): Promise<LoadedArtifact | undefined> {
-  let loaded = await store.load(issue);
-  let changed = false;
+  let loaded = typeof start === "number" ? await store.load(start) : start;
+  let changed = options.sync ?? false;
   // Bounded: a disabled stage is skipped and the next one considered, at most once per stage.
   for (let step = 0; step < 7; step++) {
     const next = runnableStage(loaded.artifact, config);
@@ -29,14 +51,21 @@ export async function advance(
     const key = `${trigger}:${next.stage}`;
     if (loaded.artifact.keys.has(key)) break;
     const pr = loaded.artifact.pr as number;
-    let record;
+    let record: SignedRecord | undefined;
+    const spent = next.skip ? undefined : spentBudget(loaded.artifact, config, next.stage, (line.now ?? (() => new Date()))());
     if (next.skip) {
       record = store.record(loaded, "stage.completed", { stage: next.stage, summary: "skipped: disabled in .github/factory.yml" }, key);
       await store.port.createComment(pr, fitBody(`**${next.stage}** skipped: \`stages.${next.stage}.enabled\` is false in \`.github/factory.yml\`.`, [store.block(record)]));
+    } else if (spent) {
+      record = store.record(loaded, "budget.exceeded", { stage: next.stage, limit: spent.limit, detail: spent.detail }, key);
+      await store.port.createComment(pr, fitBody(spent.comment, [store.block(record)]));
+      line.log.warn({ artifact: loaded.id, limit: spent.limit, detail: spent.detail }, "budget exceeded; artifact blocked");
     } else {
-      const contract = contracts.get(next.stage);
+      const contract = contractFor(line.contracts, next.stage);
       if (!contract) break;
-      record = await runScout(store, contract, loaded, key, log);
+      if (next.stage === "scout") record = await runScout(store, contract, loaded, key, line.log);
+      else if (next.stage === "build") record = await startBuild(store, config, line, loaded, key, jobId("build", loaded.issue, key));
+      else break;
     }
     const records = [...loaded.records, record];
     loaded = { ...loaded, records, artifact: fold(loaded.id, records) };
@@ -44,7 +73,7 @@ export async function advance(
     if (!next.skip) break;
   }
   if (changed) {
-    await syncViews(store, config, loaded, loaded.artifact, await store.port.issueLabels(issue), { title: loaded.artifact.title, missing: [] });
+    await syncViews(store, config, loaded, loaded.artifact, await store.port.issueLabels(loaded.issue), { title: loaded.artifact.title, missing: [] });
   }
   return changed ? loaded : undefined;
 }

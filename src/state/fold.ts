@@ -20,6 +20,14 @@ export interface Artifact {
   pr: number | undefined;
   verification: Verification;
   attempts: Partial<Record<Stage, number>>;
+  /** The job a runner holds for the current stage, until it completes or fails. */
+  running: { stage: Stage; runner: string; job: string; since: string } | undefined;
+  /** `attempts` when a person last retried the stage: its attempt budget counts from there. */
+  attemptsAtRetry: Partial<Record<Stage, number>>;
+  /** When each stage first started on a runner: its wall-time budget counts from here. */
+  firstStarted: Partial<Record<Stage, string>>;
+  /** The cost harnesses reported, in US dollars, per stage. */
+  costUsd: Partial<Record<Stage, number>>;
   nextHandoff: string;
   createdAt: string | undefined;
   updatedAt: string | undefined;
@@ -46,6 +54,10 @@ export function emptyArtifact(id: string): Artifact {
     pr: undefined,
     verification: "none",
     attempts: {},
+    running: undefined,
+    firstStarted: {},
+    attemptsAtRetry: {},
+    costUsd: {},
     nextHandoff: "intake: waiting for the request",
     createdAt: undefined,
     updatedAt: undefined,
@@ -115,26 +127,68 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       return { ...a, status: "stopped", nextHandoff: `a person: stopped by @${record.data.by}; \`/factory retry\` resumes` };
     case "command.retry":
       if (a.pr === undefined || a.status === "done") return a;
-      return { ...a, stage: record.data.stage, status: "active", nextHandoff: handoff(record.data.stage) };
-    case "stage.completed": {
-      if (a.status !== "active" || a.stage !== record.data.stage) return a;
-      const next = nextStage(record.data.stage);
-      const attempts = bump(a.attempts, record.data.stage);
-      if (next === "done") return { ...a, attempts, stage: "done", status: "done", nextHandoff: "nobody: the line is done" };
-      return { ...a, attempts, stage: next, nextHandoff: handoff(next) };
-    }
-    case "stage.failed":
+      // A person's retry resets the stage's breaker (attempts and wall clock count from here); `attempts` keeps the history.
+      return {
+        ...a,
+        stage: record.data.stage,
+        status: "active",
+        running: undefined,
+        attemptsAtRetry: { ...a.attemptsAtRetry, [record.data.stage]: a.attempts[record.data.stage] ?? 0 },
+        firstStarted: { ...a.firstStarted, [record.data.stage]: undefined },
+        nextHandoff: handoff(record.data.stage),
+      };
+    case "stage.started":
       if (a.status !== "active" || a.stage !== record.data.stage) return a;
       return {
         ...a,
+        running: { stage: record.data.stage, runner: record.data.runner, job: record.data.job, since: record.at },
+        firstStarted: { [record.data.stage]: record.at, ...a.firstStarted },
+        nextHandoff: `${record.data.stage}: running on the ${record.data.runner} runner${record.data.harness ? ` (${record.data.harness})` : ""}`,
+      };
+    case "stage.completed": {
+      if (superseded(a, record.data.job)) return a;
+      const costUsd = addCost(a.costUsd, record.data.stage, record.data.output);
+      if (a.status !== "active" || a.stage !== record.data.stage) return { ...a, costUsd };
+      const next = nextStage(record.data.stage);
+      const attempts = bump(a.attempts, record.data.stage);
+      const settled = { ...a, attempts, costUsd, running: undefined };
+      if (next === "done") return { ...settled, stage: "done", status: "done", nextHandoff: "nobody: the line is done" };
+      return { ...settled, stage: next, nextHandoff: handoff(next) };
+    }
+    case "stage.failed":
+      if (superseded(a, record.data.job)) return a;
+      if (a.status !== "active" || a.stage !== record.data.stage) return a.running?.stage === record.data.stage ? { ...a, running: undefined } : a;
+      return {
+        ...a,
         attempts: bump(a.attempts, record.data.stage),
+        running: undefined,
         status: "blocked",
         nextHandoff: `a person: ${record.data.stage} failed (${record.data.reason}); \`/factory retry ${record.data.stage}\` runs it again`,
+      };
+    case "budget.exceeded":
+      if (a.status !== "active") return a;
+      return {
+        ...a,
+        running: undefined,
+        status: "blocked",
+        nextHandoff: `a person: the ${record.data.limit} budget is spent (${record.data.detail}); raise it in \`.github/factory.yml\` and \`/factory retry\``,
       };
     case "config.invalid":
     case "command.answered":
       return a;
   }
+}
+
+/** A job's result counts only while that job is the one running. */
+function superseded(a: Artifact, job: string | undefined): boolean {
+  return job !== undefined && a.running?.job !== job;
+}
+
+/** A stage's output may report `costUsd` (the build summary does); it adds up per stage. */
+function addCost(costs: Partial<Record<Stage, number>>, stage: Stage, output: Record<string, unknown> | undefined): Partial<Record<Stage, number>> {
+  const cost = output?.costUsd;
+  if (typeof cost !== "number" || !Number.isFinite(cost) || cost <= 0) return costs;
+  return { ...costs, [stage]: (costs[stage] ?? 0) + cost };
 }
 
 function bump(attempts: Partial<Record<Stage, number>>, stage: Stage): Partial<Record<Stage, number>> {

@@ -33,8 +33,18 @@ export const recordData = {
   "command.answered": z.object({ by: login, command: z.string().max(50), outcome: z.enum(["answered", "refused", "rejected"]) }),
   "command.retry": z.object({ by: login, stage }),
   /** `output` is the cell's output, already validated against its contract. */
-  "stage.completed": z.object({ stage, summary: z.string(), output: z.record(z.string(), z.unknown()).optional() }),
-  "stage.failed": z.object({ stage, reason: z.string() }),
+  "stage.completed": z.object({ stage, summary: z.string(), output: z.record(z.string(), z.unknown()).optional(), job: z.string().optional() }),
+  /** `job`: the runner job this settles; a job that is no longer the running one (stopped, superseded) changes nothing. */
+  "stage.failed": z.object({ stage, reason: z.string(), job: z.string().optional() }),
+  /** A stage's job was handed to a runner; `job` names it for `/factory stop` and for collecting its result. */
+  "stage.started": z.object({
+    stage,
+    runner: z.enum(["inline", "local", "actions"]),
+    job: z.string().min(1).max(200),
+    harness: z.string().max(50).optional(),
+  }),
+  /** A budget or circuit breaker tripped: the artifact is blocked instead of looping. */
+  "budget.exceeded": z.object({ stage, limit: z.string().max(100), detail: z.string().max(1000) }),
   /** A bad `.github/factory.yml` was reported; `digest` stops the same report twice. */
   "config.invalid": z.object({ digest: z.string(), problems: z.array(z.string()) }),
 } as const;

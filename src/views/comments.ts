@@ -69,8 +69,54 @@ export function scoutMemoView(memo: ScoutMemo, requests: number): string {
   });
 }
 
-export function stageFailedView(stage: string, reason: string, problems: readonly string[]): string {
-  return render("comments/stage-failed.md", { stage, reason, problems });
+/**
+ * Lines of a process's output as a fenced block whose fence is longer than any run of
+ * backticks inside, so output can never close it early and turn into Markdown.
+ */
+export function codeBlock(lines: readonly string[]): string {
+  const text = lines.join("\n");
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}text\n${text}\n${fence}`;
+}
+
+export function stageFailedView(stage: string, reason: string, problems: readonly string[], output: readonly string[] = []): string {
+  return render("comments/stage-failed.md", { stage, reason, problems, output: output.length ? { lines: output.length, block: codeBlock(output) } : false });
+}
+
+export function buildSummaryView(s: {
+  harness: string;
+  model?: string;
+  runner: string;
+  durationMs: number;
+  commits: ReadonlyArray<{ sha: string; subject: string }>;
+  files: readonly string[];
+  insertions: number;
+  deletions: number;
+  netLines: number;
+  costUsd?: number;
+  refusedEnv?: readonly string[];
+}): string {
+  return render("comments/build-summary.md", {
+    ...s,
+    model: s.model ?? false,
+    duration: formatDuration(s.durationMs),
+    commits: s.commits.map((c) => ({ short: c.sha.slice(0, 7), subject: c.subject })),
+    commitCount: s.commits.length,
+    fileCount: s.files.length,
+    files: s.files.slice(0, 30),
+    moreFiles: s.files.length > 30 ? s.files.length - 30 : false,
+    net: s.netLines >= 0 ? `+${s.netLines}` : String(s.netLines),
+    cost: s.costUsd !== undefined ? `$${s.costUsd.toFixed(2)}` : "not reported",
+    refused: s.refusedEnv?.length ? s.refusedEnv.join(", ") : false,
+  });
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 export function pullRequestBody(view: { issue: number; goal: string; criteria: readonly string[]; requestedBy: string }): string {

@@ -87,6 +87,20 @@ export const COMMANDS: CommandSpec[] = [
       return { kind: "retry", reply: `Retrying **${stage}**, as @${actor} asked.`, stage };
     },
   },
+  {
+    name: "build",
+    usage: "/factory build",
+    summary: "Run the builder now (again), with the latest memo and feedback.",
+    mutates: true,
+    run: ({ loaded, actor }) => {
+      const { artifact } = loaded;
+      if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      if (artifact.running?.stage === "build" && artifact.status === "active") {
+        return answer(`A build is already running (job \`${artifact.running.job}\`); \`/factory stop\` cancels it.`, "rejected");
+      }
+      return { kind: "retry", reply: `Building, as @${actor} asked.`, stage: "build" };
+    },
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

@@ -1,0 +1,13 @@
+import type { Logger } from "probot";
+import { MemoryQueue, type JobQueue } from "./queue.js";
+
+/**
+ * The local runner's queue, from the environment: BullMQ on Redis when `REDIS_URL`
+ * is set (shared by every process, and a job survives a restart), else in memory.
+ * `FACTORY_WORKERS` sets how many jobs one process runs at once (default 2).
+ */
+export function createQueue(env: NodeJS.ProcessEnv, log: Logger): JobQueue {
+  const concurrency = Math.max(1, Math.min(32, Number(env.FACTORY_WORKERS ?? 2) || 2));
+  const note = (message: string, fields: Record<string, unknown>) => log.warn(fields, message);
+  return new MemoryQueue(concurrency, note);
+}

@@ -1,0 +1,155 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const exec = promisify(execFile);
+
+/** Where the app's git server is: github.com, or the GHE host the app is configured for (the sandbox is one). */
+export function cloneUrl(env: NodeJS.ProcessEnv, owner: string, repo: string): string {
+  const host = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";
+  return `${host}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}.git`;
+}
+
+export interface Identity {
+  name: string;
+  email: string;
+}
+
+/** The bot's commit identity, as GitHub attributes commits to an app. */
+export function botIdentity(botLogin: string, botId = 0): Identity {
+  return { name: botLogin, email: `${botId ? `${botId}+` : ""}${botLogin}@users.noreply.github.com` };
+}
+
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0] ?? ""} failed: ${stderr.trim().split("\n").slice(-3).join(" / ")}`);
+    this.name = "GitError";
+  }
+}
+
+/**
+ * A throwaway clone of one branch, for one job. The installation token reaches git
+ * only through the environment of the clone and push commands (as an HTTP header
+ * in `GIT_CONFIG_*`): it is never in an argv, a URL, the workspace's `.git/config`,
+ * the harness's environment or a log line.
+ */
+export class Workspace {
+  private constructor(
+    readonly root: string,
+    /** The clone: what the harness works in. */
+    readonly dir: string,
+    /** Beside the clone, for the prompt and the harness's report: never committed. */
+    readonly scratch: string,
+    readonly branch: string,
+    /** The branch head when the job began. */
+    readonly baseSha: string,
+    private readonly url: string,
+    private readonly identity: Identity,
+  ) {}
+
+  static async clone(options: { url: string; token: string; branch: string; identity: Identity; parent?: string | undefined }): Promise<Workspace> {
+    const root = await mkdtemp(join(options.parent ?? tmpdir(), "factory-job-"));
+    const dir = join(root, "work");
+    const scratch = join(root, "scratch");
+    try {
+      await mkdir(scratch);
+      await run(["clone", "--quiet", "--no-tags", "--single-branch", "--branch", options.branch, options.url, dir], root, authEnv(options.token));
+      const { stdout } = await run(["rev-parse", "HEAD"], dir, baseEnv());
+      return new Workspace(root, dir, scratch, options.branch, stdout.trim(), options.url, options.identity);
+    } catch (error) {
+      await rm(root, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Environment for the harness: who commits, and nothing that authenticates. */
+  commitEnv(): Record<string, string> {
+    return {
+      GIT_AUTHOR_NAME: this.identity.name,
+      GIT_AUTHOR_EMAIL: this.identity.email,
+      GIT_COMMITTER_NAME: this.identity.name,
+      GIT_COMMITTER_EMAIL: this.identity.email,
+    };
+  }
+
+  /** Commits whatever the harness left uncommitted; false when there was nothing. */
+  async commitLeftovers(message: string): Promise<boolean> {
+    const { stdout } = await this.git(["status", "--porcelain"]);
+    if (!stdout.trim()) return false;
+    await this.git(["add", "--all"]);
+    await this.git(["commit", "--quiet", "--no-verify", "-m", message]);
+    return true;
+  }
+
+  /** Commits since the job began, oldest first. */
+  async newCommits(): Promise<Array<{ sha: string; subject: string }>> {
+    const { stdout } = await this.git(["log", "--reverse", "--format=%H%x09%s", `${this.baseSha}..HEAD`]);
+    return stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [sha = "", ...rest] = line.split("\t");
+        return { sha, subject: rest.join("\t") };
+      });
+  }
+
+  /** Files changed since the job began, with added and deleted lines (binary files count 0). */
+  async diffStat(): Promise<{ files: string[]; insertions: number; deletions: number }> {
+    const { stdout } = await this.git(["diff", "--numstat", "-z", "--no-renames", this.baseSha, "HEAD"]);
+    const files: string[] = [];
+    let insertions = 0;
+    let deletions = 0;
+    for (const entry of stdout.split("\0").filter(Boolean)) {
+      const [added = "0", deleted = "0", ...path] = entry.split("\t");
+      files.push(path.join("\t"));
+      insertions += Number(added) || 0;
+      deletions += Number(deleted) || 0;
+    }
+    return { files, insertions, deletions };
+  }
+
+  /** Pushes HEAD to the branch; fails (never forces) when the branch moved meanwhile. */
+  async push(token: string): Promise<void> {
+    await run(["push", "--quiet", this.url, `HEAD:refs/heads/${this.branch}`], this.dir, authEnv(token));
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  private git(args: string[]) {
+    return run(args, this.dir, { ...baseEnv(), ...this.commitEnv() });
+  }
+}
+
+/** git without the user's or the system's configuration, hooks or prompts. */
+function baseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: tmpdir(),
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    LANG: "C.UTF-8",
+  };
+}
+
+function authEnv(token: string): Record<string, string> {
+  const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+  return { ...baseEnv(), GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+}
+
+async function run(args: string[], cwd: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await exec("git", args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message);
+    // The header never appears in git's messages, but be certain no token-shaped text leaves here.
+    throw new GitError(args, stderr.replace(/(gh[pousr]_|Basic )[A-Za-z0-9+/=_-]+/g, "$1***"));
+  }
+}

@@ -1,0 +1,156 @@
+import type { Logger } from "probot";
+import { z } from "zod";
+import type { CellContract } from "../../cells/contracts.js";
+import { harnessArgv, harnessFor } from "../../cells/harness.js";
+import type { FactoryConfig } from "../../config/schema.js";
+import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import { fold } from "../../state/fold.js";
+import { stageFailedView } from "../../views/comments.js";
+import { fitBody } from "../../views/render.js";
+import type { ScoutMemo } from "../scout/memo.js";
+import { feedbackFor } from "./feedback.js";
+import { latestOutput, renderBuilderPrompt } from "./prompt.js";
+import { completeBuild } from "./run-build.js";
+
+/** The workflow a repository adopts from `templates/workflows/factory-cell.yml`. */
+export const CELL_WORKFLOW = "factory-cell.yml";
+/** The artifact the workflow uploads, and the report inside it. */
+export const CELL_ARTIFACT = "factory-cell-output";
+export const CELL_REPORT = "output.json";
+/** GitHub caps a dispatch's inputs at 65,535 characters in all; the prompt gets most of it. */
+const PROMPT_INPUT_LIMIT = 48_000;
+
+/** `run-name: factory <cell> <job>`: how a `workflow_run` event names the job it ran. */
+export function jobFromRunTitle(title: string | null | undefined): { cell: string; job: string } | undefined {
+  const match = /^factory (\w+) ([a-z]+-\d+-[a-z0-9]+)$/i.exec((title ?? "").trim());
+  return match ? { cell: match[1] as string, job: match[2] as string } : undefined;
+}
+
+/** The issue a job id belongs to: `build-<issue>-<hash>`. */
+export function issueOfJob(job: string): number | undefined {
+  const match = /^[a-z]+-(\d+)-[a-z0-9]+$/i.exec(job);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Dispatches the cell workflow on the default branch (so the workflow that runs is
+ * the reviewed one, never a copy the harness edited on the artifact branch), with
+ * the artifact branch, the argv and the prompt as inputs.
+ */
+export async function dispatchCell(store: ArtifactStore, loaded: LoadedArtifact, input: { cell: "builder"; job: string; config: FactoryConfig; contract?: CellContract }): Promise<void> {
+  const { artifact } = loaded;
+  const choice = input.config.cells.build;
+  const harness = harnessFor(choice);
+  if (!harness) throw new Error("no harness configured");
+  const argv = harnessArgv(harness.argv, { prompt: "{prompt}", promptFile: "{prompt_file}", workspace: "{workspace}", outputFile: "{output_file}", model: choice.model });
+  const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
+  let prompt = input.contract
+    ? renderBuilderPrompt(
+        input.contract,
+        {
+          artifact: loaded.id,
+          title: artifact.title,
+          goal: artifact.goal,
+          criteria: artifact.criteria,
+          branch: artifact.branch as string,
+          attempt: (artifact.attempts.build ?? 0) + 1,
+          ...(memo ? { memo } : {}),
+          feedback: feedbackFor(loaded.records),
+        },
+        store.port.fullName,
+      )
+    : `${artifact.title}\n\n${artifact.goal}\n`;
+  if (prompt.length > PROMPT_INPUT_LIMIT) prompt = `${prompt.slice(0, PROMPT_INPUT_LIMIT)}\n\n[The prompt was cut to fit a workflow dispatch.]\n`;
+  await store.port.dispatchWorkflow(CELL_WORKFLOW, artifact.baseBranch as string, {
+    job: input.job,
+    cell: input.cell,
+    branch: artifact.branch as string,
+    argv: JSON.stringify(argv),
+    harness: harness.name,
+    commits: String(harness.commits),
+    timeout_minutes: String(choice.timeoutMinutes),
+    prompt,
+  });
+}
+
+/** What the workflow writes to `output.json`; anything else there fails the stage. */
+export const cellReport = z.object({
+  job: z.string(),
+  exitCode: z.number().int().nullable(),
+  timedOut: z.boolean(),
+  durationMs: z.number().int().nonnegative(),
+  headSha: z.string(),
+  commits: z.array(z.object({ sha: z.string(), subject: z.string() })),
+  files: z.array(z.string()),
+  insertions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+  lastLines: z.array(z.string()).max(200),
+  costUsd: z.number().nonnegative().optional(),
+});
+
+export interface WorkflowRunEvent {
+  id: number;
+  conclusion: string | null;
+  title: string | null | undefined;
+  htmlUrl: string;
+}
+
+/**
+ * Collects an Actions-run cell when its `workflow_run` completes: downloads the
+ * report artifact, checks it, and posts the build summary or the failure. A run
+ * for a job the artifact no longer waits for (stopped, retried) changes nothing.
+ */
+export async function collectWorkflowRun(
+  ctx: { store: ArtifactStore; contract: CellContract; log: Logger; advance: (loaded: LoadedArtifact, trigger: string) => Promise<void> },
+  run: WorkflowRunEvent,
+  harness: string,
+  model: string | undefined,
+): Promise<"collected" | "ignored"> {
+  const named = jobFromRunTitle(run.title);
+  const issue = named && issueOfJob(named.job);
+  if (!named || !issue) return "ignored";
+  const { store, log } = ctx;
+  const loaded = await store.load(issue);
+  const { artifact } = loaded;
+  const key = `${named.job}:done`;
+  if (artifact.keys.has(key) || artifact.running?.job !== named.job || artifact.stage !== "build") return "ignored";
+  const pr = artifact.pr as number;
+  const fail = async (reason: string, lines: string[] = []) => {
+    const record = store.record(loaded, "stage.failed", { stage: "build", reason, job: named.job }, key);
+    await store.port.createComment(pr, fitBody(stageFailedView("build", reason, [], lines), [store.block(record)]));
+    log.warn({ artifact: loaded.id, job: named.job, run: run.id, reason }, "build (actions) failed");
+    const records = [...loaded.records, record];
+    await ctx.advance({ ...loaded, records, artifact: fold(loaded.id, records) }, named.job);
+    return "collected" as const;
+  };
+
+  const text = await store.port.workflowArtifactFile(run.id, CELL_ARTIFACT, CELL_REPORT);
+  if (text === undefined) return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` and uploaded no \`${CELL_ARTIFACT}\` artifact; see its log.`);
+  let report;
+  try {
+    report = cellReport.parse(JSON.parse(text));
+  } catch (error) {
+    return fail(`The workflow run ${run.htmlUrl} uploaded an \`${CELL_REPORT}\` the factory cannot read: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (report.job !== named.job) return fail(`The workflow run ${run.htmlUrl} reported job \`${report.job}\`, not \`${named.job}\`.`);
+  if (report.timedOut) return fail(`The harness ran past its timeout in ${run.htmlUrl} and was stopped; nothing was pushed.`, report.lastLines.slice(-20));
+  if (report.exitCode !== 0) return fail(`The harness exited with code ${String(report.exitCode)} in ${run.htmlUrl}; nothing was pushed.`, report.lastLines.slice(-20));
+  if (report.commits.length === 0) return fail("The harness produced no change: it exited 0 without editing or committing anything.", report.lastLines.slice(-20));
+  if (run.conclusion !== "success") return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` after the harness finished; the push may not have happened.`, report.lastLines.slice(-20));
+  await completeBuild(ctx, loaded, named.job, {
+    harness,
+    ...(model ? { model } : {}),
+    runner: "actions",
+    durationMs: report.durationMs,
+    headSha: report.headSha,
+    commits: report.commits,
+    files: report.files,
+    insertions: report.insertions,
+    deletions: report.deletions,
+    netLines: report.insertions - report.deletions,
+    ...(report.costUsd !== undefined ? { costUsd: report.costUsd } : {}),
+    exitCode: 0,
+    lastLines: report.lastLines.slice(-20),
+  });
+  return "collected";
+}

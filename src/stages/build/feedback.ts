@@ -1,0 +1,19 @@
+import type { SignedRecord } from "../../state/records.js";
+
+/**
+ * What the last attempts got wrong, for the builder's next prompt: the latest
+ * verifier failure summary and any review feedback recorded since the last
+ * successful build, and the reasons earlier builds failed. Oldest first.
+ */
+export function feedbackFor(records: readonly SignedRecord[]): Array<{ source: string; text: string }> {
+  const feedback: Array<{ source: string; text: string }> = [];
+  for (const record of records) {
+    if (record.kind === "stage.failed" && record.data.stage === "build") {
+      feedback.push({ source: "The previous build attempt failed", text: record.data.reason });
+    } else if (record.kind === "stage.completed" && record.data.stage === "verify") {
+      const output = record.data.output as { verdict?: unknown; summary?: unknown } | undefined;
+      if (output?.verdict === "fail" && typeof output.summary === "string") feedback.push({ source: "The verifier failed the last build", text: output.summary });
+    }
+  }
+  return feedback.slice(-5);
+}

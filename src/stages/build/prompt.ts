@@ -1,0 +1,55 @@
+import Mustache from "mustache";
+import type { CellContract } from "../../cells/contracts.js";
+import type { SignedRecord } from "../../state/records.js";
+import type { ScoutMemo } from "../scout/memo.js";
+
+export interface BuilderInput {
+  artifact: string;
+  title: string;
+  goal: string;
+  criteria: string[];
+  branch: string;
+  attempt: number;
+  memo?: ScoutMemo;
+  lessons?: Array<{ title: string; text: string }>;
+  feedback?: Array<{ source: string; text: string }>;
+}
+
+/** The latest valid output a stage recorded for this artifact, if any. */
+export function latestOutput(records: readonly SignedRecord[], stage: string): Record<string, unknown> | undefined {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const record = records[i];
+    if (record?.kind === "stage.completed" && record.data.stage === stage && record.data.output) return record.data.output;
+  }
+  return undefined;
+}
+
+/** Prompts are capped: an argv element must stay under Linux's 128 KiB, and a model's context is finite. */
+export const PROMPT_LIMIT = 100_000;
+
+/**
+ * Renders `cells/builder/prompt.md`. The issue's text is untrusted: it goes in as
+ * data under headings, after the factory's own instructions, and the template says so.
+ */
+export function renderBuilderPrompt(contract: CellContract, input: BuilderInput, repo: string): string {
+  if (!contract.prompt) throw new Error(`cells/${contract.name}/prompt.md is missing`);
+  const memo = input.memo;
+  const view = {
+    ...input,
+    repo,
+    memo: memo
+      ? {
+          likelyFiles: memo.likelyFiles.slice(0, 10).map((f) => ({ path: f.path, why: f.reasons.join("; ") })),
+          relatedTests: memo.relatedTests.slice(0, 10),
+          hasTests: memo.relatedTests.length > 0,
+          constraints: memo.constraints.slice(0, 10),
+          hasConstraints: memo.constraints.length > 0,
+          verify: memo.verification.focused ?? memo.verification.commands[0]?.command ?? "",
+        }
+      : false,
+    hasLessons: (input.lessons?.length ?? 0) > 0,
+    hasFeedback: (input.feedback?.length ?? 0) > 0,
+  };
+  const text = Mustache.render(contract.prompt, view, undefined, { escape: (value: unknown) => String(value) }).replace(/\n{3,}/g, "\n\n").trim();
+  return text.length <= PROMPT_LIMIT ? `${text}\n` : `${text.slice(0, PROMPT_LIMIT)}\n\n[The prompt was cut at ${PROMPT_LIMIT} characters.]\n`;
+}

@@ -1,0 +1,206 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "probot";
+import { checkOutput, type CellContract } from "../../cells/contracts.js";
+import { harnessArgv, harnessEnv, harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
+import { lastLines, runProcess, type ProcessResult } from "../../cells/process.js";
+import type { CellJob } from "../../cells/queue.js";
+import { botIdentity, cloneUrl, Workspace } from "../../cells/workspace.js";
+import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import { fold } from "../../state/fold.js";
+import { buildSummaryView, stageFailedView } from "../../views/comments.js";
+import { fitBody } from "../../views/render.js";
+import type { ScoutMemo } from "../scout/memo.js";
+import { latestOutput, renderBuilderPrompt } from "./prompt.js";
+import { feedbackFor } from "./feedback.js";
+
+/** What a worker has for one job: the artifact's store, a fresh token, and the line to continue. */
+export interface JobContext {
+  store: ArtifactStore;
+  /** A fresh installation token, for git only. */
+  token: () => Promise<string>;
+  contract: CellContract;
+  log: Logger;
+  /** The runner's environment: the source of the variables a harness may receive. */
+  env: NodeJS.ProcessEnv;
+  /** Parent directory for workspaces (default: the OS temp directory). */
+  workRoot?: string | undefined;
+  /** Runs whatever comes next once this stage's record is written. */
+  advance: (loaded: LoadedArtifact, trigger: string) => Promise<void>;
+}
+
+/** The build summary: `cells/builder/output.schema.json`. */
+export interface BuildSummary {
+  harness: string;
+  model?: string;
+  runner: "local" | "actions";
+  durationMs: number;
+  headSha: string;
+  commits: Array<{ sha: string; subject: string }>;
+  files: string[];
+  insertions: number;
+  deletions: number;
+  netLines: number;
+  costUsd?: number;
+  exitCode: number;
+  lastLines: string[];
+  refusedEnv?: string[];
+}
+
+/** The record key that marks a job as settled: a second run of the job (a retry after a worker died) sees it and stops. */
+export const doneKey = (job: CellJob) => `${job.id}:done`;
+
+/**
+ * Runs the builder for one job: clone the branch with a fresh token, render the
+ * prompt, run the harness in its own process group with a timeout, commit what it
+ * left, require at least one new commit, push, and post the build summary (or the
+ * failure) on the PR with its record. Harness failures are reported, not thrown;
+ * a throw means the worker itself failed and the queue retries the job once.
+ */
+export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSignal): Promise<void> {
+  const { store, log } = ctx;
+  const loaded = await store.load(job.issue);
+  const { artifact } = loaded;
+  if (artifact.keys.has(doneKey(job))) return;
+  if (artifact.status !== "active" || artifact.stage !== "build" || artifact.running?.job !== job.id) {
+    log.info({ artifact: loaded.id, job: job.id, stage: artifact.stage, status: artifact.status }, "build job no longer wanted; skipped");
+    return;
+  }
+  const pr = artifact.pr as number;
+  const choice = job.config.cells.build;
+  const spec = ctx.contract.spec;
+  const tailLines = spec.budget.tailLines ?? 20;
+
+  const fail = async (reason: string, output: string[] = []) => {
+    const record = store.record(loaded, "stage.failed", { stage: "build", reason, job: job.id }, doneKey(job));
+    log.warn({ artifact: loaded.id, job: job.id, reason }, "build failed");
+    await store.port.createComment(pr, fitBody(stageFailedView("build", reason, [], output), [store.block(record)]));
+    const records = [...loaded.records, record];
+    await ctx.advance({ ...loaded, records, artifact: fold(loaded.id, records) }, job.id);
+  };
+
+  const harness = harnessFor(choice);
+  if (!harness) return fail(`No harness is configured for the build stage: set \`cells.build.harness\` in \`.github/factory.yml\` to ${HARNESSES_HELP}.`);
+
+  const workspace = await Workspace.clone({
+    url: cloneUrl(ctx.env, job.owner, job.repo),
+    token: await ctx.token(),
+    branch: artifact.branch as string,
+    identity: botIdentity(store.botLogin),
+    parent: ctx.workRoot,
+  });
+  try {
+    const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
+    const attempt = (artifact.attempts.build ?? 0) + 1;
+    const prompt = renderBuilderPrompt(
+      ctx.contract,
+      {
+        artifact: loaded.id,
+        title: artifact.title,
+        goal: artifact.goal,
+        criteria: artifact.criteria,
+        branch: workspace.branch,
+        attempt,
+        ...(memo ? { memo } : {}),
+        feedback: feedbackFor(loaded.records),
+      },
+      `${job.owner}/${job.repo}`,
+    );
+    const promptFile = join(workspace.scratch, "prompt.md");
+    const outputFile = join(workspace.scratch, "output.json");
+    const home = join(workspace.scratch, "home");
+    await mkdir(home);
+    await writeFile(promptFile, prompt);
+    const argv = harnessArgv(harness.argv, { prompt, promptFile, workspace: workspace.dir, outputFile, model: choice.model });
+    const { env, refused, missing } = harnessEnv(choice.env, ctx.env, {
+      PATH: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      HOME: home,
+      LANG: "C.UTF-8",
+      TERM: "dumb",
+      CI: "true",
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_TERMINAL_PROMPT: "0",
+      FACTORY_PROMPT_FILE: promptFile,
+      FACTORY_OUTPUT_FILE: outputFile,
+      FACTORY_WORKSPACE: workspace.dir,
+      ...workspace.commitEnv(),
+    });
+    if (refused.length) log.warn({ artifact: loaded.id, refused }, "harness environment: variables not passed (not allowed by FACTORY_HARNESS_ENV, or the app's own secrets)");
+    if (missing.length) log.warn({ artifact: loaded.id, missing }, "harness environment: variables requested but not set on this runner");
+
+    const timeoutMs = Math.min(choice.timeoutMinutes * 60_000, spec.timeoutSeconds * 1000);
+    log.info({ artifact: loaded.id, job: job.id, harness: harness.name, timeoutMs }, "build: running the harness");
+    const result = await runProcess(argv, { cwd: workspace.dir, env, timeoutMs, signal, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 });
+    const tail = lastLines(result, tailLines);
+
+    if (result.cancelled) return fail("The build was cancelled (`/factory stop`); nothing was pushed.", tail);
+    if (result.spawnError) {
+      const install = harness.install ? ` Install it on the runner (\`${harness.install}\`) or choose another harness.` : "";
+      return fail(`The harness \`${argv[0] ?? ""}\` could not start: ${result.spawnError}.${install}`);
+    }
+    if (result.timedOut) return fail(`The harness ran past its ${Math.round(timeoutMs / 60_000)}-minute timeout and was stopped with its whole process group; nothing was pushed.`, tail);
+    if (result.exitCode !== 0) return fail(`The harness exited with ${describeExit(result)}; nothing was pushed.`, tail);
+
+    await workspace.commitLeftovers(`${artifact.title}\n\nChanges made by the ${harness.name} harness for ${loaded.id}.`);
+    const commits = await workspace.newCommits();
+    if (commits.length === 0) return fail("The harness produced no change: it exited 0 without editing or committing anything.", tail);
+    await workspace.push(await ctx.token());
+
+    const stat = await workspace.diffStat();
+    const cost = harness.costFrom?.(result.stdout) ?? (await reportedCost(outputFile));
+    const summary: BuildSummary = {
+      harness: harness.name,
+      ...(choice.model ? { model: choice.model } : {}),
+      runner: "local",
+      durationMs: result.durationMs,
+      headSha: (commits[commits.length - 1] as { sha: string }).sha,
+      commits,
+      files: stat.files,
+      insertions: stat.insertions,
+      deletions: stat.deletions,
+      netLines: stat.insertions - stat.deletions,
+      ...(cost !== undefined ? { costUsd: cost } : {}),
+      exitCode: 0,
+      lastLines: tail,
+      ...(refused.length ? { refusedEnv: refused } : {}),
+    };
+    await completeBuild(ctx, loaded, job.id, summary);
+  } finally {
+    await workspace.remove();
+  }
+}
+
+/** Validates a build summary against the builder's contract and posts it, or the contract failure. */
+export async function completeBuild(ctx: Pick<JobContext, "store" | "contract" | "log" | "advance">, loaded: LoadedArtifact, jobId: string, summary: BuildSummary): Promise<void> {
+  const { store } = ctx;
+  const pr = loaded.artifact.pr as number;
+  const key = `${jobId}:done`;
+  const checked = checkOutput(ctx.contract, summary);
+  const record = checked.ok
+    ? store.record(loaded, "stage.completed", { stage: "build", summary: buildLine(summary), output: summary as unknown as Record<string, unknown>, job: jobId }, key)
+    : store.record(loaded, "stage.failed", { stage: "build", reason: "The build summary does not match `cells/builder/output.schema.json`", job: jobId }, key);
+  const body = checked.ok ? buildSummaryView(summary) : stageFailedView("build", "The build summary does not match `cells/builder/output.schema.json`:", checked.problems);
+  await store.port.createComment(pr, fitBody(body, [store.block(record)]));
+  ctx.log.info({ artifact: loaded.id, commits: summary.commits.length, files: summary.files.length, ms: summary.durationMs }, checked.ok ? "build: summary posted" : "build: summary broke its contract");
+  const records = [...loaded.records, record];
+  await ctx.advance({ ...loaded, records, artifact: fold(loaded.id, records) }, jobId);
+}
+
+function buildLine(s: BuildSummary): string {
+  return `${s.commits.length} commit${s.commits.length === 1 ? "" : "s"}, ${s.files.length} file${s.files.length === 1 ? "" : "s"}, +${s.insertions}/-${s.deletions} by ${s.harness}`;
+}
+
+function describeExit(result: ProcessResult): string {
+  return result.signal ? `signal ${result.signal}` : `code ${String(result.exitCode)}`;
+}
+
+/** A harness may write `{ "costUsd": n }` to `{output_file}`; anything else there is ignored. */
+async function reportedCost(file: string): Promise<number | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as { costUsd?: unknown };
+    return typeof parsed.costUsd === "number" && Number.isFinite(parsed.costUsd) && parsed.costUsd >= 0 ? parsed.costUsd : undefined;
+  } catch {
+    return undefined;
+  }
+}
