@@ -1,6 +1,7 @@
 import type { Probot } from "probot";
 import { handleComment } from "./events/handle-comment.js";
 import { handleIntake } from "./events/handle-intake.js";
+import { handleWorkflowRun } from "./events/handle-workflow-run.js";
 import type { Deps } from "./events/setup.js";
 import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
@@ -12,7 +13,7 @@ import { cellWorker, deadJobHandler } from "./cells/worker.js";
 import { stateKey } from "./state/sign.js";
 
 /** Every webhook the app handles; `app.yml` must subscribe to each (a test checks). */
-export const HANDLED_EVENTS = ["issues.labeled", "issues.edited", "issue_comment.created"] as const;
+export const HANDLED_EVENTS = ["issues.labeled", "issues.edited", "issue_comment.created", "workflow_run.completed"] as const;
 
 export interface FactoryAppOptions {
   /** Tests and the sandbox pass their own, to wait until the line is idle. */
@@ -47,6 +48,7 @@ export function factoryApp(options: FactoryAppOptions = {}) {
     app.on("issues.labeled", intake);
     app.on("issues.edited", intake);
     app.on("issue_comment.created", handleComment(deps));
+    app.on("workflow_run.completed", handleWorkflowRun(deps));
   };
 }
 

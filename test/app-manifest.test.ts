@@ -40,6 +40,9 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "GET /repos/{owner}/{repo}/pulls": { permission: "pull_requests", level: "read" },
   "GET /repos/{owner}/{repo}/pulls/{pull_number}": { permission: "pull_requests", level: "read" },
   "GET /repos/{owner}/{repo}/collaborators/{username}/permission": { permission: "metadata", level: "read" },
+  "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches": { permission: "actions", level: "write" },
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts": { permission: "actions", level: "read" },
+  "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}": { permission: "actions", level: "read" },
   // pinIssue: the only GraphQL the app sends.
   "POST /graphql": { permission: "issues", level: "write" },
 };

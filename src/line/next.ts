@@ -3,7 +3,7 @@ import type { Artifact } from "../state/fold.js";
 import type { Stage } from "./stages.js";
 
 /** Stages whose cells exist so far; the line waits at the first stage without one. */
-export const BUILT_STAGES: readonly Stage[] = ["scout"];
+export const BUILT_STAGES: readonly Stage[] = ["scout", "build"];
 
 /**
  * What the line should run now for this artifact, if anything: the current stage,
@@ -11,8 +11,20 @@ export const BUILT_STAGES: readonly Stage[] = ["scout"];
  */
 export function runnableStage(artifact: Artifact, config: FactoryConfig): { stage: Stage; skip: boolean } | undefined {
   if (artifact.status !== "active" || artifact.pr === undefined || artifact.stage === "done" || artifact.stage === "intake") return undefined;
+  // A runner holds the stage: its result, not another run, moves the line.
+  if (artifact.running) return undefined;
   const stage = artifact.stage;
   const enabled = stage in config.stages ? config.stages[stage as keyof FactoryConfig["stages"]].enabled : true;
   if (!enabled) return { stage, skip: true };
+  // No coding agent chosen: the line waits at build (a scout-only installation), and the tracking comment says how to choose one.
+  if (stage === "build" && !config.cells.build.harness) return undefined;
   return BUILT_STAGES.includes(stage) ? { stage, skip: false } : undefined;
+}
+
+/** What the line waits for, when the configuration (not a cell) is what it waits on. */
+export function configHandoff(artifact: Artifact, config: FactoryConfig): string | undefined {
+  if (artifact.status === "active" && artifact.stage === "build" && !artifact.running && config.stages.build.enabled && !config.cells.build.harness) {
+    return "a maintainer: choose a coding agent (`cells.build.harness` in `.github/factory.yml`), then `/factory build`";
+  }
+  return undefined;
 }

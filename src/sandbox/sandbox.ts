@@ -7,6 +7,7 @@ import pino from "pino";
 import { createNodeMiddleware, createProbot, type Logger } from "probot";
 import { parse } from "yaml";
 import { Background } from "../cells/background.js";
+import { MemoryQueue, type JobQueue } from "../cells/queue.js";
 import { factoryOctokit } from "../github/octokit.js";
 import { factoryApp } from "../index.js";
 import { stateKey } from "../state/sign.js";
@@ -26,6 +27,8 @@ export interface SandboxOptions {
    * the same throttling and retry plugins, on a faster clock. On by default.
    */
   compressTime?: boolean;
+  /** Extra environment for the app's harnesses (the allow-list `FACTORY_HARNESS_ENV`, a model key). */
+  harnessEnv?: Record<string, string>;
 }
 
 export interface TimelineEntry {
@@ -47,6 +50,8 @@ export function subscribedEvents(): string[] {
  */
 export class Sandbox {
   readonly timeline: TimelineEntry[] = [];
+  /** The local runner's queue inside the app: `idle()` waits for its jobs too. */
+  queue: JobQueue = new MemoryQueue(0);
   private readonly started = Date.now();
 
   private constructor(
@@ -89,7 +94,10 @@ export class Sandbox {
       env: { APP_ID: "1", PRIVATE_KEY: privateKey, WEBHOOK_SECRET: secret, GHE_HOST: server.host, GHE_PROTOCOL: "http" },
       overrides: { log: log as unknown as Logger, Octokit: fast ? fastOctokit() : factoryOctokit() },
     });
-    const middleware = await createNodeMiddleware(factoryApp({ background, stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
+    // Cell jobs run in this process; harnesses clone from and push to the double over git's smart HTTP.
+    const queue = new MemoryQueue(2, (message, fields) => errors.push(`${message}: ${JSON.stringify(fields)}`));
+    const appEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", GHE_HOST: server.host, GHE_PROTOCOL: "http", ...options.harnessEnv };
+    const middleware = await createNodeMiddleware(factoryApp({ background, queue, env: appEnv, stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
     const appServer = createServer((req, res) => {
       void middleware(req, res, () => res.writeHead(404).end());
     });
@@ -98,6 +106,7 @@ export class Sandbox {
 
     const sender = new WebhookSender({ url: webhookUrl, secret, events: subscribedEvents() });
     const sandbox = new Sandbox(double, server, sender, background, errors, appServer, secret);
+    sandbox.queue = queue;
     sender.onDelivered = (delivery) => sandbox.record(delivery);
     double.onEvent = (event) => {
       sandbox.observe(event);
@@ -145,13 +154,15 @@ export class Sandbox {
     for (;;) {
       await this.sender.idle();
       await this.background.idle();
+      await this.queue.idle();
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.sender.busy || this.background.busy) continue;
+      if (this.sender.busy || this.background.busy || this.queue.busy) continue;
       return;
     }
   }
 
   async close(): Promise<void> {
+    await this.queue.close();
     this.appServer.closeAllConnections();
     await new Promise((resolve) => this.appServer.close(resolve));
     await this.server.close();

@@ -44,7 +44,7 @@ export async function advance(
 ): Promise<LoadedArtifact | undefined> {
   let loaded = typeof start === "number" ? await store.load(start) : start;
   let changed = options.sync ?? false;
-  // Bounded: a disabled stage is skipped and the next one considered, at most once per stage.
+  // Bounded: each stage runs (or is skipped) at most once per call; a stage handed to a runner ends the loop.
   for (let step = 0; step < 7; step++) {
     const next = runnableStage(loaded.artifact, config);
     if (!next) break;
@@ -70,7 +70,6 @@ export async function advance(
     const records = [...loaded.records, record];
     loaded = { ...loaded, records, artifact: fold(loaded.id, records) };
     changed = true;
-    if (!next.skip) break;
   }
   if (changed) {
     await syncViews(store, config, loaded, loaded.artifact, await store.port.issueLabels(loaded.issue), { title: loaded.artifact.title, missing: [] });

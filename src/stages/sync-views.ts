@@ -1,5 +1,6 @@
 import type { FactoryConfig } from "../config/schema.js";
 import { desiredLabels, labelChanges } from "../line/labels.js";
+import { configHandoff } from "../line/next.js";
 import { rawBlocks } from "../state/codec.js";
 import { TRACKING_MARKER, type ArtifactStore, type LoadedArtifact } from "../state/artifact-store.js";
 import type { Artifact } from "../state/fold.js";
@@ -26,6 +27,8 @@ export async function syncViews(
   view: { title: string; missing: readonly string[] },
 ): Promise<void> {
   const { port } = store;
+  const waitingOn = configHandoff(artifact, config);
+  if (waitingOn) artifact = { ...artifact, nextHandoff: waitingOn };
   if (loaded.tracking) {
     const body = trackingBody(artifact, view, existingBlocks(loaded.tracking.body));
     if (body !== loaded.tracking.body) await port.updateComment(loaded.tracking.id, body);

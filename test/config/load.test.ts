@@ -36,6 +36,8 @@ describe("parseConfig: defaults", () => {
         analyst: { enabled: true },
         learn: { enabled: true },
       },
+      cells: { build: { runner: "local", timeoutMinutes: 30, env: [] } },
+      budgets: { artifact: {}, build: {} },
       ledger: { issue: true, title: "Factory ledger" },
     });
   });

@@ -35,6 +35,9 @@ const answer = (reply: string, outcome: "answered" | "rejected" = "answered"): C
 const notAnArtifact = (issue: number) =>
   answer(`#${issue} has no factory artifact yet: label the issue \`factory:intake\` to start one.`, "rejected");
 
+const NO_HARNESS =
+  "No coding agent is configured: set `cells.build.harness` in `.github/factory.yml` (for example `claude-code`, `codex`, `aider`, or `command` with an argv), then `/factory build` again.";
+
 /** Later stages add their commands here. */
 export const COMMANDS: CommandSpec[] = [
   {
@@ -92,9 +95,12 @@ export const COMMANDS: CommandSpec[] = [
     usage: "/factory build",
     summary: "Run the builder now (again), with the latest memo and feedback.",
     mutates: true,
-    run: ({ loaded, actor }) => {
+    run: ({ loaded, actor, config }) => {
       const { artifact } = loaded;
       if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      if (!config.cells.build.harness) {
+        return answer(NO_HARNESS, "rejected");
+      }
       if (artifact.running?.stage === "build" && artifact.status === "active") {
         return answer(`A build is already running (job \`${artifact.running.job}\`); \`/factory stop\` cancels it.`, "rejected");
       }
