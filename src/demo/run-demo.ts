@@ -10,7 +10,7 @@ import { stateKey } from "../state/sign.js";
 import { SAMPLE_ISSUE, SAMPLE_REPO } from "./sample-repo.js";
 
 /** The stage the line reaches with the stages built so far; the demo fails unless it gets there. */
-export const EXPECTED_STAGE = "build";
+export const EXPECTED_STAGE = "verify";
 
 export interface DemoResult {
   ok: boolean;
@@ -40,6 +40,12 @@ async function sampleTests(files: Record<string, string>): Promise<string> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The files at a branch's head in the sandbox's repository. */
+function branchFiles(sb: Sandbox, branch: string | undefined): Record<string, string> {
+  const sha = branch ? sb.double.git.refSha(`heads/${branch}`) : undefined;
+  return sha ? sb.double.git.readAll(sha) : {};
 }
 
 /**
@@ -80,7 +86,11 @@ export async function runDemo(options: { out: string; print: (line: string) => v
     for (const entry of sb.timeline) summary.push(`  +${String(entry.atMs).padStart(5)} ms  ${entry.kind.padEnd(7)} ${entry.text}`);
     summary.push("", `Artifact ${artifact.id}: stage ${artifact.stage}, status ${artifact.status}, PR #${artifact.pr ?? "—"}, branch ${artifact.branch ?? "—"}`);
     summary.push(`  success criteria: ${artifact.criteria.length}; next: ${artifact.nextHandoff}`);
-    summary.push("  Stages built so far: intake, scout (and the commands). The line waits at build: no stage here needs a coding agent yet, so no harness ran.");
+    const commits = sb.double.commitsAhead(artifact.branch ?? "").map((c) => c.message.split("\n")[0] ?? "");
+    summary.push(`  Branch ${artifact.branch ?? "—"}: ${commits.length} commits (${commits.join("; ")})`);
+    summary.push(`  Sample repository tests on the branch, after the build: ${await sampleTests(branchFiles(sb, artifact.branch))}`);
+    summary.push("  The builder ran the demo's scripted harness (.factory/scripted-harness.mjs, no model): a stand-in for a coding agent, chosen in .github/factory.yml.");
+    summary.push("  Stages built so far: intake, scout, build (and the commands). The line waits at verify.");
     summary.push("", `GitHub requests: ${total} (${writes} writes)`);
     for (const [route, n] of counts) summary.push(`  ${String(n).padStart(3)}  ${route}`);
     summary.push("", `Wall time: ${(wallMs / 1000).toFixed(2)} s`);

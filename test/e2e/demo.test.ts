@@ -23,10 +23,14 @@ describe("npm run demo", () => {
     expect(stdout).toContain("Sample repository tests, before: 1 passed, 1 failed (failing: dark setting gives the dark theme)");
     expect(stdout).toMatch(/@software-factory\[bot\] opened draft PR #2/);
     expect(stdout).toMatch(/@software-factory\[bot\] commented on #1: ### Software Factory: Dark mode setting has no effect/);
-    expect(stdout).toMatch(/Artifact octo-org\/widgets#1: stage build, status active, PR #2/);
+    expect(stdout).toMatch(/Artifact octo-org\/widgets#1: stage verify, status active, PR #2/);
+    expect(stdout).toMatch(/@software-factory\[bot\] commented on #2: ### Build summary/);
+    expect(stdout).toContain("(chore(factory): open #1 Dark mode setting has no effect; Return the dark theme when dark mode is on)");
+    expect(stdout).toContain("Sample repository tests on the branch, after the build: 2 passed, 0 failed");
+    expect(stdout).toContain("scripted harness");
     expect(stdout).toMatch(/GitHub requests: \d+ \(\d+ writes\)/);
     expect(stdout).toMatch(/Wall time: \d+\.\d\d s/);
-    expect(stdout).toContain("Reached the expected stage (build).");
+    expect(stdout).toContain("Reached the expected stage (verify).");
     expect(stdout).not.toContain("problem:");
 
     const html = readFileSync(out, "utf8");
@@ -35,6 +39,7 @@ describe("npm run demo", () => {
     expect(html).toContain('<span class="state draft">Draft</span>');
     expect(html).toContain("record: artifact.opened");
     expect(html).toContain("<h3>Scout memo</h3>");
+    expect(html).toContain("<h3>Build summary</h3>");
     expect(html).toContain("record: stage.completed");
     expect(html).not.toContain("<!-- software-factory");
   });
