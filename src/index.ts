@@ -2,6 +2,7 @@ import type { Probot } from "probot";
 import { handleComment } from "./events/handle-comment.js";
 import { handleIntake } from "./events/handle-intake.js";
 import { handleWorkflowRun } from "./events/handle-workflow-run.js";
+import { handleCheckEvent, handleSynchronize } from "./events/handle-checks.js";
 import type { Deps } from "./events/setup.js";
 import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
@@ -13,7 +14,16 @@ import { cellWorker, deadJobHandler } from "./cells/worker.js";
 import { stateKey } from "./state/sign.js";
 
 /** Every webhook the app handles; `app.yml` must subscribe to each (a test checks). */
-export const HANDLED_EVENTS = ["issues.labeled", "issues.edited", "issue_comment.created", "workflow_run.completed"] as const;
+export const HANDLED_EVENTS = [
+  "issues.labeled",
+  "issues.edited",
+  "issue_comment.created",
+  "workflow_run.completed",
+  "check_run.completed",
+  "check_suite.completed",
+  "status",
+  "pull_request.synchronize",
+] as const;
 
 export interface FactoryAppOptions {
   /** Tests and the sandbox pass their own, to wait until the line is idle. */
@@ -48,7 +58,14 @@ export function factoryApp(options: FactoryAppOptions = {}) {
     app.on("issues.labeled", intake);
     app.on("issues.edited", intake);
     app.on("issue_comment.created", handleComment(deps));
-    app.on("workflow_run.completed", handleWorkflowRun(deps));
+    const checks = handleCheckEvent(deps);
+    const cellRuns = handleWorkflowRun(deps);
+    app.on("workflow_run.completed", async (context) => {
+      await cellRuns(context);
+      await checks(context);
+    });
+    app.on(["check_run.completed", "check_suite.completed", "status"], checks);
+    app.on("pull_request.synchronize", handleSynchronize(deps));
   };
 }
 

@@ -43,7 +43,13 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches": { permission: "actions", level: "write" },
   "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts": { permission: "actions", level: "read" },
   "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}": { permission: "actions", level: "read" },
-  // pinIssue: the only GraphQL the app sends.
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs": { permission: "checks", level: "read" },
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations": { permission: "checks", level: "read" },
+  "POST /repos/{owner}/{repo}/check-runs": { permission: "checks", level: "write" },
+  "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": { permission: "checks", level: "write" },
+  "GET /repos/{owner}/{repo}/commits/{ref}/status": { permission: "statuses", level: "read" },
+  "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs": { permission: "actions", level: "read" },
+  // pinIssue and markPullRequestReadyForReview: the only GraphQL the app sends.
   "POST /graphql": { permission: "issues", level: "write" },
 };
 

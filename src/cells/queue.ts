@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FactoryConfig } from "../config/schema.js";
 
 /**
@@ -8,13 +9,20 @@ import type { FactoryConfig } from "../config/schema.js";
 export interface CellJob {
   /** Unique per run of a stage; a queue never holds two jobs with one id. */
   id: string;
-  cell: "builder";
+  cell: "builder" | "verifier";
   installationId: number;
   owner: string;
   repo: string;
   issue: number;
+  /** The commit a verifier job checks. */
+  sha?: string;
   /** `.github/factory.yml` as it was when the job was queued. */
   config: FactoryConfig;
+}
+
+/** A job id per stage run: stable for one trigger (a redelivery queues nothing new), safe as a Redis key. */
+export function jobId(stage: string, issue: number, trigger: string): string {
+  return `${stage}-${issue}-${createHash("sha256").update(trigger).digest("hex").slice(0, 16)}`;
 }
 
 /** Runs a job; rejects only when the worker itself failed (the job is then retried once). */

@@ -4,6 +4,7 @@ import { scheduleLedger } from "../events/setup.js";
 import { RepoPort } from "../github/repo-port.js";
 import { advance, type Line } from "../stages/advance.js";
 import { doneKey, runBuild } from "../stages/build/run-build.js";
+import { runVerifierJob } from "../stages/verify/verifier-job.js";
 import { ArtifactStore } from "../state/artifact-store.js";
 import { fold } from "../state/fold.js";
 import { stageFailedView } from "../views/comments.js";
@@ -28,6 +29,11 @@ async function jobContext(app: Probot, deps: Deps, job: CellJob, log: Logger) {
 export function cellWorker(app: Probot, deps: Deps, options: { env?: NodeJS.ProcessEnv | undefined; workRoot?: string | undefined } = {}) {
   return async (job: CellJob, signal: AbortSignal): Promise<void> => {
     const log = app.log.child({ job: job.id, repo: `${job.owner}/${job.repo}`, issue: job.issue });
+    if (job.cell === "verifier") {
+      const { store, line, token } = await jobContext(app, deps, job, log);
+      await runVerifierJob({ store, line, token, env: options.env ?? process.env, workRoot: options.workRoot, onDone: () => scheduleLedger(deps, store, job.config, log) }, job, signal);
+      return;
+    }
     const contract = contractFor(deps.contracts, "build");
     if (!contract) throw new Error("no contract for the build stage under cells/");
     const { store, line, token } = await jobContext(app, deps, job, log);
@@ -57,9 +63,10 @@ export function deadJobHandler(app: Probot, deps: Deps) {
     const { store } = await jobContext(app, deps, job, log);
     const loaded = await store.load(job.issue);
     if (loaded.artifact.keys.has(doneKey(job))) return;
-    const text = `The worker running build job \`${job.id}\` failed twice (${reason.slice(0, 300)}), so the artifact is blocked rather than retried again.`;
-    const record = store.record(loaded, "stage.failed", { stage: "build", reason: text, job: job.id }, doneKey(job));
-    await store.port.createComment(loaded.artifact.pr ?? job.issue, fitBody(stageFailedView("build", text, []), [store.block(record)]));
+    const stage = job.cell === "verifier" ? "verify" : "build";
+    const text = `The worker running ${stage} job \`${job.id}\` failed twice (${reason.slice(0, 300)}), so the artifact is blocked rather than retried again.`;
+    const record = store.record(loaded, "stage.failed", { stage, reason: text, job: job.id }, doneKey(job));
+    await store.port.createComment(loaded.artifact.pr ?? job.issue, fitBody(stageFailedView(stage, text, []), [store.block(record)]));
     log.error({ reason }, "cell job died twice; artifact blocked");
     const records = [...loaded.records, record];
     const line: Line = { contracts: deps.contracts, queue: deps.queue, installationId: job.installationId, log };

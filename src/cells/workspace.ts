@@ -67,6 +67,11 @@ export class Workspace {
     }
   }
 
+  /** Detaches at a commit of the branch (the one a verifier job was asked about). */
+  async checkout(sha: string): Promise<void> {
+    await this.git(["checkout", "--quiet", "--detach", sha]);
+  }
+
   /** Environment for the harness: who commits, and nothing that authenticates. */
   commitEnv(): Record<string, string> {
     return {

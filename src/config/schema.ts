@@ -85,6 +85,17 @@ export const configSchema = z
       })
       .prefault({}),
     cells: z.strictObject({ build: cellChoice }).prefault({}),
+    verify: z
+      .strictObject({
+        commands: z
+          .array(z.string().min(1).max(1000))
+          .max(20)
+          .default([])
+          .describe("Commands the verifier runs at the PR head (with `sh -c`, on the local runner), besides the checks and statuses GitHub reports."),
+        timeoutMinutes: z.number().positive().max(120).default(15).describe("Per command."),
+        ignoreChecks: z.array(z.string().min(1).max(200)).max(50).default([]).describe("Check runs and status contexts that do not count, by name."),
+      })
+      .prefault({}),
     budgets: z
       .strictObject({
         artifact: budget.describe("Across every stage of one artifact."),

@@ -2,6 +2,16 @@ import { unzipSync } from "fflate";
 import type { ProbotOctokit } from "probot";
 import { statusOf, validationMessages } from "./errors.js";
 
+export interface CheckRun {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  appSlug: string | undefined;
+  url: string | undefined;
+  output: { title: string | undefined; summary: string | undefined; text: string | undefined; annotations: number };
+}
+
 export interface RepoRef {
   owner: string;
   repo: string;
@@ -21,6 +31,7 @@ export interface PullRef {
   headSha: string;
   createdAt: string;
   nodeId: string;
+  draft?: boolean;
 }
 
 export type Reaction = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes";
@@ -180,7 +191,7 @@ export class RepoPort {
 
   async getPull(number: number): Promise<PullRef> {
     const { data } = await this.octokit.rest.pulls.get({ ...this.ref, pull_number: number });
-    return { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id };
+    return { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id, draft: data.draft ?? false };
   }
 
   /** The user's role (`admin`, `maintain`, `write`, `triage`, `read`, or a custom role), cached briefly. */
@@ -275,6 +286,70 @@ export class RepoPort {
     const entries = unzipSync(new Uint8Array(zip.data as ArrayBuffer), { filter: (entry) => entry.name === file });
     const bytes = entries[file];
     return bytes ? Buffer.from(bytes).toString("utf8") : undefined;
+  }
+
+  /** Every check run on a commit (paginated), as the verifier reads them. */
+  async checkRuns(sha: string): Promise<CheckRun[]> {
+    const runs = await this.octokit.paginate(this.octokit.rest.checks.listForRef, { ...this.ref, ref: sha, per_page: 100, filter: "latest" });
+    return runs.map((r) => ({
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      conclusion: r.conclusion,
+      appSlug: r.app?.slug,
+      url: r.html_url ?? r.details_url ?? undefined,
+      output: { title: r.output.title ?? undefined, summary: r.output.summary ?? undefined, text: r.output.text ?? undefined, annotations: r.output.annotations_count },
+    }));
+  }
+
+  async checkRunAnnotations(id: number): Promise<Array<{ path: string; line: number; level: string; message: string; title: string | undefined }>> {
+    const list = await this.octokit.paginate(this.octokit.rest.checks.listAnnotations, { ...this.ref, check_run_id: id, per_page: 100 });
+    return list.map((a) => ({ path: a.path, line: a.start_line, level: a.annotation_level ?? "failure", message: a.message ?? "", title: a.title ?? undefined }));
+  }
+
+  /** The latest status per context on a commit. */
+  async commitStatuses(sha: string): Promise<Array<{ context: string; state: string; description: string | undefined; url: string | undefined }>> {
+    const { data } = await this.octokit.rest.repos.getCombinedStatusForRef({ ...this.ref, ref: sha, per_page: 100 });
+    return data.statuses.map((s) => ({ context: s.context, state: s.state, description: s.description ?? undefined, url: s.target_url ?? undefined }));
+  }
+
+  /** A GitHub Actions job's log (its check run id is the job id); undefined when it is gone or not an Actions job. */
+  async actionsJobLog(jobId: number): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.actions.downloadJobLogsForWorkflowRun({ ...this.ref, job_id: jobId });
+      return typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8");
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 410) return undefined;
+      throw error;
+    }
+  }
+
+  async createCheckRun(input: { name: string; sha: string; status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string; detailsUrl?: string }): Promise<number> {
+    const { data } = await this.octokit.rest.checks.create({
+      ...this.ref,
+      name: input.name,
+      head_sha: input.sha,
+      status: input.status,
+      ...(input.conclusion ? { conclusion: input.conclusion, completed_at: new Date().toISOString() } : {}),
+      ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+      output: { title: input.title, summary: input.summary.slice(0, 65_000), ...(input.text ? { text: input.text.slice(0, 65_000) } : {}) },
+    });
+    return data.id;
+  }
+
+  async updateCheckRun(id: number, input: { status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string }): Promise<void> {
+    await this.octokit.rest.checks.update({
+      ...this.ref,
+      check_run_id: id,
+      status: input.status,
+      ...(input.conclusion ? { conclusion: input.conclusion, completed_at: new Date().toISOString() } : {}),
+      output: { title: input.title, summary: input.summary.slice(0, 65_000), ...(input.text ? { text: input.text.slice(0, 65_000) } : {}) },
+    });
+  }
+
+  /** Draft → ready for review: GraphQL only (REST cannot change `draft`). */
+  async markReadyForReview(pullNodeId: string): Promise<void> {
+    await this.octokit.graphql(`mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { isDraft } } }`, { id: pullNodeId });
   }
 
   async pinIssue(nodeId: string): Promise<void> {

@@ -1,16 +1,16 @@
 import type { Logger } from "probot";
 import { contractFor, type CellContract } from "../cells/contracts.js";
-import type { JobQueue } from "../cells/queue.js";
+import { jobId, type JobQueue } from "../cells/queue.js";
 import type { FactoryConfig } from "../config/schema.js";
 import { runnableStage } from "../line/next.js";
 import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
 import { fold } from "../state/fold.js";
 import type { SignedRecord } from "../state/records.js";
-import { digest } from "../state/sign.js";
 import { fitBody } from "../views/render.js";
 import { spentBudget } from "./budgets.js";
 import { startBuild } from "./build/start-build.js";
 import { runScout } from "./scout/run-scout.js";
+import { runVerify } from "./verify/run-verify.js";
 import { syncViews } from "./sync-views.js";
 
 /** What the line needs besides the artifact: the cell contracts and where jobs go. */
@@ -21,11 +21,6 @@ export interface Line {
   installationId: number;
   log: Logger;
   now?: () => Date;
-}
-
-/** A job id per stage run: stable for one trigger (a redelivery queues nothing new), safe as a Redis key. */
-export function jobId(stage: string, issue: number, trigger: string): string {
-  return `${stage}-${issue}-${digest(trigger).replace(/[^a-z0-9]/gi, "").slice(0, 16)}`;
 }
 
 /**
@@ -65,7 +60,10 @@ export async function advance(
       if (!contract) break;
       if (next.stage === "scout") record = await runScout(store, contract, loaded, key, line.log);
       else if (next.stage === "build") record = await startBuild(store, config, line, loaded, key, jobId("build", loaded.issue, key));
+      else if (next.stage === "verify") record = await runVerify(store, config, line, loaded, key);
       else break;
+      // Pending evidence records nothing: the line waits for the next check event.
+      if (!record) break;
     }
     const records = [...loaded.records, record];
     loaded = { ...loaded, records, artifact: fold(loaded.id, records) };

@@ -2,7 +2,7 @@ import { nextStage, type Stage } from "../line/stages.js";
 import type { SignedRecord } from "./records.js";
 
 export type ArtifactStatus = "new" | "needs-criteria" | "active" | "stopped" | "blocked" | "done";
-export type Verification = "none" | "pending" | "pass" | "fail";
+export type Verification = "none" | "pending" | "pass" | "fail" | "stale";
 
 export interface Artifact {
   id: string;
@@ -19,6 +19,8 @@ export interface Artifact {
   baseBranch: string | undefined;
   pr: number | undefined;
   verification: Verification;
+  /** The commit the last verdict was for. */
+  verifiedSha: string | undefined;
   attempts: Partial<Record<Stage, number>>;
   /** The job a runner holds for the current stage, until it completes or fails. */
   running: { stage: Stage; runner: string; job: string; since: string } | undefined;
@@ -53,6 +55,7 @@ export function emptyArtifact(id: string): Artifact {
     baseBranch: undefined,
     pr: undefined,
     verification: "none",
+    verifiedSha: undefined,
     attempts: {},
     running: undefined,
     firstStarted: {},
@@ -141,6 +144,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       if (a.status !== "active" || a.stage !== record.data.stage) return a;
       return {
         ...a,
+        ...(record.data.stage === "verify" ? { verification: "pending" as const } : {}),
         running: { stage: record.data.stage, runner: record.data.runner, job: record.data.job, since: record.at },
         firstStarted: { [record.data.stage]: record.at, ...a.firstStarted },
         nextHandoff: `${record.data.stage}: running on the ${record.data.runner} runner${record.data.harness ? ` (${record.data.harness})` : ""}`,
@@ -149,9 +153,16 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       if (superseded(a, record.data.job)) return a;
       const costUsd = addCost(a.costUsd, record.data.stage, record.data.output);
       if (a.status !== "active" || a.stage !== record.data.stage) return { ...a, costUsd };
-      const next = nextStage(record.data.stage);
       const attempts = bump(a.attempts, record.data.stage);
       const settled = { ...a, attempts, costUsd, running: undefined };
+      if (record.data.stage === "verify") {
+        const verdict = verdictIn(record.data.output);
+        const sha = typeof record.data.output?.sha === "string" ? record.data.output.sha : undefined;
+        // A failed verdict sends the artifact back to build, with the failure summary for the next prompt.
+        if (verdict === "fail") return { ...settled, verification: "fail", verifiedSha: sha, stage: "build", nextHandoff: "build: fixing what the verifier found" };
+        Object.assign(settled, { verification: verdict === "pass" ? "pass" : a.verification, verifiedSha: sha });
+      }
+      const next = nextStage(record.data.stage);
       if (next === "done") return { ...settled, stage: "done", status: "done", nextHandoff: "nobody: the line is done" };
       return { ...settled, stage: next, nextHandoff: handoff(next) };
     }
@@ -165,6 +176,19 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         status: "blocked",
         nextHandoff: `a person: ${record.data.stage} failed (${record.data.reason}); \`/factory retry ${record.data.stage}\` runs it again`,
       };
+    case "verify.evidence":
+      // The commands ran; the verdict waits for the checks. The job is over.
+      return a.running?.job === record.data.job ? { ...a, running: undefined, nextHandoff: "verify: the commands ran; waiting on the checks" } : a;
+    case "verify.stale": {
+      if (a.verifiedSha === undefined || a.verifiedSha === record.data.sha) return a;
+      const pastVerify = a.status === "active" && a.stage !== "intake" && a.stage !== "scout" && a.stage !== "build";
+      return {
+        ...a,
+        verification: "stale",
+        ...(pastVerify ? { stage: "verify" as const, running: undefined } : {}),
+        nextHandoff: `verify: the verdict for ${record.data.previous.slice(0, 7)} is stale (new head ${record.data.sha.slice(0, 7)})${pastVerify ? "; verifying again" : ""}`,
+      };
+    }
     case "budget.exceeded":
       if (a.status !== "active") return a;
       return {
@@ -177,6 +201,10 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
     case "command.answered":
       return a;
   }
+}
+
+function verdictIn(output: Record<string, unknown> | undefined): string | undefined {
+  return typeof output?.verdict === "string" ? output.verdict : undefined;
 }
 
 /** A job's result counts only while that job is the one running. */

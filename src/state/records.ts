@@ -43,6 +43,14 @@ export const recordData = {
     job: z.string().min(1).max(200),
     harness: z.string().max(50).optional(),
   }),
+  /** The verify commands' results at a commit, kept while checks are still running so they need not run again. */
+  "verify.evidence": z.object({
+    sha: z.string().min(7).max(64),
+    job: z.string().min(1).max(200),
+    evidence: z.array(z.record(z.string(), z.unknown())).max(50),
+  }),
+  /** A push moved the PR head past the commit the last verdict was for: that verdict no longer counts. */
+  "verify.stale": z.object({ sha: z.string().min(7).max(64), previous: z.string().min(7).max(64) }),
   /** A budget or circuit breaker tripped: the artifact is blocked instead of looping. */
   "budget.exceeded": z.object({ stage, limit: z.string().max(100), detail: z.string().max(1000) }),
   /** A bad `.github/factory.yml` was reported; `digest` stops the same report twice. */

@@ -122,3 +122,23 @@ export function formatDuration(ms: number): string {
 export function pullRequestBody(view: { issue: number; goal: string; criteria: readonly string[]; requestedBy: string }): string {
   return render("pull-request.md", view);
 }
+
+export function verifierResultView(
+  output: { verdict: "pass" | "fail"; sha: string; evidence: ReadonlyArray<{ kind: string; name: string; state: string; url?: string | undefined }>; summary: string; failures: number },
+  maxBuildAttempts: number,
+  buildAttempts: number,
+): string {
+  return render("comments/verifier-result.md", {
+    verdictWord: output.verdict === "pass" ? "pass" : "fail",
+    short: output.sha.slice(0, 7),
+    pass: output.verdict === "pass",
+    fail: output.verdict === "fail" ? { failures: output.failures, block: codeBlock(output.summary.split("\n")) } : false,
+    count: output.evidence.length,
+    // Links come from other apps' check runs: http(s) only, and nothing that could end the Markdown link early.
+    evidence: output.evidence.map((e) => ({ ...e, url: e.url && /^https?:\/\//.test(e.url) ? e.url.replace(/[()\s<>]/g, (c) => encodeURIComponent(c)) : false })),
+    retry: buildAttempts < maxBuildAttempts,
+    nextAttempt: buildAttempts + 1,
+    max: maxBuildAttempts,
+    check: "factory/verify",
+  });
+}

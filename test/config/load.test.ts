@@ -37,6 +37,7 @@ describe("parseConfig: defaults", () => {
         learn: { enabled: true },
       },
       cells: { build: { runner: "local", timeoutMinutes: 30, env: [] } },
+      verify: { commands: [], timeoutMinutes: 15, ignoreChecks: [] },
       budgets: { artifact: {}, build: {} },
       ledger: { issue: true, title: "Factory ledger" },
     });

@@ -91,6 +91,20 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    name: "verify",
+    usage: "/factory verify",
+    summary: "Verify the PR head now: its checks, statuses and `verify.commands`; posts the verdict and sets the factory/verify check.",
+    mutates: true,
+    run: ({ loaded, actor }) => {
+      const { artifact } = loaded;
+      if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      if (artifact.running?.stage === "build" && artifact.status === "active") {
+        return answer(`A build is running (job \`${artifact.running.job}\`); the verifier runs when it finishes.`, "rejected");
+      }
+      return { kind: "retry", reply: `Verifying the head of PR #${artifact.pr}, as @${actor} asked.`, stage: "verify" };
+    },
+  },
+  {
     name: "build",
     usage: "/factory build",
     summary: "Run the builder now (again), with the latest memo and feedback.",

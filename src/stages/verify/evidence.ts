@@ -1,0 +1,62 @@
+import type { RepoPort } from "../../github/repo-port.js";
+import { summarizeFailures } from "./failures/index.js";
+import { checkState, statusState, VERIFY_CHECK, type Evidence, type FailureNote } from "./verdict.js";
+
+/** Failed checks whose details (annotations, job logs) are fetched: the rest are named only. */
+const DETAILED_FAILURES = 5;
+
+/** The shortest failure summary of a tool's output: parsed when a parser knows it, else its last lines. */
+export function notesFrom(output: string, maxFailures = 5): FailureNote[] {
+  const summary = summarizeFailures(output, { maxFailures });
+  if (summary.failures.length > 0) {
+    return summary.failures.map((f) => ({ test: f.test, message: f.message, file: f.file, line: f.line, lines: f.lines }));
+  }
+  const tail = summary.rawTail ?? [];
+  return tail.length ? [{ message: "no parser recognised this output; its last lines:", lines: tail.slice(-15) }] : [];
+}
+
+/**
+ * Every check run and commit status on `sha` (the factory's own gate and the
+ * ignored names excluded), with the shortest failure summary of each failure from
+ * its annotations, its output, or (for GitHub Actions) its job log.
+ */
+export async function collectEvidence(port: RepoPort, sha: string, options: { ignore: readonly string[] }): Promise<Evidence[]> {
+  const ignored = new Set([VERIFY_CHECK, ...options.ignore]);
+  const evidence: Evidence[] = [];
+  let detailed = 0;
+  for (const run of await port.checkRuns(sha)) {
+    if (ignored.has(run.name)) continue;
+    const state = checkState(run.status, run.conclusion);
+    const item: Evidence = { kind: "check", name: run.name, state, url: run.url };
+    if (state === "failure" && detailed++ < DETAILED_FAILURES) {
+      const notes: FailureNote[] = [];
+      if (run.output.annotations > 0) {
+        for (const a of (await port.checkRunAnnotations(run.id)).filter((x) => x.level === "failure").slice(0, 5)) {
+          notes.push({ test: a.title, message: a.message.split("\n")[0] ?? "", file: a.path, line: a.line, lines: a.message.split("\n").slice(1, 15) });
+        }
+      }
+      if (notes.length === 0 && run.appSlug === "github-actions") {
+        const log = await port.actionsJobLog(run.id);
+        if (log) notes.push(...notesFrom(log));
+      }
+      if (notes.length === 0) {
+        const text = [run.output.title, run.output.summary, run.output.text].filter(Boolean).join("\n");
+        if (text) notes.push(...notesFrom(text));
+      }
+      item.failures = notes;
+    }
+    evidence.push(item);
+  }
+  for (const status of await port.commitStatuses(sha)) {
+    if (ignored.has(status.context)) continue;
+    const state = statusState(status.state);
+    evidence.push({
+      kind: "status",
+      name: status.context,
+      state,
+      url: status.url,
+      ...(state === "failure" && status.description ? { failures: [{ message: status.description, lines: [] }] } : {}),
+    });
+  }
+  return evidence;
+}

@@ -1,0 +1,41 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { lastLines, runProcess } from "../../cells/process.js";
+import type { Workspace } from "../../cells/workspace.js";
+import { notesFrom } from "./evidence.js";
+import type { Evidence } from "./verdict.js";
+
+/**
+ * Runs `verify.commands` in a workspace at the commit under test, one after the
+ * other (`sh -c`, since a verify command is a line a maintainer wrote in the
+ * repository's config), each in its own process group with the timeout. Each is one
+ * piece of evidence; a failure carries the shortest summary of its output.
+ */
+export async function runVerifyCommands(
+  workspace: Workspace,
+  commands: readonly string[],
+  options: { timeoutMs: number; path: string; signal?: AbortSignal | undefined },
+): Promise<Evidence[]> {
+  const home = join(workspace.scratch, "verify-home");
+  await mkdir(home, { recursive: true });
+  const env = { PATH: options.path, HOME: home, CI: "true", LANG: "C.UTF-8", TERM: "dumb", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+  const evidence: Evidence[] = [];
+  for (const command of commands) {
+    const result = await runProcess(["sh", "-c", command], { cwd: workspace.dir, env, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: 2_000_000 });
+    if (result.exitCode === 0 && !result.timedOut) {
+      evidence.push({ kind: "command", name: command, state: "success" });
+      continue;
+    }
+    const output = `${result.stdout}\n${result.stderr}`;
+    const why = result.timedOut ? `timed out after ${Math.round(options.timeoutMs / 60_000)} min` : result.spawnError ? `could not start: ${result.spawnError}` : `exited with ${result.signal ?? `code ${String(result.exitCode)}`}`;
+    const notes = notesFrom(output);
+    evidence.push({
+      kind: "command",
+      name: command,
+      state: "failure",
+      failures: notes.length ? notes : [{ message: why, lines: lastLines(result, 15) }],
+    });
+    if (result.cancelled) break;
+  }
+  return evidence;
+}

@@ -1,0 +1,108 @@
+import { jobId } from "../../cells/queue.js";
+import type { FactoryConfig } from "../../config/schema.js";
+import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { SignedRecord } from "../../state/records.js";
+import { verifierResultView } from "../../views/comments.js";
+import { fitBody } from "../../views/render.js";
+import type { Line } from "../advance.js";
+import { collectEvidence } from "./evidence.js";
+import { failureSummary, verdictOf, VERIFY_CHECK, type Evidence, type Verdict } from "./verdict.js";
+
+/** The verifier's output: `stage.completed` data for verify, bound to one commit. */
+export interface VerifyOutput {
+  verdict: Exclude<Verdict, "pending">;
+  sha: string;
+  evidence: Array<Pick<Evidence, "kind" | "name" | "state" | "url">>;
+  /** The shortest failure summary; empty on a pass. */
+  summary: string;
+  failures: number;
+}
+
+/** Where the verify commands' results come from when they ran: a verifier job at this commit. */
+export interface CommandEvidence {
+  sha: string;
+  evidence: Evidence[];
+  /** Just ran (from the job), rather than read back from a record. */
+  fresh?: boolean;
+}
+
+/** The commands' results an earlier evaluation of this commit recorded. */
+function recordedCommands(loaded: LoadedArtifact, sha: string): CommandEvidence | undefined {
+  for (let i = loaded.records.length - 1; i >= 0; i--) {
+    const r = loaded.records[i];
+    if (r?.kind === "verify.evidence" && r.data.sha === sha) return { sha, evidence: r.data.evidence as unknown as Evidence[] };
+  }
+  return undefined;
+}
+
+/**
+ * Verifies the artifact's PR head: its check runs and statuses, plus the verify
+ * commands' results when the config lists commands (those run as a job first; the
+ * job calls back here with them). Pending evidence updates the `factory/verify`
+ * check run and records nothing; a verdict updates the check run, posts the
+ * verifier result with its record, and, on a pass, marks the PR ready for review.
+ */
+export async function runVerify(
+  store: ArtifactStore,
+  config: FactoryConfig,
+  line: Line,
+  loaded: LoadedArtifact,
+  key: string,
+  commands?: CommandEvidence,
+): Promise<SignedRecord | undefined> {
+  const { port } = store;
+  const pr = loaded.artifact.pr as number;
+  const pull = await port.getPull(pr);
+  const sha = pull.headSha;
+  const ours = (await port.checkRuns(sha)).find((r) => r.name === VERIFY_CHECK);
+  commands ??= recordedCommands(loaded, sha);
+
+  if (config.verify.commands.length > 0 && commands?.sha !== sha) {
+    // The commands run on the local runner; its job comes back here with their results.
+    const job = jobId("verify", loaded.issue, key);
+    const record = store.record(loaded, "stage.started", { stage: "verify", runner: "local", job, harness: "commands" }, key);
+    const running = { status: "in_progress" as const, title: "Running the verify commands", summary: config.verify.commands.map((c) => `- \`${c}\``).join("\n") };
+    if (ours) await port.updateCheckRun(ours.id, running);
+    else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...running });
+    await port.createComment(pr, fitBody(`### Verify started\n\nRunning ${config.verify.commands.map((c) => `\`${c}\``).join(", ")} at ${sha.slice(0, 7)} on the local runner (job \`${job}\`), then reading the checks.`, [store.block(record)]));
+    await line.queue.add({ id: job, cell: "verifier", installationId: line.installationId, owner: port.ref.owner, repo: port.ref.repo, issue: loaded.issue, config, sha });
+    return record;
+  }
+
+  const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, { ignore: config.verify.ignoreChecks }))];
+  const verdict = verdictOf(evidence);
+  if (verdict === "pending") {
+    const waiting = evidence.filter((e) => e.state === "pending").map((e) => e.name);
+    const pending = { status: "in_progress" as const, title: `Waiting on ${waiting.length} check${waiting.length === 1 ? "" : "s"}`, summary: waiting.map((n) => `- ${n}`).join("\n") };
+    if (ours) await port.updateCheckRun(ours.id, pending);
+    else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...pending });
+    line.log.info({ artifact: loaded.id, sha, waiting }, "verify: pending");
+    const job = loaded.artifact.running?.stage === "verify" ? loaded.artifact.running.job : undefined;
+    if (!commands?.fresh || !job) return undefined;
+    // Keep the commands' results, so the next check event judges without running them again.
+    const record = store.record(loaded, "verify.evidence", { sha, job, evidence: commands.evidence as unknown as Array<Record<string, unknown>> }, key);
+    const ran = commands.evidence.map((e) => `\`${e.name}\` ${e.state === "success" ? "passed" : "failed"}`).join(", ");
+    await port.createComment(pr, fitBody(`### Verify: waiting on checks\n\nAt \`${sha.slice(0, 7)}\`: ${ran || "no commands"}. Waiting on ${waiting.map((n) => `\`${n}\``).join(", ")}; the verdict follows when they finish.`, [store.block(record)]));
+    return record;
+  }
+
+  const summary = failureSummary(evidence);
+  const failures = evidence.filter((e) => e.state === "failure").length;
+  const output: VerifyOutput = {
+    verdict,
+    sha,
+    evidence: evidence.map(({ kind, name, state, url }) => ({ kind, name, state, ...(url ? { url } : {}) })),
+    summary,
+    failures,
+  };
+  const title = verdict === "pass" ? (evidence.length ? `Passed: ${evidence.length} check${evidence.length === 1 ? "" : "s"}` : "Passed: nothing to verify") : `Failed: ${failures} of ${evidence.length}`;
+  const body = verifierResultView(output, config.maxBuildAttempts, (loaded.artifact.attempts.build ?? 0));
+  const final = { status: "completed" as const, conclusion: verdict === "pass" ? ("success" as const) : ("failure" as const), title, summary: body, ...(summary ? { text: summary } : {}) };
+  if (ours) await port.updateCheckRun(ours.id, final);
+  else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...final });
+  const record = store.record(loaded, "stage.completed", { stage: "verify", summary: `${verdict} at ${sha.slice(0, 7)}`, output: output as unknown as Record<string, unknown>, ...(loaded.artifact.running?.stage === "verify" ? { job: loaded.artifact.running.job } : {}) }, key);
+  await port.createComment(pr, fitBody(body, [store.block(record)]));
+  if (verdict === "pass" && pull.draft) await port.markReadyForReview(pull.nodeId);
+  line.log.info({ artifact: loaded.id, sha, verdict, failures }, "verify: verdict posted");
+  return record;
+}

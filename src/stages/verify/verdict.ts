@@ -1,0 +1,87 @@
+/**
+ * The verifier's judgement, as pure functions: evidence for one commit in, a
+ * verdict (pass, fail or pending) and the shortest failure summary out.
+ */
+
+/** The name of the factory's own gate: branch protection can require it. */
+export const VERIFY_CHECK = "factory/verify";
+
+export type Verdict = "pass" | "fail" | "pending";
+
+/** One piece of evidence: a check run, a commit status, or a verify command the runner ran. */
+export interface Evidence {
+  kind: "check" | "status" | "command";
+  name: string;
+  /** pending: queued or running. */
+  state: "pending" | "success" | "failure" | "neutral";
+  url?: string | undefined;
+  /** For a failure: the lines that say what broke, already shortened. */
+  failures?: FailureNote[];
+}
+
+export interface FailureNote {
+  test?: string | undefined;
+  message: string;
+  file?: string | undefined;
+  line?: number | undefined;
+  lines: string[];
+}
+
+/** GitHub's check-run conclusions, in three words. */
+export function checkState(status: string, conclusion: string | null): Evidence["state"] {
+  if (status !== "completed") return "pending";
+  switch (conclusion) {
+    case "success":
+      return "success";
+    case "neutral":
+    case "skipped":
+      return "neutral";
+    default:
+      // failure, cancelled, timed_out, action_required, stale, startup_failure
+      return "failure";
+  }
+}
+
+export function statusState(state: string): Evidence["state"] {
+  if (state === "success") return "success";
+  if (state === "pending") return "pending";
+  return "failure";
+}
+
+/**
+ * The verdict for one commit: fail as soon as anything failed (a failure is final
+ * even while other checks run: the builder can start on it), pending while
+ * anything runs, pass when everything that ran passed. No evidence at all is a pass
+ * that says nothing was verified, so a repository without CI is not stuck forever.
+ */
+export function verdictOf(evidence: readonly Evidence[]): Verdict {
+  if (evidence.some((e) => e.state === "failure")) return "fail";
+  if (evidence.some((e) => e.state === "pending")) return "pending";
+  return "pass";
+}
+
+/** At most this many lines per failure, as the issue of the verifier asks. */
+export const LINES_PER_FAILURE = 15;
+
+/**
+ * The failure summary a person (or the builder) reads first: per failed piece of
+ * evidence, its failures (test, message, file:line and a few lines), shortest first.
+ */
+export function failureSummary(evidence: readonly Evidence[], maxFailures = 10): string {
+  const parts: string[] = [];
+  let shown = 0;
+  for (const e of evidence.filter((x) => x.state === "failure")) {
+    parts.push(`${e.kind === "command" ? "Command" : e.kind === "check" ? "Check" : "Status"} \`${e.name}\` failed${e.url ? ` (${e.url})` : ""}.`);
+    for (const f of e.failures ?? []) {
+      if (shown >= maxFailures) break;
+      shown++;
+      const where = f.file ? ` at ${f.file}${f.line ? `:${f.line}` : ""}` : "";
+      parts.push(`- ${f.test ? `${f.test}: ` : ""}${f.message}${where}`);
+      const excerpt = f.lines.slice(0, LINES_PER_FAILURE);
+      if (excerpt.length) parts.push(...excerpt.map((l) => `    ${l}`));
+    }
+  }
+  const more = evidence.filter((x) => x.state === "failure").reduce((n, e) => n + (e.failures?.length ?? 0), 0) - shown;
+  if (more > 0) parts.push(`… and ${more} more failure${more === 1 ? "" : "s"}.`);
+  return parts.join("\n");
+}
