@@ -38,10 +38,12 @@ class Tail {
     this.total += chunk.length;
     this.chunks.push(chunk);
     this.size += chunk.length;
-    while (this.size - (this.chunks[0]?.length ?? 0) >= this.limit) this.size -= (this.chunks.shift() as Buffer).length;
+    // Drop whole chunks from the front while what remains still covers the limit.
+    while (this.chunks.length > 0 && this.size - (this.chunks[0] as Buffer).length >= this.limit) this.size -= (this.chunks.shift() as Buffer).length;
   }
 
   text(): string {
+    if (this.limit <= 0) return "";
     const all = Buffer.concat(this.chunks);
     return all.subarray(Math.max(0, all.length - this.limit)).toString("utf8");
   }

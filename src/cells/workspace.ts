@@ -105,7 +105,7 @@ export class Workspace {
 
   /** Files changed since the job began, with added and deleted lines (binary files count 0). */
   async diffStat(): Promise<{ files: string[]; insertions: number; deletions: number }> {
-    const { stdout } = await this.git(["diff", "--numstat", "-z", "--no-renames", this.baseSha, "HEAD"]);
+    const { stdout } = await this.git(["diff", "--no-ext-diff", "--no-textconv", "--numstat", "-z", "--no-renames", this.baseSha, "HEAD"]);
     const files: string[] = [];
     let insertions = 0;
     let deletions = 0;
@@ -118,19 +118,32 @@ export class Workspace {
     return { files, insertions, deletions };
   }
 
-  /** Pushes HEAD to the branch; fails (never forces) when the branch moved meanwhile. */
+  /**
+   * Pushes HEAD to the branch; fails (never forces) when the branch moved meanwhile.
+   * The harness controlled the clone, its hooks and its `.git/config` (a proxy, a
+   * hook, a credential helper), so the token never goes near it: the commits are
+   * fetched into a fresh bare repository whose configuration is the factory's, and
+   * pushed from there.
+   */
   async push(token: string): Promise<void> {
-    await run(["push", "--quiet", this.url, `HEAD:refs/heads/${this.branch}`], this.dir, authEnv(token));
+    const clean = join(this.scratch, "push.git");
+    await run(["init", "--quiet", "--bare", clean], this.root, baseEnv());
+    await run([...SAFE, "fetch", "--quiet", "--no-tags", this.dir, `+HEAD:refs/heads/${this.branch}`], clean, baseEnv());
+    await run([...SAFE, "push", "--quiet", this.url, `refs/heads/${this.branch}:refs/heads/${this.branch}`], clean, authEnv(token));
   }
 
   async remove(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
   }
 
+  /** git in the clone the harness worked in: its hooks and command-running settings switched off. */
   private git(args: string[]) {
-    return run(args, this.dir, { ...baseEnv(), ...this.commitEnv() });
+    return run([...SAFE, ...args], this.dir, { ...baseEnv(), ...this.commitEnv() });
   }
 }
+
+/** Settings a repository's own config could use to run commands inside the factory's git calls, switched off. */
+const SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "diff.external=", "-c", "core.sshCommand=false"];
 
 /** git without the user's or the system's configuration, hooks or prompts. */
 function baseEnv(): Record<string, string> {
@@ -155,6 +168,8 @@ async function run(args: string[], cwd: string, env: Record<string, string>): Pr
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message);
     // The header never appears in git's messages, but be certain no token-shaped text leaves here.
-    throw new GitError(args, stderr.replace(/(gh[pousr]_|Basic )[A-Za-z0-9+/=_-]+/g, "$1***"));
+    let i = 0;
+    while (args[i] === "-c") i += 2;
+    throw new GitError(args.slice(i), stderr.replace(/(gh[pousr]_|Basic )[A-Za-z0-9+/=_-]+/g, "$1***"));
   }
 }

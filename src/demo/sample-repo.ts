@@ -19,12 +19,14 @@ export const SCRIPTED_HARNESS = [
   "",
 ].join("\n");
 
-export const SAMPLE_CONFIG = `# The demo's factory configuration: the builder runs the scripted harness.
+export const SAMPLE_CONFIG = `# The demo's factory configuration: the builder runs the scripted harness; the verifier runs the tests.
 cells:
   build:
     harness: command
     command: ["node", ".factory/scripted-harness.mjs", "{prompt_file}"]
     timeoutMinutes: 2
+verify:
+  commands: ["node --test"]
 `;
 
 /**

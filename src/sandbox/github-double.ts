@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { CheckStore, combinedState, type DoubleCheckRun, type DoubleStatus } from "./double-checks.js";
 import { GitRepo, type CommitInfo } from "./git-repo.js";
 
 /**
@@ -84,6 +85,8 @@ export class GitHubDouble {
   comments = new Map<number, DoubleComment>();
   labels = new Map<string, Label>();
   permissions = new Map<string, string>();
+  /** Check runs and commit statuses, per commit. */
+  readonly checks = new CheckStore();
   /** Installation tokens the double has issued: git over HTTP accepts only these. */
   tokens = new Set<string>();
   /** Receives every change as the webhook GitHub would send. */
@@ -226,6 +229,29 @@ export class GitHubDouble {
     this.git.commitFiles(this.defaultBranch, { [path]: content }, `Update ${path}`);
   }
 
+  /** Another app (CI) reports a finished check run on a commit. */
+  completeCheck(sha: string, name: string, result: { conclusion: string; title?: string; summary?: string; text?: string; annotations?: Array<Record<string, unknown>> }): DoubleCheckRun {
+    const response = this.createCheckRun(
+      { name, head_sha: sha, status: "completed", conclusion: result.conclusion, output: { title: result.title ?? name, summary: result.summary ?? "", ...(result.text ? { text: result.text } : {}), ...(result.annotations ? { annotations: result.annotations } : {}) } },
+      { id: 15_368, slug: "github-actions", name: "GitHub Actions" },
+      this.user("github-actions[bot]", "Bot"),
+    );
+    return this.checks.runs.get((response.body as { id: number }).id) as DoubleCheckRun;
+  }
+
+  /** Another service sets a commit status. */
+  setStatus(sha: string, context: string, state: DoubleStatus["state"], description?: string): void {
+    this.createStatus(sha, { context, state, ...(description ? { description } : {}) }, this.user("ci-bot", "Bot"));
+  }
+
+  /** A person commits files to a branch and pushes: `push`, and `synchronize` for a PR on it. */
+  push(branch: string, files: Record<string, string>, message: string, by = "maintainer"): string {
+    const before = this.refs;
+    const sha = this.git.commitFiles(branch, files, message);
+    this.refsPushed(before, by);
+    return sha;
+  }
+
   tick(ms: number): void {
     this.clock += ms;
   }
@@ -304,6 +330,13 @@ export class GitHubDouble {
     if (rest === "/pulls" && method === "POST") return t("/pulls", () => this.createPull(body));
     if (rest === "/pulls" && method === "GET") return t("/pulls", () => this.listPulls(query));
     if (seg[1] === "pulls" && seg[2] && seg.length === 3 && method === "GET") return t("/pulls/{pull_number}", () => this.getPull(Number(seg[2])));
+    if (rest === "/check-runs" && method === "POST") return t("/check-runs", () => this.createCheckRun(body));
+    if (seg[1] === "check-runs" && seg[2] && seg.length === 3 && method === "PATCH") return t("/check-runs/{check_run_id}", () => this.updateCheckRun(Number(seg[2]), body));
+    if (seg[1] === "check-runs" && seg[2] && seg.length === 3 && method === "GET") return t("/check-runs/{check_run_id}", () => this.getCheckRun(Number(seg[2])));
+    if (seg[1] === "check-runs" && seg[3] === "annotations" && method === "GET") return t("/check-runs/{check_run_id}/annotations", () => this.checkAnnotations(Number(seg[2]), query));
+    if (seg[1] === "commits" && seg[2] && seg[3] === "check-runs" && method === "GET") return t("/commits/{ref}/check-runs", () => this.listCheckRuns(seg[2] ?? "", query));
+    if (seg[1] === "commits" && seg[2] && seg[3] === "status" && method === "GET") return t("/commits/{ref}/status", () => this.combinedStatus(seg[2] ?? ""));
+    if (seg[1] === "statuses" && seg[2] && method === "POST") return t("/statuses/{sha}", () => this.createStatus(seg[2] ?? "", body, this.bot));
     if (seg[1] === "collaborators" && seg[3] === "permission" && method === "GET") {
       return t("/collaborators/{username}/permission", () => this.permission(seg[2] ?? ""));
     }
@@ -311,6 +344,151 @@ export class GitHubDouble {
   }
 
   // ---- route implementations --------------------------------------------------------
+
+  private checkRunJson(r: DoubleCheckRun) {
+    const api = `https://api.github.com/repos/${this.owner}/${this.repo}`;
+    return {
+      id: r.id,
+      node_id: `CR_${r.id}`,
+      head_sha: r.head_sha,
+      external_id: "",
+      url: `${api}/check-runs/${r.id}`,
+      html_url: `https://github.com/${this.owner}/${this.repo}/runs/${r.id}`,
+      details_url: r.details_url,
+      status: r.status,
+      conclusion: r.conclusion,
+      started_at: r.started_at,
+      completed_at: r.completed_at,
+      output: { title: r.output.title, summary: r.output.summary, text: r.output.text, annotations_count: r.output.annotations.length, annotations_url: `${api}/check-runs/${r.id}/annotations` },
+      name: r.name,
+      check_suite: { id: 1 },
+      app: { ...r.app, node_id: `A_${r.app.id}`, owner: this.user(this.owner), description: null, external_url: "", html_url: "", created_at: this.now(), updated_at: this.now(), permissions: {}, events: [] },
+      pull_requests: this.pulls()
+        .filter((p) => p.state === "open" && this.git.refSha(`heads/${p.pull?.head ?? ""}`) === r.head_sha)
+        .map((p) => ({ id: p.number, number: p.number, url: `${api}/pulls/${p.number}`, head: { ref: p.pull?.head, sha: r.head_sha, repo: { id: 4_242, url: api, name: this.repo } }, base: { ref: p.pull?.base, sha: "", repo: { id: 4_242, url: api, name: this.repo } } })),
+    };
+  }
+
+  /** Check runs on a commit, newest first (tests read the gate from here). */
+  checkRunsFor(sha: string): DoubleCheckRun[] {
+    return this.checks.forSha(sha);
+  }
+
+  private createCheckRun(body: Record<string, unknown>, app: DoubleCheckRun["app"] = { id: 1, slug: this.appSlug, name: "Software Factory" }, sender: DoubleUser = this.bot): DoubleResponse {
+    const sha = String(body.head_sha ?? "");
+    if (!this.git.hasCommit(sha)) return invalid("head_sha", "invalid", "No commit found for SHA: " + sha);
+    const output = (body.output ?? {}) as Record<string, unknown>;
+    const status = (body.conclusion ? "completed" : (body.status as DoubleCheckRun["status"] | undefined) ?? "queued") as DoubleCheckRun["status"];
+    const run = this.checks.create({
+      name: String(body.name ?? ""),
+      head_sha: sha,
+      status,
+      conclusion: typeof body.conclusion === "string" ? body.conclusion : null,
+      started_at: this.now(),
+      completed_at: status === "completed" ? this.now() : null,
+      details_url: typeof body.details_url === "string" ? body.details_url : null,
+      output: {
+        title: typeof output.title === "string" ? output.title : null,
+        summary: typeof output.summary === "string" ? output.summary : null,
+        text: typeof output.text === "string" ? output.text : null,
+        annotations: Array.isArray(output.annotations) ? (output.annotations as Array<Record<string, unknown>>) : [],
+      },
+      app,
+    });
+    this.emit("check_run", "created", sender, { check_run: this.checkRunJson(run) });
+    if (run.status === "completed") this.emit("check_run", "completed", sender, { check_run: this.checkRunJson(run) });
+    return created(this.checkRunJson(run));
+  }
+
+  private updateCheckRun(id: number, body: Record<string, unknown>): DoubleResponse {
+    const run = this.checks.runs.get(id);
+    if (!run) return notFound();
+    const wasCompleted = run.status === "completed";
+    if (typeof body.status === "string") run.status = body.status as DoubleCheckRun["status"];
+    if (typeof body.conclusion === "string") {
+      run.conclusion = body.conclusion;
+      run.status = "completed";
+    }
+    if (run.status === "completed") run.completed_at ??= this.now();
+    const output = body.output as Record<string, unknown> | undefined;
+    if (output) {
+      if (typeof output.title === "string") run.output.title = output.title;
+      if (typeof output.summary === "string") run.output.summary = output.summary;
+      if (typeof output.text === "string") run.output.text = output.text;
+      if (Array.isArray(output.annotations)) run.output.annotations.push(...(output.annotations as Array<Record<string, unknown>>));
+    }
+    if (!wasCompleted && run.status === "completed") this.emit("check_run", "completed", this.bot, { check_run: this.checkRunJson(run) });
+    return ok(this.checkRunJson(run));
+  }
+
+  private getCheckRun(id: number): DoubleResponse {
+    const run = this.checks.runs.get(id);
+    return run ? ok(this.checkRunJson(run)) : notFound();
+  }
+
+  private checkAnnotations(id: number, query: URLSearchParams): DoubleResponse {
+    const run = this.checks.runs.get(id);
+    if (!run) return notFound();
+    const list = run.output.annotations.map((a) => ({ blob_href: "", title: null, raw_details: null, start_column: null, end_column: null, ...a, end_line: a.end_line ?? a.start_line }));
+    return this.paginate(list, query, `/repos/${this.owner}/${this.repo}/check-runs/${id}/annotations`);
+  }
+
+  private listCheckRuns(ref: string, query: URLSearchParams): DoubleResponse {
+    const sha = this.resolveCommit(ref);
+    if (!sha) return { status: 422, body: { message: `No commit found for SHA: ${ref}` } };
+    let runs = this.checks.forSha(sha);
+    const name = query.get("check_name");
+    if (name) runs = runs.filter((r) => r.name === name);
+    if (query.get("filter") !== "all") runs = runs.filter((r, i, all) => all.findIndex((x) => x.name === r.name) === i);
+    const page = this.paginate(runs.map((r) => this.checkRunJson(r)), query, `/repos/${this.owner}/${this.repo}/commits/${ref}/check-runs`);
+    return { ...page, body: { total_count: runs.length, check_runs: page.body } };
+  }
+
+  private combinedStatus(ref: string): DoubleResponse {
+    const sha = this.resolveCommit(ref);
+    if (!sha) return { status: 422, body: { message: `No commit found for SHA: ${ref}` } };
+    const statuses = this.checks.latestStatuses(sha);
+    return ok({
+      state: combinedState(statuses),
+      sha,
+      total_count: statuses.length,
+      statuses: statuses.map((s) => this.statusJson(s)),
+      repository: this.repositoryJson(),
+      commit_url: `https://api.github.com/repos/${this.owner}/${this.repo}/commits/${sha}`,
+      url: `https://api.github.com/repos/${this.owner}/${this.repo}/commits/${sha}/status`,
+    });
+  }
+
+  private statusJson(s: DoubleStatus) {
+    return {
+      id: s.id,
+      node_id: `SC_${s.id}`,
+      url: `https://api.github.com/repos/${this.owner}/${this.repo}/statuses/${s.sha}`,
+      avatar_url: null,
+      state: s.state,
+      description: s.description,
+      target_url: s.target_url,
+      context: s.context,
+      created_at: s.created_at,
+      updated_at: s.created_at,
+    };
+  }
+
+  private createStatus(sha: string, body: Record<string, unknown>, by: DoubleUser): DoubleResponse {
+    if (!this.git.hasCommit(sha)) return invalid("sha", "invalid", "No commit found for SHA: " + sha);
+    const state = String(body.state ?? "") as DoubleStatus["state"];
+    const status = this.checks.addStatus({
+      sha,
+      context: typeof body.context === "string" ? body.context : "default",
+      state,
+      description: typeof body.description === "string" ? body.description : null,
+      target_url: typeof body.target_url === "string" ? body.target_url : null,
+      created_at: this.now(),
+    });
+    const branches = [...this.refs.entries()].filter(([ref, head]) => ref.startsWith("heads/") && head === sha).map(([ref]) => ({ name: ref.slice(6), commit: { sha, url: "" }, protected: false }));
+    this.emit("status", undefined, by, { id: status.id, sha, name: `${this.owner}/${this.repo}`, state, context: status.context, description: status.description, target_url: status.target_url, branches, commit: { sha }, created_at: status.created_at, updated_at: status.created_at });
+    return created(this.statusJson(status));
+  }
 
   private getContent(path: string, raw: boolean, ref: string): DoubleResponse {
     const commit = this.git.refSha(`heads/${ref}`) ?? (this.git.hasCommit(ref) ? ref : undefined);
@@ -568,6 +746,15 @@ export class GitHubDouble {
   private graphql(body: Record<string, unknown>): DoubleResponse {
     const query = String(body.query ?? "");
     const variables = (body.variables ?? {}) as Record<string, unknown>;
+    if (query.includes("markPullRequestReadyForReview")) {
+      const pull = this.pulls().find((p) => p.node_id === variables.id);
+      if (!pull?.pull) return ok({ data: null, errors: [{ type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${String(variables.id)}'` }] });
+      if (pull.pull.draft) {
+        pull.pull.draft = false;
+        this.emit("pull_request", "ready_for_review", this.bot, { number: pull.number, pull_request: this.pullJson(pull) });
+      }
+      return ok({ data: { markPullRequestReadyForReview: { pullRequest: { isDraft: false } } } });
+    }
     if (query.includes("pinIssue")) {
       const issue = [...this.issues.values()].find((i) => i.node_id === variables.id);
       if (!issue) return ok({ data: null, errors: [{ type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${String(variables.id)}'` }] });

@@ -137,6 +137,11 @@ export class Sandbox {
     this.double.closeIssue(issue, this.double.user(by));
   }
 
+  /** A person pushes a commit to a branch (a PR head gets `synchronize`). */
+  push(branch: string, files: Record<string, string>, message: string, by = "maintainer"): string {
+    return this.double.push(branch, files, message, by);
+  }
+
   setPermission(user: string, role: "admin" | "maintain" | "write" | "triage" | "read"): void {
     this.double.permissions.set(user, role);
   }

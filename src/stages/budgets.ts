@@ -33,7 +33,8 @@ export function spentBudget(artifact: Artifact, config: FactoryConfig, stage: St
       unit: "minutes",
     },
     { limit: "budgets.artifact.attempts", max: config.budgets.artifact.attempts, value: sum(artifact.attempts), unit: "attempts" },
-    { limit: "budgets.artifact.costUsd", max: config.budgets.artifact.costUsd, value: sum(artifact.costUsd), unit: "USD" },
+    // Cost gates only the stages that spend it (a harness): verifying what was already paid for stays free.
+    { limit: "budgets.artifact.costUsd", max: stage === "build" ? config.budgets.artifact.costUsd : undefined, value: sum(artifact.costUsd), unit: "USD" },
     { limit: "budgets.artifact.wallMinutes", max: config.budgets.artifact.wallMinutes, value: minutesSince(artifact.createdAt, now), unit: "minutes" },
   ];
   for (const check of checks) {

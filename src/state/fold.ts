@@ -137,7 +137,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         status: "active",
         running: undefined,
         attemptsAtRetry: { ...a.attemptsAtRetry, [record.data.stage]: a.attempts[record.data.stage] ?? 0 },
-        firstStarted: { ...a.firstStarted, [record.data.stage]: undefined },
+        firstStarted: withoutKey(a.firstStarted, record.data.stage),
         nextHandoff: handoff(record.data.stage),
       };
     case "stage.started":
@@ -146,13 +146,13 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         ...a,
         ...(record.data.stage === "verify" ? { verification: "pending" as const } : {}),
         running: { stage: record.data.stage, runner: record.data.runner, job: record.data.job, since: record.at },
-        firstStarted: { [record.data.stage]: record.at, ...a.firstStarted },
+        firstStarted: { ...a.firstStarted, [record.data.stage]: a.firstStarted[record.data.stage] ?? record.at },
         nextHandoff: `${record.data.stage}: running on the ${record.data.runner} runner${record.data.harness ? ` (${record.data.harness})` : ""}`,
       };
     case "stage.completed": {
       if (superseded(a, record.data.job)) return a;
       const costUsd = addCost(a.costUsd, record.data.stage, record.data.output);
-      if (a.status !== "active" || a.stage !== record.data.stage) return { ...a, costUsd };
+      if (a.status !== "active" || a.stage !== record.data.stage) return { ...a, costUsd, ...(a.running?.stage === record.data.stage ? { running: undefined } : {}) };
       const attempts = bump(a.attempts, record.data.stage);
       const settled = { ...a, attempts, costUsd, running: undefined };
       if (record.data.stage === "verify") {
@@ -201,6 +201,11 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
     case "command.answered":
       return a;
   }
+}
+
+function withoutKey<T>(record: Partial<Record<Stage, T>>, key: Stage): Partial<Record<Stage, T>> {
+  const { [key]: _dropped, ...rest } = record;
+  return rest;
 }
 
 function verdictIn(output: Record<string, unknown> | undefined): string | undefined {

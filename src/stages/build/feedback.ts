@@ -1,9 +1,9 @@
 import type { SignedRecord } from "../../state/records.js";
 
 /**
- * What the last attempts got wrong, for the builder's next prompt: the latest
- * verifier failure summary and any review feedback recorded since the last
- * successful build, and the reasons earlier builds failed. Oldest first.
+ * What the last attempts got wrong, for the builder's next prompt: verifier
+ * failure summaries and the reasons earlier builds failed, the five most recent,
+ * oldest first.
  */
 export function feedbackFor(records: readonly SignedRecord[]): Array<{ source: string; text: string }> {
   const feedback: Array<{ source: string; text: string }> = [];

@@ -24,8 +24,18 @@ export function latestOutput(records: readonly SignedRecord[], stage: string): R
   return undefined;
 }
 
-/** Prompts are capped: an argv element must stay under Linux's 128 KiB, and a model's context is finite. */
+/** Prompts are capped in UTF-8 bytes: an argv element must stay under Linux's 128 KiB, and a model's context is finite. */
 export const PROMPT_LIMIT = 100_000;
+
+/** The longest prefix of `text` that fits in `bytes` UTF-8 bytes, never cutting a character. */
+export function cutToBytes(text: string, bytes: number): string {
+  const buffer = Buffer.from(text, "utf8");
+  if (buffer.length <= bytes) return text;
+  let end = bytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of a character.
+  while (end > 0 && ((buffer[end] as number) & 0xc0) === 0x80) end--;
+  return buffer.subarray(0, end).toString("utf8");
+}
 
 /**
  * Renders `cells/builder/prompt.md`. The issue's text is untrusted: it goes in as
@@ -51,5 +61,5 @@ export function renderBuilderPrompt(contract: CellContract, input: BuilderInput,
     hasFeedback: (input.feedback?.length ?? 0) > 0,
   };
   const text = Mustache.render(contract.prompt, view, undefined, { escape: (value: unknown) => String(value) }).replace(/\n{3,}/g, "\n\n").trim();
-  return text.length <= PROMPT_LIMIT ? `${text}\n` : `${text.slice(0, PROMPT_LIMIT)}\n\n[The prompt was cut at ${PROMPT_LIMIT} characters.]\n`;
+  return Buffer.byteLength(text) <= PROMPT_LIMIT ? `${text}\n` : `${cutToBytes(text, PROMPT_LIMIT)}\n\n[The prompt was cut at ${PROMPT_LIMIT} bytes.]\n`;
 }

@@ -1,8 +1,9 @@
+import { checkOutput, contractFor } from "../../cells/contracts.js";
 import { jobId } from "../../cells/queue.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
-import { verifierResultView } from "../../views/comments.js";
+import { stageFailedView, verifierResultView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { Line } from "../advance.js";
 import { collectEvidence } from "./evidence.js";
@@ -51,6 +52,7 @@ export async function runVerify(
   commands?: CommandEvidence,
 ): Promise<SignedRecord | undefined> {
   const { port } = store;
+  const contract = contractFor(line.contracts, "verify");
   const pr = loaded.artifact.pr as number;
   const pull = await port.getPull(pr);
   const sha = pull.headSha;
@@ -95,6 +97,13 @@ export async function runVerify(
     summary,
     failures,
   };
+  const checked = contract ? checkOutput(contract, output) : { ok: true as const };
+  if (!checked.ok) {
+    const reason = "The verifier's result does not match `cells/verifier/output.schema.json`:";
+    const failed = store.record(loaded, "stage.failed", { stage: "verify", reason, ...(loaded.artifact.running?.stage === "verify" ? { job: loaded.artifact.running.job } : {}) }, key);
+    await port.createComment(pr, fitBody(stageFailedView("verify", reason, checked.problems), [store.block(failed)]));
+    return failed;
+  }
   const title = verdict === "pass" ? (evidence.length ? `Passed: ${evidence.length} check${evidence.length === 1 ? "" : "s"}` : "Passed: nothing to verify") : `Failed: ${failures} of ${evidence.length}`;
   const body = verifierResultView(output, config.maxBuildAttempts, (loaded.artifact.attempts.build ?? 0));
   const final = { status: "completed" as const, conclusion: verdict === "pass" ? ("success" as const) : ("failure" as const), title, summary: body, ...(summary ? { text: summary } : {}) };
