@@ -1,5 +1,6 @@
 import type { Logger } from "probot";
 import { MemoryQueue, type JobQueue } from "./queue.js";
+import { RedisQueue } from "./redis-queue.js";
 
 /**
  * The local runner's queue, from the environment: BullMQ on Redis when `REDIS_URL`
@@ -9,5 +10,6 @@ import { MemoryQueue, type JobQueue } from "./queue.js";
 export function createQueue(env: NodeJS.ProcessEnv, log: Logger): JobQueue {
   const concurrency = Math.max(1, Math.min(32, Number(env.FACTORY_WORKERS ?? 2) || 2));
   const note = (message: string, fields: Record<string, unknown>) => log.warn(fields, message);
+  if (env.REDIS_URL) return new RedisQueue({ url: env.REDIS_URL, concurrency, log: note });
   return new MemoryQueue(concurrency, note);
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ActionsStore, workflowTitles, zipFiles, type DoubleWorkflowRun } from "./double-actions.js";
 import { CheckStore, combinedState, type DoubleCheckRun, type DoubleStatus } from "./double-checks.js";
 import { GitRepo, type CommitInfo } from "./git-repo.js";
 
@@ -85,6 +86,8 @@ export class GitHubDouble {
   comments = new Map<number, DoubleComment>();
   labels = new Map<string, Label>();
   permissions = new Map<string, string>();
+  /** Workflow runs, their jobs and artifacts. */
+  readonly actions = new ActionsStore();
   /** Check runs and commit statuses, per commit. */
   readonly checks = new CheckStore();
   /** Installation tokens the double has issued: git over HTTP accepts only these. */
@@ -330,6 +333,13 @@ export class GitHubDouble {
     if (rest === "/pulls" && method === "POST") return t("/pulls", () => this.createPull(body));
     if (rest === "/pulls" && method === "GET") return t("/pulls", () => this.listPulls(query));
     if (seg[1] === "pulls" && seg[2] && seg.length === 3 && method === "GET") return t("/pulls/{pull_number}", () => this.getPull(Number(seg[2])));
+    if (seg[1] === "actions" && seg[2] === "workflows" && seg[3] && seg[4] === "dispatches" && method === "POST") {
+      return t("/actions/workflows/{workflow_id}/dispatches", () => this.dispatchWorkflow(seg[3] ?? "", body));
+    }
+    if (seg[1] === "actions" && seg[2] === "runs" && seg[3] && seg.length === 4 && method === "GET") return t("/actions/runs/{run_id}", () => this.getRun(Number(seg[3])));
+    if (seg[1] === "actions" && seg[2] === "runs" && seg[3] && seg[4] === "artifacts" && method === "GET") return t("/actions/runs/{run_id}/artifacts", () => this.runArtifacts(Number(seg[3])));
+    if (seg[1] === "actions" && seg[2] === "artifacts" && seg[3] && seg[4] && method === "GET") return t("/actions/artifacts/{artifact_id}/{archive_format}", () => this.downloadArtifact(Number(seg[3])));
+    if (seg[1] === "actions" && seg[2] === "jobs" && seg[3] && seg[4] === "logs" && method === "GET") return t("/actions/jobs/{job_id}/logs", () => this.jobLogs(Number(seg[3])));
     if (rest === "/check-runs" && method === "POST") return t("/check-runs", () => this.createCheckRun(body));
     if (seg[1] === "check-runs" && seg[2] && seg.length === 3 && method === "PATCH") return t("/check-runs/{check_run_id}", () => this.updateCheckRun(Number(seg[2]), body));
     if (seg[1] === "check-runs" && seg[2] && seg.length === 3 && method === "GET") return t("/check-runs/{check_run_id}", () => this.getCheckRun(Number(seg[2])));
@@ -344,6 +354,135 @@ export class GitHubDouble {
   }
 
   // ---- route implementations --------------------------------------------------------
+
+  private runJson(run: DoubleWorkflowRun) {
+    const api = `https://api.github.com/repos/${this.owner}/${this.repo}`;
+    return {
+      id: run.id,
+      node_id: `WFR_${run.id}`,
+      name: run.name,
+      path: run.path,
+      display_title: run.display_title,
+      event: run.event,
+      status: run.status,
+      conclusion: run.conclusion,
+      head_branch: run.head_branch,
+      head_sha: run.head_sha,
+      run_number: run.run_number,
+      run_attempt: 1,
+      workflow_id: 161_335,
+      check_suite_id: 1,
+      url: `${api}/actions/runs/${run.id}`,
+      html_url: `https://github.com/${this.owner}/${this.repo}/actions/runs/${run.id}`,
+      jobs_url: `${api}/actions/runs/${run.id}/jobs`,
+      logs_url: `${api}/actions/runs/${run.id}/logs`,
+      artifacts_url: `${api}/actions/runs/${run.id}/artifacts`,
+      created_at: run.created_at,
+      updated_at: run.updated_at,
+      run_started_at: run.created_at,
+      pull_requests: [],
+      actor: this.bot,
+      triggering_actor: this.bot,
+      repository: this.repositoryJson(),
+      head_repository: this.repositoryJson(),
+      head_commit: { id: run.head_sha, tree_id: this.git.commit(run.head_sha).tree, message: this.git.commit(run.head_sha).message, timestamp: run.created_at, author: null, committer: null },
+    };
+  }
+
+  /** Workflow runs, newest first; `dispatches` are what the app sent. */
+  workflowRuns(): DoubleWorkflowRun[] {
+    return [...this.actions.runs.values()].sort((a, b) => b.id - a.id);
+  }
+
+  private dispatchWorkflow(workflow: string, body: Record<string, unknown>): DoubleResponse {
+    const ref = String(body.ref ?? "").replace(/^refs\/heads\//, "");
+    const sha = this.git.refSha(`heads/${ref}`);
+    if (!sha) return { status: 422, body: { message: `No ref found for: ${ref}`, documentation_url: "https://docs.github.com/rest" } };
+    const path = `.github/workflows/${workflow}`;
+    const source = this.git.readFile(sha, path);
+    if (source === undefined) return notFound();
+    if (!/^\s*workflow_dispatch\s*:/m.test(source)) return { status: 422, body: { message: "Workflow does not have 'workflow_dispatch' trigger" } };
+    const inputs = Object.fromEntries(Object.entries((body.inputs ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    const { name, title } = workflowTitles(source, workflow, inputs);
+    const run: DoubleWorkflowRun = {
+      id: this.actions.id(),
+      name,
+      path,
+      display_title: title,
+      event: "workflow_dispatch",
+      status: "queued",
+      conclusion: null,
+      head_branch: ref,
+      head_sha: sha,
+      inputs,
+      run_number: this.actions.runs.size + 1,
+      created_at: this.now(),
+      updated_at: this.now(),
+      artifacts: [],
+      jobs: [],
+    };
+    this.actions.runs.set(run.id, run);
+    this.emit("workflow_run", "requested", this.bot, { workflow_run: this.runJson(run), workflow: { id: 161_335, name, path } });
+    return { status: 204 };
+  }
+
+  /** The runner finished: artifacts uploaded, jobs logged, `workflow_run` completed announced. */
+  completeWorkflowRun(runId: number, result: { conclusion: string; artifacts?: Record<string, Record<string, string>>; jobs?: Array<{ name: string; conclusion: string; log: string }> }): void {
+    const run = this.actions.runs.get(runId);
+    if (!run) throw new Error(`no workflow run ${runId}`);
+    run.status = "completed";
+    run.conclusion = result.conclusion;
+    run.updated_at = this.now();
+    for (const [name, files] of Object.entries(result.artifacts ?? {})) run.artifacts.push({ id: this.actions.id(), name, zip: zipFiles(files) });
+    for (const job of result.jobs ?? []) run.jobs.push({ id: this.actions.id(), ...job });
+    this.emit("workflow_run", "completed", this.user("github-actions[bot]", "Bot"), { workflow_run: this.runJson(run), workflow: { id: 161_335, name: run.name, path: run.path } });
+  }
+
+  private getRun(id: number): DoubleResponse {
+    const run = this.actions.runs.get(id);
+    return run ? ok(this.runJson(run)) : notFound();
+  }
+
+  private runArtifacts(id: number): DoubleResponse {
+    const run = this.actions.runs.get(id);
+    if (!run) return notFound();
+    const api = `https://api.github.com/repos/${this.owner}/${this.repo}`;
+    const artifacts = run.artifacts.map((a) => ({
+      id: a.id,
+      node_id: `MDg6QXJ0aWZhY3Q${a.id}`,
+      name: a.name,
+      size_in_bytes: a.zip.length,
+      url: `${api}/actions/artifacts/${a.id}`,
+      archive_download_url: `${api}/actions/artifacts/${a.id}/zip`,
+      expired: false,
+      created_at: run.updated_at,
+      expires_at: run.updated_at,
+      updated_at: run.updated_at,
+      workflow_run: { id: run.id, repository_id: 4_242, head_repository_id: 4_242, head_branch: run.head_branch, head_sha: run.head_sha },
+    }));
+    return ok({ total_count: artifacts.length, artifacts });
+  }
+
+  /** GitHub answers with a redirect to short-lived blob storage; the sandbox server serves that URL. */
+  private downloadArtifact(id: number): DoubleResponse {
+    return this.actions.artifact(id) ? { status: 302, headers: { location: `/_blobs/artifacts/${id}.zip` } } : notFound();
+  }
+
+  private jobLogs(id: number): DoubleResponse {
+    return this.actions.job(id) ? { status: 302, headers: { location: `/_blobs/logs/${id}.txt` } } : notFound();
+  }
+
+  /** What a `/_blobs/…` download URL serves. */
+  blob(path: string): { type: string; body: Uint8Array | string } | undefined {
+    const artifact = /^artifacts\/(\d+)\.zip$/.exec(path);
+    if (artifact) {
+      const found = this.actions.artifact(Number(artifact[1]));
+      return found && { type: "application/zip", body: found.artifact.zip };
+    }
+    const log = /^logs\/(\d+)\.txt$/.exec(path);
+    const job = log ? this.actions.job(Number(log[1])) : undefined;
+    return job && { type: "text/plain; charset=utf-8", body: job.log };
+  }
 
   private checkRunJson(r: DoubleCheckRun) {
     const api = `https://api.github.com/repos/${this.owner}/${this.repo}`;

@@ -79,6 +79,14 @@ export class SandboxServer {
     const url = new URL(req.url ?? "/", `http://${this.host}`);
     const git = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
     if (git) return this.git(req, res, url, git[3] ?? "/");
+    // Blob storage behind Actions' redirects: signed URLs on GitHub, no auth header.
+    if (url.pathname.startsWith("/_blobs/")) {
+      const blob = this.double.blob(url.pathname.slice("/_blobs/".length));
+      if (!blob) return send(res, 404, { message: "Not Found" });
+      res.writeHead(200, { "content-type": blob.type });
+      res.end(typeof blob.body === "string" ? blob.body : Buffer.from(blob.body));
+      return;
+    }
     const body = await readBody(req);
     let path: string;
     if (url.pathname === "/api/graphql") path = "/graphql";
@@ -101,7 +109,9 @@ export class SandboxServer {
     if (fault) return send(res, fault.status, fault.body, fault.headers);
 
     const response = this.double.handle({ method, path, query: url.searchParams, body: json, headers: lowerHeaders(req) });
-    send(res, response.status, response.body, response.headers);
+    const location = response.headers?.location;
+    const headers = location?.startsWith("/") ? { ...response.headers, location: `http://${this.host}${location}` } : response.headers;
+    send(res, response.status, response.body, headers);
   }
 
   /** REST needs a token the double issued (or the app's JWT for `/app` routes), as GitHub does. */
