@@ -73,6 +73,8 @@ interface Label {
 }
 
 const BOT_ID = 900_001;
+/** The app CI's check runs belong to. */
+const CI_APP = { id: 15_368, slug: "github-actions", name: "GitHub Actions" };
 
 export class GitHubDouble {
   readonly owner: string;
@@ -86,6 +88,8 @@ export class GitHubDouble {
   comments = new Map<number, DoubleComment>();
   labels = new Map<string, Label>();
   permissions = new Map<string, string>();
+  /** Check runs another app (CI) starts, queued, on every push to a branch other than the default. */
+  ciChecks: string[] = [];
   /** Workflow runs, their jobs and artifacts. */
   readonly actions = new ActionsStore();
   /** Check runs and commit statuses, per commit. */
@@ -234,9 +238,20 @@ export class GitHubDouble {
 
   /** Another app (CI) reports a finished check run on a commit. */
   completeCheck(sha: string, name: string, result: { conclusion: string; title?: string; summary?: string; text?: string; annotations?: Array<Record<string, unknown>> }): DoubleCheckRun {
+    const output = { title: result.title ?? name, summary: result.summary ?? "", ...(result.text ? { text: result.text } : {}), ...(result.annotations ? { annotations: result.annotations } : {}) };
+    // A run CI queued for this commit finishes; otherwise CI reports a new, finished one.
+    const queued = this.checks.forSha(sha).find((r) => r.name === name && r.status !== "completed" && r.app.slug === CI_APP.slug);
+    if (queued) {
+      queued.status = "completed";
+      queued.conclusion = result.conclusion;
+      queued.completed_at = this.now();
+      queued.output = { title: output.title, summary: output.summary, text: result.text ?? null, annotations: result.annotations ?? [] };
+      this.emit("check_run", "completed", this.user("github-actions[bot]", "Bot"), { check_run: this.checkRunJson(queued) });
+      return queued;
+    }
     const response = this.createCheckRun(
       { name, head_sha: sha, status: "completed", conclusion: result.conclusion, output: { title: result.title ?? name, summary: result.summary ?? "", ...(result.text ? { text: result.text } : {}), ...(result.annotations ? { annotations: result.annotations } : {}) } },
-      { id: 15_368, slug: "github-actions", name: "GitHub Actions" },
+      CI_APP,
       this.user("github-actions[bot]", "Bot"),
     );
     return this.checks.runs.get((response.body as { id: number }).id) as DoubleCheckRun;
@@ -500,7 +515,7 @@ export class GitHubDouble {
       completed_at: r.completed_at,
       output: { title: r.output.title, summary: r.output.summary, text: r.output.text, annotations_count: r.output.annotations.length, annotations_url: `${api}/check-runs/${r.id}/annotations` },
       name: r.name,
-      check_suite: { id: 1 },
+      check_suite: { id: 1, head_branch: [...this.refs.entries()].find(([ref, head]) => ref.startsWith("heads/") && ref !== `heads/${this.defaultBranch}` && head === r.head_sha)?.[0].slice(6) ?? null, head_sha: r.head_sha },
       app: { ...r.app, node_id: `A_${r.app.id}`, owner: this.user(this.owner), description: null, external_url: "", html_url: "", created_at: this.now(), updated_at: this.now(), permissions: {}, events: [] },
       pull_requests: this.pulls()
         .filter((p) => p.state === "open" && this.git.refSha(`heads/${p.pull?.head ?? ""}`) === r.head_sha)
@@ -926,6 +941,11 @@ export class GitHubDouble {
         head_commit: { id: sha, message: this.git.commit(sha).message },
         pusher: { name: sender.login, email: null },
       });
+      if (branch !== this.defaultBranch) {
+        for (const name of this.ciChecks) {
+          this.createCheckRun({ name, head_sha: sha, status: "queued" }, CI_APP, this.user("github-actions[bot]", "Bot"));
+        }
+      }
       for (const pull of this.pulls().filter((p) => p.state === "open" && p.pull?.head === branch)) {
         const previous = pull.pull?.headSha;
         if (pull.pull) pull.pull.headSha = sha;

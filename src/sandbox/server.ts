@@ -180,6 +180,8 @@ export class SandboxServer {
       child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
       child.on("error", reject);
       child.on("close", () => resolve(Buffer.concat(chunks)));
+      // git may answer and exit before reading all of a request body (a rejected push): its answer says why.
+      child.stdin.on("error", () => {});
       child.stdin.end(input);
     });
     const split = output.indexOf("\r\n\r\n");

@@ -53,7 +53,10 @@ export async function advance(
       await store.port.createComment(pr, fitBody(`**${next.stage}** skipped: \`stages.${next.stage}.enabled\` is false in \`.github/factory.yml\`.`, [store.block(record)]));
     } else if (spent) {
       record = store.record(loaded, "budget.exceeded", { stage: next.stage, limit: spent.limit, detail: spent.detail }, key);
-      await store.port.createComment(pr, fitBody(spent.comment, [store.block(record)]));
+      // The line stops for a person: the issue's author is told, once, in the comment that blocks it.
+      const [heading = "", ...body] = spent.comment.split("\n");
+      const who = loaded.artifact.owner ? [``, `@${loaded.artifact.owner}: the line stopped here and needs a person.`] : [];
+      await store.port.createComment(pr, fitBody([heading, ...who, ...body].join("\n"), [store.block(record)]));
       line.log.warn({ artifact: loaded.id, limit: spent.limit, detail: spent.detail }, "budget exceeded; artifact blocked");
     } else {
       const contract = contractFor(line.contracts, next.stage);

@@ -130,3 +130,54 @@ describe("the verifier on the sandbox: fail, back to build, pass", () => {
     expect(verdicts(sb, pr).length).toBe(before + 1);
   });
 });
+
+const CI_FILES = {
+  ...SAMPLE_FILES,
+  "test/theme.test.js": TESTS,
+  "agent.mjs": LEARNING_AGENT,
+  ".github/factory.yml": `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "agent.mjs", "{prompt_file}"], env: ["EVIDENCE_DIR"] } }, maxBuildAttempts: 1 })}\n`,
+};
+
+describe("the verifier waits on CI's check runs and is woken by their events", () => {
+  let sb: Sandbox;
+  useSandbox(
+    (next) => {
+      sb = next;
+      sb.double.ciChecks = ["ci/test"];
+    },
+    { files: CI_FILES, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence } },
+  );
+
+  it("pending while CI runs; a failed check's annotation is the summary; with the attempts spent, the author is told once and the artifact blocked", async () => {
+    for (const f of ["prompt-1.md", "prompt-2.md"]) rmSync(join(evidence, f), { force: true });
+    const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;
+    sb.label(issue, "factory:intake");
+    await sb.idle();
+    const pr = sb.double.pulls()[0]?.number ?? 0;
+    const head = sb.double.git.refSha(`heads/${sb.double.pulls()[0]?.pull?.head ?? ""}`) ?? "";
+
+    // The gate waits on CI; nothing is recorded while it runs.
+    expect(verdicts(sb, pr)).toHaveLength(0);
+    expect(sb.double.checkRunsFor(head).find((r) => r.name === "factory/verify")).toMatchObject({ status: "in_progress", output: { title: "Waiting on 1 check" } });
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "verify", status: "active" });
+
+    sb.double.completeCheck(head, "ci/test", {
+      conclusion: "failure",
+      title: "1 test failed",
+      annotations: [{ path: "test/theme.test.js", start_line: 8, end_line: 8, annotation_level: "failure", title: "default is the light theme", message: "Expected values to be strictly equal:\n'dark' !== 'light'" }],
+    });
+    await sb.idle();
+
+    const [fail] = verdicts(sb, pr);
+    expect(fail?.output).toMatchObject({ verdict: "fail", sha: head });
+    expect(fail?.body).toContain("- default is the light theme: Expected values to be strictly equal: at test/theme.test.js:8");
+    expect(sb.double.checkRunsFor(head).find((r) => r.name === "factory/verify")).toMatchObject({ status: "completed", conclusion: "failure" });
+    // maxBuildAttempts: 1 — no second build; the author is mentioned in the one comment that blocks it.
+    const blocked = sb.double.commentsOn(pr).filter((c) => c.body.includes("@alice"));
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]?.body).toContain("`budgets.build.attempts` is spent");
+    expect(existsSync(join(evidence, "prompt-2.md"))).toBe(false);
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked", verification: "fail" });
+    expect(sb.double.issues.get(issue)?.labels).toContain("factory:blocked");
+  });
+});
