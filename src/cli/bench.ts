@@ -99,10 +99,16 @@ export async function main(argv: string[], log: (line: string) => void): Promise
     log(USAGE);
     return 2;
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: { cases: { type: "string", multiple: true }, repo: { type: "string", multiple: true }, json: { type: "boolean", default: false }, limit: { type: "string" }, "files-read": { type: "string" } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { cases: { type: "string", multiple: true }, repo: { type: "string", multiple: true }, json: { type: "boolean", default: false }, limit: { type: "string" }, "files-read": { type: "string" } },
+    }));
+  } catch (error) {
+    log(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
   const cases = values.cases ?? [];
   const repos = values.repo ?? [];
   if (cases.length === 0 || cases.length !== repos.length) {

@@ -5,7 +5,8 @@ import type { HistoryCommit, RepoFile, RepoReader } from "../../stages/scout/rep
 const run = promisify(execFile);
 
 /** Blob contents by sha: identical files at different commits are read once per process. */
-const blobCache = new Map<string, string | null>();
+/** Blob contents by sha, shared by readers; `text` is absent for a binary blob, or one larger than the reader that fetched it allowed. */
+const blobCache = new Map<string, { text?: string; binary?: boolean; size: number }>();
 const BLOB_CACHE_LIMIT = 200_000;
 
 /**
@@ -47,17 +48,23 @@ export class LocalGitReader implements RepoReader {
     const shas = this.shas as Map<string, string>;
     const out = new Map<string, string>();
     const wanted: string[] = [];
+    // The cache is shared by readers with different size limits: each applies its own.
+    const usable = (sha: string) => {
+      const entry = blobCache.get(sha);
+      if (!entry || entry.binary || entry.size > this.maxFileBytes) return { text: undefined, fetch: entry === undefined || (!entry.binary && entry.size <= this.maxFileBytes) };
+      return entry.text === undefined ? { text: undefined, fetch: true } : { text: entry.text, fetch: false };
+    };
     for (const path of paths) {
       const sha = shas.get(path);
       if (!sha) continue;
-      const cached = blobCache.get(sha);
-      if (cached === undefined) wanted.push(sha);
-      else if (cached !== null) out.set(path, cached);
+      const { text, fetch } = usable(sha);
+      if (text !== undefined) out.set(path, text);
+      else if (fetch) wanted.push(sha);
     }
     if (wanted.length) await this.catFiles([...new Set(wanted)]);
     for (const path of paths) {
-      const text = blobCache.get(shas.get(path) ?? "");
-      if (typeof text === "string") out.set(path, text);
+      const text = usable(shas.get(path) ?? "").text;
+      if (text !== undefined) out.set(path, text);
     }
     return out;
   }
@@ -83,7 +90,8 @@ export class LocalGitReader implements RepoReader {
           const content = buffer.subarray(newline + 1, newline + 1 + size);
           at = newline + 1 + size + 1;
           if (blobCache.size > BLOB_CACHE_LIMIT) blobCache.clear();
-          blobCache.set(sha, size > this.maxFileBytes || content.includes(0) ? null : content.toString("utf8"));
+          const binary = content.includes(0);
+          blobCache.set(sha, binary ? { binary, size } : size > this.maxFileBytes ? { size } : { text: content.toString("utf8"), size });
         }
         resolve();
       });
@@ -99,7 +107,8 @@ export class LocalGitReader implements RepoReader {
     let out: string;
     let complete = true;
     try {
-      out = await this.git(["log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
+      // core.quotePath off: non-ASCII paths as listFiles names them, not C-quoted.
+      out = await this.git(["-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
     } catch (error) {
       out = String((error as { stdout?: unknown }).stdout ?? "");
       complete = false;

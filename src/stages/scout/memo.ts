@@ -71,22 +71,30 @@ export function constraintsFrom(source: string, text: string, limit = 6): Array<
   return out.map((text) => ({ source, text }));
 }
 
-/** A CODEOWNERS pattern as a RegExp (gitignore rules: `/` anchors, `*` within a segment, `**` across). */
+/**
+ * A CODEOWNERS pattern as a RegExp, with GitHub's (gitignore) rules: a leading or
+ * inner `/` anchors the pattern at the root; `*` and `?` stay within a segment; `**`
+ * spans segments; a trailing `/` matches a directory's contents only; a pattern
+ * without a trailing `/*` also matches everything under a directory it names.
+ */
 export function ownersPattern(pattern: string): RegExp {
   let p = pattern.trim();
   const anchored = p.startsWith("/") || p.slice(0, -1).includes("/");
   p = p.replace(/^\//, "");
   const directory = p.endsWith("/");
   if (directory) p = p.slice(0, -1);
-  const body = p
-    .split("/")
-    .map((segment) =>
-      segment === "**" ? "(?:.*/)?" : segment.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]") + "/",
-    )
-    .join("")
-    .replace(/\(\?:\.\*\/\)\?\/?/g, "(?:.*/)?")
-    .replace(/\/$/, "");
-  return new RegExp(`^${anchored ? "" : "(?:.*/)?"}${body}(?:/.*)?$`);
+  const segments = p.split("/");
+  const parts = segments.map((segment, i) => {
+    const last = i === segments.length - 1;
+    if (segment === "**") return last ? ".*" : "(?:.*/)?";
+    const body = segment.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+    return last ? body : `${body}/`;
+  });
+  const body = parts.join("");
+  const lastSegment = segments[segments.length - 1] ?? "";
+  // `docs/*` owns the files directly in docs/, not deeper; `build/` owns what is under a directory named build.
+  const tail = directory ? "/.*" : lastSegment === "**" ? "" : /\*$/.test(lastSegment) && segments.length > 1 ? "" : "(?:/.*)?";
+  return new RegExp(`^${anchored ? "" : "(?:.*/)?"}${body}${tail}$`);
 }
 
 export function ownersOf(codeowners: string, paths: readonly string[]): Array<{ path: string; owners: string[] }> {
@@ -192,7 +200,8 @@ export function buildMemo(input: {
     ...["CONTRIBUTING.md", ".github/CONTRIBUTING.md", "docs/CONTRIBUTING.md"].flatMap((f) => (read(f) ? constraintsFrom(f, read(f) ?? "") : [])),
     ...[".github/pull_request_template.md", ".github/PULL_REQUEST_TEMPLATE.md", "docs/pull_request_template.md"].flatMap((f) => (read(f) ? constraintsFrom(f, read(f) ?? "", 4) : [])),
   ];
-  const codeownersFile = ["CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"].find((f) => read(f) !== undefined);
+  // GitHub reads the first of .github/, the root, docs/.
+  const codeownersFile = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"].find((f) => read(f) !== undefined);
   const owners = codeownersFile ? ownersOf(read(codeownersFile) ?? "", likely) : [];
   const verification = verificationPath(files, read, tests.map((t) => t.path));
 

@@ -7,9 +7,11 @@ export interface CaseScore {
   mrr: number;
 }
 
-export function scoreRanking(ranking: readonly string[], gold: readonly string[]): CaseScore {
+export function scoreRanking(ranked: readonly string[], gold: readonly string[]): CaseScore {
+  // A path counts once, in the ranking and in the gold set.
+  const ranking = [...new Set(ranked)];
   const goldSet = new Set(gold);
-  const recall = (k: number) => (gold.length ? ranking.slice(0, k).filter((p) => goldSet.has(p)).length / gold.length : 0);
+  const recall = (k: number) => (goldSet.size ? ranking.slice(0, k).filter((p) => goldSet.has(p)).length / goldSet.size : 0);
   const first = ranking.findIndex((p) => goldSet.has(p));
   return {
     "recall@1": recall(1),
@@ -48,7 +50,10 @@ export function summarise(scores: readonly CaseScore[], times: readonly number[]
   };
 }
 
+/** Conventional-commit types: the prefixes the issue mode removes (and nothing else, so `TypeError: …` stays). */
+const CONVENTIONAL = "feat|feature|fix|bugfix|docs|doc|style|refactor|perf|test|tests|build|ci|chore|revert|deps|types|security|release";
+
 /** `fix(cli)!: title` → `title`: the terse issue-title query mode. */
 export function issueTitle(title: string): string {
-  return title.replace(/^[a-z]+(\([^)]*\))?!?:\s*/i, "").trim();
+  return title.replace(new RegExp(`^(?:${CONVENTIONAL})(\\([^)]*\\))?!?:\\s*`, "i"), "").trim();
 }
