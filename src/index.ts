@@ -3,6 +3,7 @@ import { handleComment } from "./events/handle-comment.js";
 import { handleIntake } from "./events/handle-intake.js";
 import { handleWorkflowRun } from "./events/handle-workflow-run.js";
 import { handleCheckEvent, handleSynchronize } from "./events/handle-checks.js";
+import { handlePullClosed, handleReview } from "./events/handle-pull-end.js";
 import type { Deps } from "./events/setup.js";
 import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
@@ -23,6 +24,8 @@ export const HANDLED_EVENTS = [
   "check_suite.completed",
   "status",
   "pull_request.synchronize",
+  "pull_request.closed",
+  "pull_request_review.submitted",
 ] as const;
 
 export interface FactoryAppOptions {
@@ -66,6 +69,8 @@ export function factoryApp(options: FactoryAppOptions = {}) {
     });
     app.on(["check_run.completed", "check_suite.completed", "status"], checks);
     app.on("pull_request.synchronize", handleSynchronize(deps));
+    app.on("pull_request.closed", handlePullClosed(deps));
+    app.on("pull_request_review.submitted", handleReview(deps));
   };
 }
 

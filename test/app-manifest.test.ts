@@ -49,6 +49,12 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": { permission: "checks", level: "write" },
   "GET /repos/{owner}/{repo}/commits/{ref}/status": { permission: "statuses", level: "read" },
   "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs": { permission: "actions", level: "read" },
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": { permission: "pull_requests", level: "read" },
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits": { permission: "pull_requests", level: "read" },
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews": { permission: "pull_requests", level: "read" },
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments": { permission: "pull_requests", level: "read" },
+  "POST /repos/{owner}/{repo}/git/trees": { permission: "contents", level: "write" },
+  "PATCH /repos/{owner}/{repo}/git/refs/{ref}": { permission: "contents", level: "write" },
   // pinIssue and markPullRequestReadyForReview: the only GraphQL the app sends.
   "POST /graphql": { permission: "issues", level: "write" },
 };

@@ -56,7 +56,7 @@ describe("README", () => {
       expect(page, output).toContain("Register GitHub App");
       const manifest = /name="manifest"[^>]*value='([^']*)'/.exec(page)?.[1] ?? "";
       const decoded = JSON.parse(manifest) as { default_events: string[]; hook_attributes: { url: string } };
-      expect(decoded.default_events).toEqual(["issues", "issue_comment", "workflow_run", "check_run", "check_suite", "status", "pull_request"]);
+      expect(decoded.default_events).toEqual(["issues", "issue_comment", "workflow_run", "check_run", "check_suite", "status", "pull_request", "pull_request_review"]);
       expect(decoded.hook_attributes.url).toBe(`http://127.0.0.1:${port}/`);
     } finally {
       if (child.pid) process.kill(-child.pid, "SIGTERM");

@@ -102,6 +102,23 @@ export const configSchema = z
         build: budget.describe("The build stage; `attempts` defaults to `maxBuildAttempts`."),
       })
       .prefault({}),
+    package: z
+      .strictObject({
+        targets: z
+          .record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "a target name is lower-case letters, digits and dashes"), z.array(z.string().min(1).max(300)).min(1).max(50))
+          .default({})
+          .describe("Deploy targets and the path globs that ship with each, e.g. `web: [\"web/**\"]`."),
+      })
+      .prefault({}),
+    analyst: z
+      .strictObject({
+        runNotes: z
+          .enum(["commit", "pull-request", "off"])
+          .default("commit")
+          .describe("How the post-run note reaches `.factory/runs/` on the default branch: a direct commit, a small PR, or not at all."),
+        lessons: z.boolean().default(true).describe("Propose lessons from review comments and verifier failures, as a PR to `.factory/lessons/`."),
+      })
+      .prefault({}),
     ledger: z
       .strictObject({
         issue: z.boolean().default(true).describe("Keep a pinned ledger issue up to date."),

@@ -271,7 +271,6 @@ export class RepoPort {
     return (data.files ?? []).map((f) => f.filename);
   }
 
-  /** Pinning exists only in GraphQL. */
   /** `workflow_dispatch` on a workflow file of this repository; GitHub answers 204 with nothing to read. */
   async dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void> {
     await this.octokit.rest.actions.createWorkflowDispatch({ ...this.ref, workflow_id: workflow, ref, inputs });
@@ -352,6 +351,48 @@ export class RepoPort {
     await this.octokit.graphql(`mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { isDraft } } }`, { id: pullNodeId });
   }
 
+  /** The PR's changed files (paginated; GitHub lists at most 3,000). */
+  async pullFiles(pr: number): Promise<Array<{ path: string; additions: number; deletions: number; status: string }>> {
+    const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.ref, pull_number: pr, per_page: 100 });
+    return files.map((f) => ({ path: f.filename, additions: f.additions, deletions: f.deletions, status: f.status }));
+  }
+
+  async pullCommits(pr: number): Promise<Array<{ sha: string; date: string }>> {
+    const commits = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, { ...this.ref, pull_number: pr, per_page: 100 });
+    return commits.map((c) => ({ sha: c.sha, date: c.commit.committer?.date ?? c.commit.author?.date ?? "" }));
+  }
+
+  async pullReviews(pr: number): Promise<Array<{ id: number; state: string; submittedAt: string; login: string | undefined }>> {
+    const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.ref, pull_number: pr, per_page: 100 });
+    return reviews.map((r) => ({ id: r.id, state: r.state, submittedAt: r.submitted_at ?? "", login: r.user?.login }));
+  }
+
+  /** The inline comments of one review. */
+  async reviewComments(pr: number, review: number): Promise<Array<{ path: string; line: number | null; body: string; url: string }>> {
+    const comments = await this.octokit.paginate(this.octokit.rest.pulls.listCommentsForReview, { ...this.ref, pull_number: pr, review_id: review, per_page: 100 });
+    return comments.map((c) => ({ path: c.path, line: (c as { line?: number | null }).line ?? c.position ?? null, body: c.body, url: c.html_url }));
+  }
+
+  /** One commit with these files on a branch, through the Git Data API (tree on the head's tree, commit, ref update without force). */
+  async writeFiles(branch: string, files: Record<string, string>, message: string): Promise<string> {
+    const head = await this.branchHead(branch);
+    const { data: tree } = await this.octokit.rest.git.createTree({
+      ...this.ref,
+      base_tree: head.treeSha,
+      tree: Object.entries(files).map(([path, content]) => ({ path, mode: "100644" as const, type: "blob" as const, content })),
+    });
+    const { data: commit } = await this.octokit.rest.git.createCommit({ ...this.ref, message, tree: tree.sha, parents: [head.sha] });
+    await this.octokit.rest.git.updateRef({ ...this.ref, ref: `heads/${branch}`, sha: commit.sha, force: false });
+    return commit.sha;
+  }
+
+  /** A ready (not draft) PR, for the analyst's notes and lessons. */
+  async openPull(input: { title: string; head: string; base: string; body: string }): Promise<number> {
+    const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input });
+    return data.number;
+  }
+
+  /** Pinning exists only in GraphQL. */
   async pinIssue(nodeId: string): Promise<void> {
     await this.octokit.graphql(`mutation($id: ID!) { pinIssue(input: { issueId: $id }) { issue { number } } }`, { id: nodeId });
   }

@@ -3,7 +3,7 @@ import type { Artifact } from "../state/fold.js";
 import type { Stage } from "./stages.js";
 
 /** Stages whose cells exist so far; the line waits at the first stage without one. */
-export const BUILT_STAGES: readonly Stage[] = ["scout", "build", "verify"];
+export const BUILT_STAGES: readonly Stage[] = ["scout", "build", "verify", "package"];
 
 /**
  * What the line should run now for this artifact, if anything: the current stage,

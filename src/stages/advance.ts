@@ -11,6 +11,7 @@ import { spentBudget } from "./budgets.js";
 import { startBuild } from "./build/start-build.js";
 import { runScout } from "./scout/run-scout.js";
 import { runVerify } from "./verify/run-verify.js";
+import { runPackage } from "./package/run-package.js";
 import { syncViews } from "./sync-views.js";
 
 /** What the line needs besides the artifact: the cell contracts and where jobs go. */
@@ -64,6 +65,7 @@ export async function advance(
       if (next.stage === "scout") record = await runScout(store, contract, loaded, key, line.log);
       else if (next.stage === "build") record = await startBuild(store, config, line, loaded, key, jobId("build", loaded.issue, key));
       else if (next.stage === "verify") record = await runVerify(store, config, line, loaded, key);
+      else if (next.stage === "package") record = await runPackage(store, config, contract, loaded, key);
       else break;
       // Pending evidence records nothing: the line waits for the next check event.
       if (!record) break;

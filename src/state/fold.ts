@@ -24,6 +24,8 @@ export interface Artifact {
   attempts: Partial<Record<Stage, number>>;
   /** The job a runner holds for the current stage, until it completes or fails. */
   running: { stage: Stage; runner: string; job: string; since: string } | undefined;
+  /** Rounds of changes requested by reviewers. */
+  reviewRounds: number;
   /** `attempts` when a person last retried the stage: its attempt budget counts from there. */
   attemptsAtRetry: Partial<Record<Stage, number>>;
   /** When each stage first started on a runner: its wall-time budget counts from here. */
@@ -60,6 +62,7 @@ export function emptyArtifact(id: string): Artifact {
     running: undefined,
     firstStarted: {},
     attemptsAtRetry: {},
+    reviewRounds: 0,
     costUsd: {},
     nextHandoff: "intake: waiting for the request",
     createdAt: undefined,
@@ -176,6 +179,19 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         status: "blocked",
         nextHandoff: `a person: ${record.data.stage} failed (${record.data.reason}); \`/factory retry ${record.data.stage}\` runs it again`,
       };
+    case "review.changes_requested": {
+      // Only an artifact past the build goes back for a review; one still building takes it as feedback.
+      if (a.status !== "active" && a.status !== "done") return a;
+      const past = a.stage === "verify" || a.stage === "package" || a.stage === "analyst" || a.stage === "learn" || a.stage === "done";
+      return {
+        ...a,
+        ...(past ? { stage: "build" as const, status: "active" as const, running: undefined } : {}),
+        reviewRounds: a.reviewRounds + 1,
+        nextHandoff: `build: addressing @${record.data.by}'s requested changes (round ${a.reviewRounds + 1})`,
+      };
+    }
+    case "run.ended":
+      return { ...a, stage: "done", status: "done", running: undefined, nextHandoff: `nobody: ${record.data.outcome}; the post-run note is on the PR` };
     case "verify.evidence":
       // The commands ran; the verdict waits for the checks. The job is over.
       return a.running?.job === record.data.job ? { ...a, running: undefined, nextHandoff: "verify: the commands ran; waiting on the checks" } : a;
@@ -229,5 +245,6 @@ function bump(attempts: Partial<Record<Stage, number>>, stage: Stage): Partial<R
 }
 
 function handoff(stage: Stage): string {
+  if (stage === "analyst") return "a reviewer: review the pull request; merging or closing it writes the post-run note";
   return `${stage}: waiting for the ${stage} cell`;
 }

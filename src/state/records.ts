@@ -51,6 +51,16 @@ export const recordData = {
   }),
   /** A push moved the PR head past the commit the last verdict was for: that verdict no longer counts. */
   "verify.stale": z.object({ sha: z.string().min(7).max(64), previous: z.string().min(7).max(64) }),
+  /** A person with write access requested changes: the whole review, batched, is the builder's next feedback. */
+  "review.changes_requested": z.object({
+    by: login,
+    review: z.number().int(),
+    url: z.string().max(500),
+    body: z.string().max(20_000),
+    comments: z.array(z.object({ path: z.string(), line: z.number().int().nullable(), body: z.string().max(5000), url: z.string().max(500) })).max(100),
+  }),
+  /** The PR was merged or closed: the analyst's post-run note, with the metrics. */
+  "run.ended": z.object({ outcome: z.enum(["merged", "closed"]), metrics: z.record(z.string(), z.unknown()), note: z.string().max(300) }),
   /** A budget or circuit breaker tripped: the artifact is blocked instead of looping. */
   "budget.exceeded": z.object({ stage, limit: z.string().max(100), detail: z.string().max(1000) }),
   /** A bad `.github/factory.yml` was reported; `digest` stops the same report twice. */

@@ -142,3 +142,80 @@ export function verifierResultView(
     check: "factory/verify",
   });
 }
+
+export function packageNoteView(
+  note: {
+    decision: string;
+    targets: ReadonlyArray<{ name: string; files: readonly string[]; lines: number }>;
+    linesPerTarget: Readonly<Record<string, number>>;
+    other: { files: readonly string[]; lines: number };
+    releaseNote: { section: string; line: string };
+    totalLines: number;
+  },
+  configured: boolean,
+): string {
+  const touched = new Map(note.targets.map((t) => [t.name, t]));
+  return render("comments/package-note.md", {
+    decision: note.decision,
+    configured,
+    rows: Object.entries(note.linesPerTarget).map(([name, lines]) => ({ name, files: touched.get(name)?.files.length ?? 0, lines })),
+    other: note.other.files.length ? { files: note.other.files.length, lines: note.other.lines } : false,
+    total: note.totalLines,
+    fileCount: note.targets.reduce((n, t) => n + t.files.length, 0) + note.other.files.length,
+    section: note.releaseNote.section,
+    line: note.releaseNote.line,
+    deploys: note.targets.map((t) => ({ note: deployNote(t.name, { target: t.name, files: t.files.length, lines: t.lines }) })),
+  });
+}
+
+/** `templates/deploy/<target>.md` when the repository's target has one, else the default. */
+export function deployNote(target: string, view: Record<string, unknown>): string {
+  try {
+    return render(`deploy/${target.replace(/[^a-z0-9-]/g, "")}.md`, view);
+  } catch {
+    return render("deploy/default.md", view);
+  }
+}
+
+export function postRunNoteView(
+  m: {
+    outcome: string;
+    wallMs: number;
+    stageMs: Readonly<Record<string, number | undefined>>;
+    scoutMs: number;
+    buildAttempts: number;
+    verifyAttempts: number;
+    verifyFirstTry: boolean;
+    reviewRounds: number;
+    reviewFixCommits: number;
+    netLines: number;
+    linesChanged: number;
+    linesPerTarget: Readonly<Record<string, number>>;
+    costUsd: number;
+    scout: { changed: readonly string[]; hits: readonly string[]; precisionAt5: number; recallAt10: number };
+  },
+  about: { title: string; pr: number; artifact: string },
+): string {
+  const missed = m.scout.changed.filter((f) => !m.scout.hits.includes(f));
+  return render("comments/post-run-note.md", {
+    ...about,
+    outcome: m.outcome,
+    wall: formatDuration(m.wallMs),
+    stageTimes: Object.entries(m.stageMs).map(([stage, ms]) => `${stage} ${formatDuration(ms ?? 0)}`).join(", ") || "—",
+    scoutTime: formatDuration(Math.round(m.scoutMs)),
+    buildAttempts: m.buildAttempts,
+    verifyAttempts: m.verifyAttempts,
+    firstTry: m.verifyFirstTry ? "passed" : "failed",
+    reviewRounds: m.reviewRounds,
+    reviewFixCommits: m.reviewFixCommits,
+    linesChanged: m.linesChanged,
+    net: m.netLines >= 0 ? `+${m.netLines}` : String(m.netLines),
+    perTarget: Object.entries(m.linesPerTarget).map(([t, n]) => `${t} ${n}`).join(", ") || "no targets configured",
+    cost: m.costUsd > 0 ? `$${m.costUsd.toFixed(2)}` : "none reported",
+    precision: m.scout.precisionAt5.toFixed(2),
+    recall: m.scout.recallAt10.toFixed(2),
+    hitCount: m.scout.hits.length,
+    changedCount: m.scout.changed.length,
+    missed: missed.length ? missed.slice(0, 10).map((f) => `\`${f}\``).join(", ") : false,
+  });
+}

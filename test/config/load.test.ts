@@ -38,6 +38,8 @@ describe("parseConfig: defaults", () => {
       },
       cells: { build: { runner: "local", timeoutMinutes: 30, env: [] } },
       verify: { commands: [], timeoutMinutes: 15, ignoreChecks: [] },
+      package: { targets: {} },
+      analyst: { runNotes: "commit", lessons: true },
       budgets: { artifact: {}, build: {} },
       ledger: { issue: true, title: "Factory ledger" },
     });

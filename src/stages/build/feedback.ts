@@ -10,6 +10,9 @@ export function feedbackFor(records: readonly SignedRecord[]): Array<{ source: s
   for (const record of records) {
     if (record.kind === "stage.failed" && record.data.stage === "build") {
       feedback.push({ source: "The previous build attempt failed", text: record.data.reason });
+    } else if (record.kind === "review.changes_requested") {
+      const inline = record.data.comments.map((c) => `- \`${c.path}${c.line ? `:${c.line}` : ""}\`: ${c.body}`);
+      feedback.push({ source: `@${record.data.by} requested changes in a review`, text: [record.data.body, ...inline].filter(Boolean).join("\n") });
     } else if (record.kind === "stage.completed" && record.data.stage === "verify") {
       const output = record.data.output as { verdict?: unknown; summary?: unknown } | undefined;
       if (output?.verdict === "fail" && typeof output.summary === "string") feedback.push({ source: "The verifier failed the last build", text: output.summary });

@@ -1,0 +1,75 @@
+import { checkOutput, type CellContract } from "../../cells/contracts.js";
+import type { FactoryConfig } from "../../config/schema.js";
+import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { SignedRecord } from "../../state/records.js";
+import { postRunNoteView, stageFailedView } from "../../views/comments.js";
+import { fitBody } from "../../views/render.js";
+import { RUN_NOTES_DIR, type RunNote } from "../scout/run-notes.js";
+import { runMetrics, type RunMetrics } from "./metrics.js";
+
+/** `2026-11-25-dark-mode-setting-has-no-effect`: the run note's file name. */
+export function runNoteName(endedAt: string, title: string): string {
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 50) || "artifact";
+  return `${endedAt.slice(0, 10)}-${slug}`;
+}
+
+/**
+ * The analyst at the end (merged or closed): the metrics from the records and the
+ * PR, the post-run note on the PR with its record, and the note written back to
+ * `.factory/runs/` on the default branch (a commit, or a small PR, per config),
+ * where the next scout reads it.
+ */
+export async function runAnalyst(
+  store: ArtifactStore,
+  config: FactoryConfig,
+  contract: CellContract,
+  loaded: LoadedArtifact,
+  pull: { merged: boolean; endedAt: string; defaultBranch: string },
+  key: string,
+): Promise<{ record: SignedRecord; metrics?: RunMetrics; written?: string }> {
+  const { port } = store;
+  const { artifact } = loaded;
+  const pr = artifact.pr as number;
+  const [files, commits, reviews] = await Promise.all([port.pullFiles(pr), port.pullCommits(pr), port.pullReviews(pr)]);
+  const human = reviews.filter((r) => r.login !== store.botLogin && r.state !== "PENDING");
+  const metrics = runMetrics(loaded.id, loaded.records, { merged: pull.merged, endedAt: pull.endedAt, files, commits, reviews: human });
+  const checked = checkOutput(contract, metrics);
+  if (!checked.ok) {
+    const reason = "The post-run metrics do not match `cells/analyst/output.schema.json`:";
+    const record = store.record(loaded, "stage.failed", { stage: "analyst", reason }, key);
+    await port.createComment(pr, fitBody(stageFailedView("analyst", reason, checked.problems), [store.block(record)]));
+    return { record };
+  }
+  const name = runNoteName(pull.endedAt, artifact.title);
+  const path = `${RUN_NOTES_DIR}${name}.json`;
+  const note: RunNote & { metrics: RunMetrics; pr: number } = {
+    v: 1,
+    artifact: loaded.id,
+    title: artifact.title,
+    goal: artifact.goal,
+    criteria: artifact.criteria,
+    changedFiles: metrics.scout.changed,
+    pr,
+    metrics,
+  };
+  const markdown = postRunNoteView(metrics, { title: artifact.title, pr, artifact: loaded.id });
+  let written: string | undefined;
+  if (config.analyst.runNotes !== "off") {
+    const content = { [path]: `${JSON.stringify(note, null, 2)}\n`, [`${RUN_NOTES_DIR}${name}.md`]: `${markdown}\n` };
+    const message = `chore(factory): post-run note for #${artifact.issue ?? pr}`;
+    if (config.analyst.runNotes === "commit") {
+      await port.writeFiles(pull.defaultBranch, content, message);
+      written = `committed to \`${pull.defaultBranch}\``;
+    } else {
+      const branch = `${config.branchPrefix}runs/${name}`;
+      const head = await port.branchHead(pull.defaultBranch);
+      await port.createBranch(branch, head.sha);
+      await port.writeFiles(branch, content, message);
+      const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
+      written = `in PR #${number}`;
+    }
+  }
+  const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: metrics as unknown as Record<string, unknown>, note: path }, key);
+  await port.createComment(pr, fitBody(`${markdown}${written ? `\n\nWritten to \`${path}\` (and \`.md\`), ${written}.` : ""}`, [store.block(record)]));
+  return { record, metrics, ...(written ? { written } : {}) };
+}
