@@ -10,7 +10,7 @@ import { stateKey } from "../state/sign.js";
 import { SAMPLE_ISSUE, SAMPLE_REPO } from "./sample-repo.js";
 
 /** The stage the line reaches with the stages built so far; the demo fails unless it gets there. */
-export const EXPECTED_STAGE = "package";
+export const EXPECTED_STAGE = "analyst";
 
 export interface DemoResult {
   ok: boolean;
@@ -91,7 +91,7 @@ export async function runDemo(options: { out: string; print: (line: string) => v
     summary.push(`  Sample repository tests on the branch, after the build: ${await sampleTests(branchFiles(sb, artifact.branch))}`);
     summary.push("  The builder ran the demo's scripted harness (.factory/scripted-harness.mjs, no model): a stand-in for a coding agent, chosen in .github/factory.yml.");
     summary.push(`  Verification: ${artifact.verification} at ${artifact.verifiedSha?.slice(0, 7) ?? "—"} (factory/verify check: ${sb.double.checkRunsFor(artifact.verifiedSha ?? "").find((r) => r.name === "factory/verify")?.conclusion ?? "none"})`);
-    summary.push("  Stages built so far: intake, scout, build, verify (and the commands). The line waits at package.");
+    summary.push("  Then the packager's note; the line waits for a person to review and merge (the analyst writes the post-run note then).");
     summary.push("", `GitHub requests: ${total} (${writes} writes)`);
     for (const [route, n] of counts) summary.push(`  ${String(n).padStart(3)}  ${route}`);
     summary.push("", `Wall time: ${(wallMs / 1000).toFixed(2)} s`);

@@ -27,6 +27,10 @@ cells:
     timeoutMinutes: 2
 verify:
   commands: ["node --test"]
+package:
+  targets:
+    web: ["src/**"]
+    docs: ["**/*.md"]
 `;
 
 /**

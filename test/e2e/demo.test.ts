@@ -23,16 +23,17 @@ describe("npm run demo", () => {
     expect(stdout).toContain("Sample repository tests, before: 1 passed, 1 failed (failing: dark setting gives the dark theme)");
     expect(stdout).toMatch(/@software-factory\[bot\] opened draft PR #2/);
     expect(stdout).toMatch(/@software-factory\[bot\] commented on #1: ### Software Factory: Dark mode setting has no effect/);
-    expect(stdout).toMatch(/Artifact octo-org\/widgets#1: stage package, status active, PR #2/);
+    expect(stdout).toMatch(/Artifact octo-org\/widgets#1: stage analyst, status active, PR #2/);
     expect(stdout).toMatch(/@software-factory\[bot\] commented on #2: ### Build summary/);
     expect(stdout).toContain("(chore(factory): open #1 Dark mode setting has no effect; Return the dark theme when dark mode is on)");
     expect(stdout).toContain("Sample repository tests on the branch, after the build: 2 passed, 0 failed");
     expect(stdout).toContain("scripted harness");
     expect(stdout).toMatch(/Verification: pass at [0-9a-f]{7} \(factory\/verify check: success\)/);
     expect(stdout).toMatch(/commented on #2: ### Verifier: pass/);
+    expect(stdout).toMatch(/commented on #2: ### Package: web only/);
     expect(stdout).toMatch(/GitHub requests: \d+ \(\d+ writes\)/);
     expect(stdout).toMatch(/Wall time: \d+\.\d\d s/);
-    expect(stdout).toContain("Reached the expected stage (package).");
+    expect(stdout).toContain("Reached the expected stage (analyst).");
     expect(stdout).not.toContain("problem:");
 
     const html = readFileSync(out, "utf8");

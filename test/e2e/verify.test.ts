@@ -94,7 +94,7 @@ describe("the verifier on the sandbox: fail, back to build, pass", () => {
     expect(passed.map((r) => r.conclusion)).toEqual(["success"]);
 
     const artifact = foldFromDouble(sb.double, issue, sandboxKey(sb));
-    expect(artifact).toMatchObject({ stage: "package", status: "active", verification: "pass", attempts: { build: 2, verify: 2 } });
+    expect(artifact).toMatchObject({ stage: "analyst", status: "active", verification: "pass", attempts: { build: 2, verify: 2, package: 1 } });
     expect(sb.double.pulls()[0]?.pull?.draft).toBe(false);
   });
 
@@ -112,7 +112,7 @@ describe("the verifier on the sandbox: fail, back to build, pass", () => {
     const after = verdicts(sb, pr);
     expect(after.length).toBe(before + 1);
     expect(after.at(-1)?.output.sha).toBe(sb.double.git.refSha(`heads/${branch}`));
-    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "package", verification: "pass" });
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", verification: "pass" });
   });
 
   it("/factory verify from a user without write access is refused and changes nothing", async () => {
