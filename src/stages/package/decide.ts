@@ -1,4 +1,4 @@
-import picomatch from "picomatch";
+import { globToRegExp } from "../learn/match.js";
 
 export interface ChangedFile {
   path: string;
@@ -31,7 +31,10 @@ export interface PackageNote {
  * in the order `.github/factory.yml` lists the targets.
  */
 export function mapTargets(files: readonly ChangedFile[], targets: Readonly<Record<string, readonly string[]>>): { targets: TargetDelta[]; other: TargetDelta } {
-  const matchers = Object.entries(targets).map(([name, globs]) => ({ name, match: picomatch(globs as string[], { dot: true }) }));
+  const matchers = Object.entries(targets).map(([name, globs]) => {
+    const patterns = globs.map(globToRegExp);
+    return { name, match: (path: string) => patterns.some((p) => p.test(path)) };
+  });
   const out = new Map(matchers.map((m) => [m.name, { name: m.name, files: [] as string[], lines: 0 }]));
   const other: TargetDelta = { name: "other", files: [], lines: 0 };
   for (const file of files) {
