@@ -392,6 +392,17 @@ export class RepoPort {
     return data.number;
   }
 
+  /** A file's text at a ref, or undefined when it is not there. */
+  async readFile(path: string, ref: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...this.ref, path, ref, mediaType: { format: "raw" } });
+      return typeof data === "string" ? data : undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** Pinning exists only in GraphQL. */
   async pinIssue(nodeId: string): Promise<void> {
     await this.octokit.graphql(`mutation($id: ID!) { pinIssue(input: { issueId: $id }) { issue { number } } }`, { id: nodeId });

@@ -6,6 +6,8 @@ import { postRunNoteView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import { RUN_NOTES_DIR, type RunNote } from "../scout/run-notes.js";
 import { runMetrics, type RunMetrics } from "./metrics.js";
+import { LESSONS_DIR } from "../learn/lesson-file.js";
+import { LESSON_STATS, lessonFiles, lessonOutcome, parseStats, proposeLessons, updateStats } from "../learn/lessons.js";
 
 /** `2026-11-25-dark-mode-setting-has-no-effect`: the run note's file name. */
 export function runNoteName(endedAt: string, title: string): string {
@@ -53,9 +55,18 @@ export async function runAnalyst(
     metrics,
   };
   const markdown = postRunNoteView(metrics, { title: artifact.title, pr, artifact: loaded.id });
+  const now = new Date(pull.endedAt);
+  // The lessons this run's prompts carried are credited (first-try pass, no requested changes) or debited.
+  const used = [...new Set(loaded.records.flatMap((r) => (r.kind === "stage.completed" && r.data.stage === "build" && Array.isArray(r.data.output?.lessons) ? (r.data.output.lessons as string[]) : [])))];
+  let statsText: string | undefined;
+  if (used.length) {
+    const { stats } = parseStats(await port.readFile(LESSON_STATS, pull.defaultBranch));
+    statsText = `${JSON.stringify(updateStats(stats, used, lessonOutcome(metrics), now), null, 2)}\n`;
+  }
   let written: string | undefined;
   if (config.analyst.runNotes !== "off") {
-    const content = { [path]: `${JSON.stringify(note, null, 2)}\n`, [`${RUN_NOTES_DIR}${name}.md`]: `${markdown}\n` };
+    const content: Record<string, string> = { [path]: `${JSON.stringify(note, null, 2)}\n`, [`${RUN_NOTES_DIR}${name}.md`]: `${markdown}\n` };
+    if (statsText) content[LESSON_STATS] = statsText;
     const message = `chore(factory): post-run note for #${artifact.issue ?? pr}`;
     if (config.analyst.runNotes === "commit") {
       await port.writeFiles(pull.defaultBranch, content, message);
@@ -69,7 +80,44 @@ export async function runAnalyst(
       written = `in PR #${number}`;
     }
   }
+  const lessonsPr = config.analyst.lessons ? await proposeLessonsPr(store, config, contract, loaded, { now, defaultBranch: pull.defaultBranch }) : undefined;
+  const tail = [
+    written ? `Written to \`${path}\` (and \`.md\`), ${written}.` : "",
+    used.length ? `Lessons this run used: ${used.map((id) => `\`${id}\``).join(", ")} (${lessonOutcome(metrics) === "success" ? "credited" : "debited"} in \`${LESSON_STATS}\`).` : "",
+    lessonsPr ? `Proposed ${lessonsPr.count} lesson${lessonsPr.count === 1 ? "" : "s"} from this run in PR #${lessonsPr.number}: merge it to accept them.` : "",
+  ].filter(Boolean);
   const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: metrics as unknown as Record<string, unknown>, note: path }, key);
-  await port.createComment(pr, fitBody(`${markdown}${written ? `\n\nWritten to \`${path}\` (and \`.md\`), ${written}.` : ""}`, [store.block(record)]));
+  await port.createComment(pr, fitBody([markdown, ...tail].join("\n\n"), [store.block(record)]));
   return { record, metrics, ...(written ? { written } : {}) };
+}
+
+/**
+ * Lessons from this run's requested changes and verifier failures, as a PR to
+ * `.factory/lessons/` that a person accepts by merging. Ids already accepted are skipped.
+ */
+async function proposeLessonsPr(
+  store: ArtifactStore,
+  config: FactoryConfig,
+  contract: CellContract,
+  loaded: LoadedArtifact,
+  at: { now: Date; defaultBranch: string },
+): Promise<{ number: number; count: number } | undefined> {
+  const { port } = store;
+  const head = await port.branchHead(at.defaultBranch);
+  const existing = new Set(
+    (await port.tree(head.treeSha)).files.filter((f) => f.path.startsWith(`${LESSONS_DIR}/`) && f.path.endsWith(".md")).map((f) => f.path.slice(LESSONS_DIR.length + 1, -3)),
+  );
+  const pr = loaded.artifact.pr as number;
+  const lessons = proposeLessons(loaded.records, { now: at.now, max: contract.spec.budget.lessons ?? 5, existing, prUrl: `https://github.com/${port.fullName}/pull/${pr}` });
+  if (lessons.length === 0) return undefined;
+  const branch = `${config.branchPrefix}lessons/${loaded.issue}`;
+  if ((await port.createBranch(branch, head.sha)) === "exists") return undefined;
+  await port.writeFiles(branch, lessonFiles(lessons), `chore(factory): propose ${lessons.length} lesson${lessons.length === 1 ? "" : "s"} from #${pr}`);
+  const body = [
+    `Lessons the analyst drew from #${pr}. Merge to accept them: the builder's prompt then carries the matching ones, chosen by how well they have worked. Edit or delete any before merging.`,
+    "",
+    ...lessons.map((l) => `- **${l.title}** (\`${l.paths.join("`, `") || "any path"}\`) from ${l.sources[0] ?? `#${pr}`}`),
+  ].join("\n");
+  const number = await port.openPull({ title: `Factory lessons from #${pr}`, head: branch, base: at.defaultBranch, body });
+  return { number, count: lessons.length };
 }

@@ -13,6 +13,7 @@ import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
 import { latestOutput, renderBuilderPrompt } from "./prompt.js";
 import { feedbackFor } from "./feedback.js";
+import { readLessons, selectLessons } from "../learn/lessons.js";
 
 /** What a worker has for one job: the artifact's store, a fresh token, and the line to continue. */
 export interface JobContext {
@@ -45,6 +46,7 @@ export interface BuildSummary {
   exitCode: number;
   lastLines: string[];
   refusedEnv?: string[];
+  lessons?: string[];
 }
 
 /** The record key that marks a job as settled: a second run of the job (a retry after a worker died) sees it and stops. */
@@ -92,6 +94,15 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
   try {
     const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
     const attempt = (artifact.attempts.build ?? 0) + 1;
+    // Accepted lessons on the branch (merged into .factory/lessons/): the matching ones, chosen by Thompson sampling.
+    const known = await readLessons(workspace.dir);
+    for (const problem of known.problems) log.warn({ artifact: loaded.id, problem }, "a lesson could not be read; skipped");
+    const chosen = selectLessons(known.lessons, known.stats, {
+      paths: memo?.likelyFiles.map((f) => f.path) ?? [],
+      text: [artifact.title, artifact.goal, ...artifact.criteria].join("\n"),
+      seed: job.id,
+      now: new Date(),
+    });
     const prompt = renderBuilderPrompt(
       ctx.contract,
       {
@@ -102,6 +113,7 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
         branch: workspace.branch,
         attempt,
         ...(memo ? { memo } : {}),
+        lessons: chosen.map(({ lesson }) => ({ title: lesson.title, text: lesson.body })),
         feedback: feedbackFor(loaded.records),
       },
       `${job.owner}/${job.repo}`,
@@ -164,6 +176,7 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       exitCode: 0,
       lastLines: tail,
       ...(refused.length ? { refusedEnv: refused } : {}),
+      ...(chosen.length ? { lessons: chosen.map(({ lesson }) => lesson.id) } : {}),
     };
     await completeBuild(ctx, loaded, job.id, summary);
   } finally {
