@@ -12,7 +12,8 @@ export function notesFrom(output: string, maxFailures = 5): FailureNote[] {
     return summary.failures.map((f) => ({ test: f.test, message: f.message, file: f.file, line: f.line, lines: f.lines }));
   }
   const tail = summary.rawTail ?? [];
-  return tail.length ? [{ message: "no parser recognised this output; its last lines:", lines: tail.slice(-15) }] : [];
+  const what = summary.tool === "unknown" ? "no parser recognised this output" : `${summary.tool} failed but named no failure`;
+  return tail.length ? [{ message: `${what}; its last lines:`, lines: tail.slice(-15) }] : [];
 }
 
 /**

@@ -1,48 +1,112 @@
-import { cleanLines, excerpt } from "./clean.js";
-import { cargo, eslint, goTest, pytest, tsc } from "./compilers.js";
-import { jest, mocha, nodeTest, vitest } from "./js-runners.js";
-import type { Failure, Parser, ToolName } from "./types.js";
+import { cargo } from "./cargo.js";
+import { cleanLines } from "./clean.js";
+import { eslint } from "./eslint.js";
+import { excerpt } from "./excerpt.js";
+import { goTest } from "./go-test.js";
+import { jest } from "./jest.js";
+import { mocha } from "./mocha.js";
+import { nodeTest } from "./node-test.js";
+import { pytest } from "./pytest.js";
+import { tsc } from "./tsc.js";
+import type { Failure, Found, Parser, ToolName } from "./types.js";
+import { vitest } from "./vitest.js";
 
 export type { Failure, ToolName } from "./types.js";
 export { TOOLS } from "./types.js";
 
 export interface FailureSummary {
+  /** The tool of the first failure in the log; with none, the first tool recognised; else "unknown". */
   tool: ToolName | "unknown";
+  /** In the order the log reports them. */
   failures: Failure[];
-  /** Failures found but not shown. */
+  /** Failures found but not shown (past `maxFailures`). */
   truncated: number;
-  /** The last lines, when no parser recognised the output. */
+  /** The last 20 non-blank lines, when no failure could be read (no parser matched, or it found none). */
   rawTail?: string[];
 }
 
-/** Most specific first: a vitest log can look like tsc's, not the other way round. */
-export const PARSERS: readonly Parser[] = [vitest, jest, mocha, nodeTest, pytest, cargo, goTest, tsc, eslint];
+export interface SummarizeOptions {
+  /** Skip detection: read the output as this tool's. */
+  tool?: ToolName;
+  /** Lines of excerpt per failure; 15 unless said. */
+  maxLinesPerFailure?: number;
+  /** Failures shown; 10 unless said. The rest are counted in `truncated`. */
+  maxFailures?: number;
+  /** The project's directory where the output was made: absolute paths under it are shown relative. */
+  root?: string;
+}
+
+/** Every parser; detection runs them all, so a log with tsc then vitest yields both. */
+export const PARSERS: readonly Parser[] = [vitest, jest, mocha, nodeTest, tsc, eslint, pytest, goTest, cargo];
+
+const TAIL_LINES = 20;
+const MAX_MESSAGE = 500;
 
 /**
  * The shortest failure summary of a test, lint or type-check run: per failure, the
- * test's name, the assertion or error, the file and line, and at most
- * `maxLinesPerFailure` lines. Several tools in one log (tsc, then vitest, in one
- * Actions job) are all read. Output no parser recognises yields its raw tail.
+ * test's full name, the assertion or error in one line, the file and line, and an
+ * excerpt of at most `maxLinesPerFailure` lines. Reads GitHub check-run text,
+ * Actions job logs (timestamps, `##[group]` markers and colours are removed) and
+ * plain output; only the last 2 MB of the output are read.
  */
-export function summarizeFailures(output: string, options: { tool?: ToolName; maxLinesPerFailure?: number; maxFailures?: number } = {}): FailureSummary {
+export function summarizeFailures(output: string, options: SummarizeOptions = {}): FailureSummary {
   const maxLines = options.maxLinesPerFailure ?? 15;
   const maxFailures = options.maxFailures ?? 10;
   const lines = cleanLines(output);
-  const text = lines.join("\n");
-  const parsers = options.tool ? PARSERS.filter((p) => p.tool === options.tool) : PARSERS.filter((p) => p.detects(text));
-  const found: Failure[] = [];
-  let tool: ToolName | "unknown" = "unknown";
+  const parsers = options.tool ? PARSERS.filter((p) => p.tool === options.tool) : detect(lines);
+
+  const found: Found[] = [];
   for (const parser of parsers) {
-    const failures = parser.parse(lines);
-    if (failures.length && tool === "unknown") tool = parser.tool;
-    if (tool === "unknown" && parsers.length) tool = parser.tool;
-    found.push(...failures.map((f) => ({ ...f, message: f.message.slice(0, 500), lines: excerpt(f.lines, maxLines) })));
+    const roots = [options.root, parser.root?.(lines)].filter((r): r is string => Boolean(r));
+    for (const failure of parser.parse(lines)) found.push(relative(failure, roots));
   }
-  if (parsers.length === 0) {
-    return { tool: "unknown", failures: [], truncated: 0, rawTail: lines.filter((l) => l.trim()).slice(-20) };
-  }
-  const summary: FailureSummary = { tool, failures: found.slice(0, maxFailures), truncated: Math.max(0, found.length - maxFailures) };
-  // A recognised tool that reported no failure in output that still failed: show the tail too.
-  if (found.length === 0) summary.rawTail = lines.filter((l) => l.trim()).slice(-20);
+  // Stable: failures on one line (vitest's shared errors) keep their parser's order.
+  found.sort((a, b) => a.at - b.at);
+  const failures = dedupe(found).map((f) => shape(f, maxLines));
+
+  const tool = options.tool ?? failures[0]?.tool ?? parsers[0]?.tool ?? "unknown";
+  const summary: FailureSummary = { tool, failures: failures.slice(0, Math.max(0, maxFailures)), truncated: Math.max(0, failures.length - maxFailures) };
+  if (failures.length === 0) summary.rawTail = lines.filter((l) => l.trim()).slice(-TAIL_LINES);
   return summary;
+}
+
+/** The parsers whose tool printed this output: each looks for its own markers. */
+export function detect(lines: readonly string[]): Parser[] {
+  const text = lines.join("\n");
+  return PARSERS.filter((p) => p.detects(text));
+}
+
+function relative(failure: Found, roots: readonly string[]): Found {
+  const file = failure.file;
+  if (!file?.startsWith("/")) return failure;
+  for (const root of roots) {
+    const prefix = root.endsWith("/") ? root : `${root}/`;
+    if (file.startsWith(prefix)) return { ...failure, file: file.slice(prefix.length) };
+  }
+  return failure;
+}
+
+/** jest repeats every failure in its closing summary past 20 suites; one copy is enough. */
+function dedupe(found: readonly Found[]): Found[] {
+  const seen = new Set<string>();
+  return found.filter((f) => {
+    const key = JSON.stringify([f.tool, f.test, f.message, f.file, f.line, f.column]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function shape(found: Found, maxLines: number): Failure {
+  const message = found.message.trim();
+  const failure: Failure = {
+    tool: found.tool,
+    message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message,
+    lines: excerpt(found.lines, maxLines),
+  };
+  if (found.test !== undefined) failure.test = found.test;
+  if (found.file !== undefined) failure.file = found.file;
+  if (found.line !== undefined) failure.line = found.line;
+  if (found.column !== undefined) failure.column = found.column;
+  return failure;
 }
