@@ -27,7 +27,7 @@ export function scoutQuery(request: ScoutRequest): string {
  * Which files to read when the budget cannot cover them all: the ones whose
  * paths match the request, those named in it, and the source/test partners of both.
  */
-export function chooseFilesToRead(query: string, files: readonly string[], limit: number): string[] {
+export function chooseFilesToRead(query: string, files: readonly string[], limit: number, fromHistory: readonly string[] = []): string[] {
   if (files.length <= limit) return [...files];
   const paths = files.map((f) => pathTokens(f));
   const scores = new Bm25(paths).scores(tokenize(query));
@@ -36,15 +36,38 @@ export function chooseFilesToRead(query: string, files: readonly string[], limit
     .map((path, i) => ({ path, score: (scores[i] ?? 0) + (names.includes(pairKey(path)) ? 10 : 0) }))
     .filter((r) => r.score > 0)
     .sort((a, b) => b.score - a.score)
-    .slice(0, Math.ceil(limit * 0.7))
+    .slice(0, Math.ceil(limit * (fromHistory.length ? 0.6 : 0.7)))
     .map((r) => r.path);
   const chosen = new Set(ranked);
+  // Files that changed in commits that read like this request: for a terse request, the best lead there is.
+  const known = new Set(files);
+  for (const path of fromHistory) {
+    if (chosen.size >= Math.ceil(limit * 0.9)) break;
+    if (known.has(path)) chosen.add(path);
+  }
   const keys = new Set(ranked.map(pairKey));
   for (const path of files) {
     if (chosen.size >= limit) break;
     if (keys.has(pairKey(path))) chosen.add(path);
   }
   return [...chosen];
+}
+
+/** The files of the past commits whose messages read most like the request, most similar first (sweeping commits left out). */
+export function filesOfSimilarCommits(query: string, history: ReadonlyArray<{ message: string; files: readonly string[] }>): string[] {
+  const usable = history.filter((c) => c.files.length > 0 && c.files.length <= HISTORY.maxFilesPerCommit);
+  if (usable.length === 0) return [];
+  const similarity = new Bm25(usable.map((c) => tokenize(c.message))).scores(tokenize(query));
+  return [
+    ...new Set(
+      usable
+        .map((c, i) => ({ c, s: similarity[i] ?? 0 }))
+        .filter((x) => x.s > 0)
+        .sort((a, b) => b.s - a.s)
+        .slice(0, HISTORY.similarCommits * 2)
+        .flatMap((x) => x.c.files),
+    ),
+  ];
 }
 
 /** The scout cell: rank the files for the request and write the memo. Deterministic for a given repository state. */
@@ -55,9 +78,6 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
   const candidates = listed.filter((f) => isCandidate(f.path, f.size)).map((f) => f.path);
   const query = scoutQuery(request);
   const notePaths = runNotePaths(all);
-  const toRead = [...new Set([...metaFilesIn(all), ...notePaths, ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead)])];
-  const contents = await reader.readFiles(toRead);
-  const { notes, unreadable } = parseRunNotes(new Map(notePaths.flatMap((p) => (contents.has(p) ? [[p, contents.get(p) as string] as const] : []))));
 
   let history = await reader.history(limits.historyCommits);
   if (reader.commitFiles && history.every((c) => c.files.length === 0) && history.length > 0) {
@@ -72,6 +92,12 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
     for (const { c } of top) files.set(c.sha, await reader.commitFiles(c.sha));
     history = history.map((c) => ({ ...c, files: files.get(c.sha) ?? [] }));
   }
+
+  const toRead = [
+    ...new Set([...metaFilesIn(all), ...notePaths, ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead, filesOfSimilarCommits(query, history))]),
+  ];
+  const contents = await reader.readFiles(toRead);
+  const { notes, unreadable } = parseRunNotes(new Map(notePaths.flatMap((p) => (contents.has(p) ? [[p, contents.get(p) as string] as const] : []))));
 
   const ranked = rankFiles(query, { files: candidates.filter((f) => !notePaths.includes(f)), contents, history }, [...notes, ...(request.notes ?? [])]);
   const memo = buildMemo({
