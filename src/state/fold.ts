@@ -157,7 +157,8 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       const costUsd = addCost(a.costUsd, record.data.stage, record.data.output);
       if (a.status !== "active" || a.stage !== record.data.stage) return { ...a, costUsd, ...(a.running?.stage === record.data.stage ? { running: undefined } : {}) };
       const attempts = bump(a.attempts, record.data.stage);
-      const settled = { ...a, attempts, costUsd, running: undefined };
+      // A new build makes any earlier verdict moot: the next one is for the commit it pushed.
+      const settled = { ...a, attempts, costUsd, running: undefined, ...(record.data.stage === "build" ? { verification: "none" as Verification, verifiedSha: undefined } : {}) };
       if (record.data.stage === "verify") {
         const verdict = verdictIn(record.data.output);
         const sha = typeof record.data.output?.sha === "string" ? record.data.output.sha : undefined;

@@ -72,7 +72,7 @@ export function runMetrics(id: string, records: readonly SignedRecord[], pull: P
     verifyAttempts: final.attempts.verify ?? 0,
     verifyFirstTry: verdicts[0] === "pass",
     reviewRounds: ordered.filter((r) => r.kind === "review.changes_requested").length,
-    reviewFixCommits: firstReview ? pull.commits.filter((c) => Date.parse(c.date) > Date.parse(firstReview)).length : 0,
+    reviewFixCommits: firstReview ? reviewFixCommits(ordered, pull.commits, firstReview) : 0,
     netLines: pull.files.reduce((n, f) => n + f.additions - f.deletions, 0),
     linesChanged: pull.files.reduce((n, f) => n + f.additions + f.deletions, 0),
     linesPerTarget: pkg?.linesPerTarget ?? {},
@@ -87,3 +87,20 @@ export function runMetrics(id: string, records: readonly SignedRecord[], pull: P
   };
 }
 
+
+/**
+ * Commits after the first review: the builder's, from its summaries recorded after
+ * the review (millisecond timestamps), and people's, from the PR's commit dates
+ * (git keeps seconds) for commits no build made.
+ */
+function reviewFixCommits(records: readonly SignedRecord[], commits: PullFacts["commits"], firstReview: string): number {
+  const built = new Set<string>();
+  let after = 0;
+  for (const r of records) {
+    if (r.kind !== "stage.completed" || r.data.stage !== "build") continue;
+    const shas = ((r.data.output?.commits as Array<{ sha: string }> | undefined) ?? []).map((c) => c.sha);
+    for (const sha of shas) built.add(sha);
+    if (Date.parse(r.at) > Date.parse(firstReview)) after += shas.length;
+  }
+  return after + commits.filter((c) => !built.has(c.sha) && Date.parse(c.date) > Date.parse(firstReview)).length;
+}
