@@ -192,7 +192,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       };
     }
     case "run.ended":
-      return { ...a, stage: "done", status: "done", running: undefined, nextHandoff: `nobody: ${record.data.outcome}; the post-run note is on the PR` };
+      return { ...a, stage: "done", status: "done", running: undefined, nextHandoff: `nobody: ${record.data.outcome}; post-run note in ${record.data.note}` };
     case "verify.evidence":
       // The commands ran; the verdict waits for the checks. The job is over.
       return a.running?.job === record.data.job ? { ...a, running: undefined, nextHandoff: "verify: the commands ran; waiting on the checks" } : a;
