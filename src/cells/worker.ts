@@ -5,8 +5,7 @@ import { RepoPort } from "../github/repo-port.js";
 import { advance, type Line } from "../stages/advance.js";
 import { doneKey, runBuild } from "../stages/build/run-build.js";
 import { runVerifierJob } from "../stages/verify/verifier-job.js";
-import { ArtifactStore } from "../state/artifact-store.js";
-import { fold } from "../state/fold.js";
+import { ArtifactStore, withRecord } from "../state/artifact-store.js";
 import { stageFailedView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
 import { contractFor } from "./contracts.js";
@@ -68,8 +67,7 @@ export function deadJobHandler(app: Probot, deps: Deps) {
     const record = store.record(loaded, "stage.failed", { stage, reason: text, job: job.id }, doneKey(job));
     await store.port.createComment(loaded.artifact.pr ?? job.issue, fitBody(stageFailedView(stage, text, []), [store.block(record)]));
     log.error({ reason }, "cell job died twice; artifact blocked");
-    const records = [...loaded.records, record];
     const line: Line = { contracts: deps.contracts, queue: deps.queue, installationId: job.installationId, log };
-    await advance(store, job.config, line, { ...loaded, records, artifact: fold(loaded.id, records) }, job.id, { sync: true });
+    await advance(store, job.config, line, withRecord(loaded, record), job.id, { sync: true });
   };
 }

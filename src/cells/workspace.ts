@@ -72,6 +72,11 @@ export class Workspace {
     await this.git(["checkout", "--quiet", "--detach", sha]);
   }
 
+  /** A job's workspace: the artifact branch of the job's repository, committing as the app's bot. */
+  static forJob(input: { env: NodeJS.ProcessEnv; owner: string; repo: string; branch: string; botLogin: string; token: string; parent?: string | undefined }): Promise<Workspace> {
+    return Workspace.clone({ url: cloneUrl(input.env, input.owner, input.repo), token: input.token, branch: input.branch, identity: botIdentity(input.botLogin), parent: input.parent });
+  }
+
   /** Environment for the harness: who commits, and nothing that authenticates. */
   commitEnv(): Record<string, string> {
     return {

@@ -1,8 +1,8 @@
 import type { Context } from "probot";
 import { advance } from "../stages/advance.js";
-import { fold } from "../state/fold.js";
+import { withRecord } from "../state/artifact-store.js";
 import { VERIFY_CHECK } from "../stages/verify/verdict.js";
-import { issueFromBranch } from "./handle-comment.js";
+import { artifactIssue } from "./handle-comment.js";
 import { loadConfig } from "./load-config.js";
 import { enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
@@ -33,8 +33,7 @@ export function handleCheckEvent(deps: Deps) {
     if (p.check_run?.app?.slug === own || p.check_suite?.app?.slug === own) return;
     const branch = branchOf(context);
     if (!branch) return;
-    const prefix = /^(.*\/)\d+-/.exec(branch)?.[1];
-    const issue = prefix ? issueFromBranch(prefix, branch) : undefined;
+    const issue = artifactIssue(branch);
     if (issue === undefined) return;
     enqueue(deps, context, issue, "verify on a check event", async () => {
       const store = await storeFor(context, deps);
@@ -54,8 +53,7 @@ export function handleCheckEvent(deps: Deps) {
 export function handleSynchronize(deps: Deps) {
   return async (context: Context<"pull_request.synchronize">): Promise<void> => {
     const { pull_request: pull } = context.payload;
-    const prefix = /^(.*\/)\d+-/.exec(pull.head.ref)?.[1];
-    const issue = prefix ? issueFromBranch(prefix, pull.head.ref) : undefined;
+    const issue = artifactIssue(pull.head.ref);
     if (issue === undefined) return;
     enqueue(deps, context, issue, "stale verdict", async () => {
       const store = await storeFor(context, deps);
@@ -70,8 +68,7 @@ export function handleSynchronize(deps: Deps) {
         pull.number,
         `### Verdict stale\n\nThe verdict was for \`${artifact.verifiedSha.slice(0, 7)}\`; the head is now \`${pull.head.sha.slice(0, 7)}\`, so it no longer counts.\n\n${store.block(record)}`,
       );
-      const records = [...loaded.records, record];
-      loaded = { ...loaded, records, artifact: fold(loaded.id, records) };
+      loaded = withRecord(loaded, record);
       await advance(store, config, lineFor(deps, context), loaded, context.id, { sync: true });
       scheduleLedger(deps, store, config, context.log);
     });

@@ -1,6 +1,5 @@
 import type { Context } from "probot";
-import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
-import { fold } from "../state/fold.js";
+import { withRecord, type ArtifactStore, type LoadedArtifact } from "../state/artifact-store.js";
 import type { SignedRecord } from "../state/records.js";
 import { advance } from "../stages/advance.js";
 import { syncViews } from "../stages/sync-views.js";
@@ -9,6 +8,12 @@ import { findCommand, mayMutate, type CommandResult } from "./commands/registry.
 import { parseCommands } from "./commands/parse.js";
 import { loadConfig } from "./load-config.js";
 import { enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
+
+/** The artifact a factory branch names, whatever the configured prefix (`…/12-slug` → 12); the handler checks the prefix once the config is read. */
+export function artifactIssue(ref: string): number | undefined {
+  const prefix = /^(.*\/)\d+-/.exec(ref)?.[1];
+  return prefix ? issueFromBranch(prefix, ref) : undefined;
+}
 
 /** `factory/12-…` → 12: a factory PR's branch names its issue. */
 export function issueFromBranch(prefix: string, ref: string): number | undefined {
@@ -95,8 +100,4 @@ function recordFor(store: ArtifactStore, loaded: LoadedArtifact, result: Command
   }
 }
 
-function withRecord(loaded: LoadedArtifact, record: SignedRecord): LoadedArtifact {
-  const records = [...loaded.records, record];
-  return { ...loaded, records, artifact: fold(loaded.id, records) };
-}
 

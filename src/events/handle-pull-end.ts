@@ -2,25 +2,14 @@ import type { Context } from "probot";
 import { contractFor } from "../cells/contracts.js";
 import { advance } from "../stages/advance.js";
 import { runAnalyst } from "../stages/analyst/run-analyst.js";
-import { fold } from "../state/fold.js";
-import type { LoadedArtifact } from "../state/artifact-store.js";
-import type { SignedRecord } from "../state/records.js";
+import { withRecord } from "../state/artifact-store.js";
 import { fitBody } from "../views/render.js";
 import { mayMutate } from "./commands/registry.js";
-import { issueFromBranch } from "./handle-comment.js";
+import { artifactIssue } from "./handle-comment.js";
 import { loadConfig } from "./load-config.js";
 import { enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
-/** The artifact a factory PR's head branch names, when it is one. */
-function artifactIssue(ref: string): number | undefined {
-  const prefix = /^(.*\/)\d+-/.exec(ref)?.[1];
-  return prefix ? issueFromBranch(prefix, ref) : undefined;
-}
 
-function withRecord(loaded: LoadedArtifact, record: SignedRecord): LoadedArtifact {
-  const records = [...loaded.records, record];
-  return { ...loaded, records, artifact: fold(loaded.id, records) };
-}
 
 /**
  * A review that requests changes, from someone with write access, sends the artifact

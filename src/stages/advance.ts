@@ -3,8 +3,7 @@ import { contractFor, type CellContract } from "../cells/contracts.js";
 import { jobId, type JobQueue } from "../cells/queue.js";
 import type { FactoryConfig } from "../config/schema.js";
 import { runnableStage } from "../line/next.js";
-import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
-import { fold } from "../state/fold.js";
+import { type ArtifactStore, type LoadedArtifact, withRecord } from "../state/artifact-store.js";
 import type { SignedRecord } from "../state/records.js";
 import { fitBody } from "../views/render.js";
 import { spentBudget } from "./budgets.js";
@@ -70,8 +69,7 @@ export async function advance(
       // Pending evidence records nothing: the line waits for the next check event.
       if (!record) break;
     }
-    const records = [...loaded.records, record];
-    loaded = { ...loaded, records, artifact: fold(loaded.id, records) };
+    loaded = withRecord(loaded, record);
     changed = true;
   }
   if (changed) {

@@ -76,3 +76,9 @@ export class ArtifactStore {
     return recordBlock(record);
   }
 }
+
+/** The loaded artifact with one more record appended, and its fold brought up to date. */
+export function withRecord(loaded: LoadedArtifact, record: SignedRecord): LoadedArtifact {
+  const records = [...loaded.records, record];
+  return { ...loaded, records, artifact: fold(loaded.id, records) };
+}

@@ -1,5 +1,6 @@
 import { STAGES } from "../line/stages.js";
 import type { Artifact } from "../state/fold.js";
+import type { RunMetrics } from "../stages/analyst/metrics.js";
 import type { ScoutMemo } from "../stages/scout/memo.js";
 import { render } from "./render.js";
 
@@ -178,22 +179,7 @@ export function deployNote(target: string, view: Record<string, unknown>): strin
 }
 
 export function postRunNoteView(
-  m: {
-    outcome: string;
-    wallMs: number;
-    stageMs: Readonly<Record<string, number | undefined>>;
-    scoutMs: number;
-    buildAttempts: number;
-    verifyAttempts: number;
-    verifyFirstTry: boolean;
-    reviewRounds: number;
-    reviewFixCommits: number;
-    netLines: number;
-    linesChanged: number;
-    linesPerTarget: Readonly<Record<string, number>>;
-    costUsd: number;
-    scout: { changed: readonly string[]; hits: readonly string[]; precisionAt5: number; recallAt10: number };
-  },
+  m: RunMetrics,
   about: { title: string; pr: number; artifact: string },
 ): string {
   const missed = m.scout.changed.filter((f) => !m.scout.hits.includes(f));

@@ -3,8 +3,7 @@ import { z } from "zod";
 import type { CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessFor } from "../../cells/harness.js";
 import type { FactoryConfig } from "../../config/schema.js";
-import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
-import { fold } from "../../state/fold.js";
+import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
 import { stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
@@ -119,8 +118,7 @@ export async function collectWorkflowRun(
     const record = store.record(loaded, "stage.failed", { stage: "build", reason, job: named.job }, key);
     await store.port.createComment(pr, fitBody(stageFailedView("build", reason, [], lines), [store.block(record)]));
     log.warn({ artifact: loaded.id, job: named.job, run: run.id, reason }, "build (actions) failed");
-    const records = [...loaded.records, record];
-    await ctx.advance({ ...loaded, records, artifact: fold(loaded.id, records) }, named.job);
+    await ctx.advance(withRecord(loaded, record), named.job);
     return "collected" as const;
   };
 

@@ -5,9 +5,8 @@ import { checkOutput, type CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessEnv, harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
 import { lastLines, runProcess, type ProcessResult } from "../../cells/process.js";
 import type { CellJob } from "../../cells/queue.js";
-import { botIdentity, cloneUrl, Workspace } from "../../cells/workspace.js";
-import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
-import { fold } from "../../state/fold.js";
+import { Workspace } from "../../cells/workspace.js";
+import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
 import { buildSummaryView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
@@ -77,20 +76,13 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
     const record = store.record(loaded, "stage.failed", { stage: "build", reason, job: job.id }, doneKey(job));
     log.warn({ artifact: loaded.id, job: job.id, reason }, "build failed");
     await store.port.createComment(pr, fitBody(stageFailedView("build", reason, [], output), [store.block(record)]));
-    const records = [...loaded.records, record];
-    await ctx.advance({ ...loaded, records, artifact: fold(loaded.id, records) }, job.id);
+    await ctx.advance(withRecord(loaded, record), job.id);
   };
 
   const harness = harnessFor(choice);
   if (!harness) return fail(`No harness is configured for the build stage: set \`cells.build.harness\` in \`.github/factory.yml\` to ${HARNESSES_HELP}.`);
 
-  const workspace = await Workspace.clone({
-    url: cloneUrl(ctx.env, job.owner, job.repo),
-    token: await ctx.token(),
-    branch: artifact.branch as string,
-    identity: botIdentity(store.botLogin),
-    parent: ctx.workRoot,
-  });
+  const workspace = await Workspace.forJob({ env: ctx.env, owner: job.owner, repo: job.repo, branch: artifact.branch as string, botLogin: store.botLogin, token: await ctx.token(), parent: ctx.workRoot });
   try {
     const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
     const attempt = (artifact.attempts.build ?? 0) + 1;
@@ -196,8 +188,7 @@ export async function completeBuild(ctx: Pick<JobContext, "store" | "contract" |
   const body = checked.ok ? buildSummaryView(summary) : stageFailedView("build", "The build summary does not match `cells/builder/output.schema.json`:", checked.problems);
   await store.port.createComment(pr, fitBody(body, [store.block(record)]));
   ctx.log.info({ artifact: loaded.id, commits: summary.commits.length, files: summary.files.length, ms: summary.durationMs }, checked.ok ? "build: summary posted" : "build: summary broke its contract");
-  const records = [...loaded.records, record];
-  await ctx.advance({ ...loaded, records, artifact: fold(loaded.id, records) }, jobId);
+  await ctx.advance(withRecord(loaded, record), jobId);
 }
 
 function buildLine(s: BuildSummary): string {

@@ -1,7 +1,6 @@
 import type { CellJob } from "../../cells/queue.js";
-import { botIdentity, cloneUrl, Workspace } from "../../cells/workspace.js";
-import type { ArtifactStore } from "../../state/artifact-store.js";
-import { fold } from "../../state/fold.js";
+import { Workspace } from "../../cells/workspace.js";
+import { type ArtifactStore, withRecord } from "../../state/artifact-store.js";
 import { advance, type Line } from "../advance.js";
 import { doneKey } from "../build/run-build.js";
 import { runVerifyCommands } from "./run-commands.js";
@@ -20,13 +19,7 @@ export async function runVerifierJob(
   const loaded = await store.load(job.issue);
   const { artifact } = loaded;
   if (artifact.keys.has(doneKey(job)) || artifact.status !== "active" || artifact.stage !== "verify" || artifact.running?.job !== job.id || !job.sha) return;
-  const workspace = await Workspace.clone({
-    url: cloneUrl(ctx.env, job.owner, job.repo),
-    token: await ctx.token(),
-    branch: artifact.branch as string,
-    identity: botIdentity(store.botLogin),
-    parent: ctx.workRoot,
-  });
+  const workspace = await Workspace.forJob({ env: ctx.env, owner: job.owner, repo: job.repo, branch: artifact.branch as string, botLogin: store.botLogin, token: await ctx.token(), parent: ctx.workRoot });
   let evidence;
   try {
     await workspace.checkout(job.sha);
@@ -41,7 +34,6 @@ export async function runVerifierJob(
   if (signal.aborted) return;
   const record = await runVerify(store, job.config, line, loaded, doneKey(job), { sha: job.sha, evidence, fresh: true });
   if (!record) return;
-  const records = [...loaded.records, record];
-  await advance(store, job.config, line, { ...loaded, records, artifact: fold(loaded.id, records) }, job.id, { sync: true });
+  await advance(store, job.config, line, withRecord(loaded, record), job.id, { sync: true });
   ctx.onDone();
 }
