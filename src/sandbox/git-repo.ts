@@ -15,11 +15,42 @@ const IDENTITY = {
   GIT_COMMITTER_EMAIL: "sandbox@example.invalid",
 };
 
+export interface GitIdentity {
+  name: string;
+  email: string;
+  /** ISO 8601. */
+  date: string;
+}
+
 export interface CommitInfo {
   sha: string;
   tree: string;
   parents: string[];
   message: string;
+  author: GitIdentity;
+  committer: GitIdentity;
+}
+
+/** A file changed between two commits, as the pulls, commits and compare APIs list it. */
+export interface FileChange {
+  status: "added" | "removed" | "modified" | "renamed" | "copied" | "changed";
+  filename: string;
+  previousFilename?: string;
+  /** The blob at the head side (the base side's for a removed file). */
+  sha: string;
+  additions: number;
+  deletions: number;
+  /** The unified diff from the first `@@`; absent for binary files and pure renames. */
+  patch?: string;
+}
+
+/** A tree entry to write: a blob by sha or content, a subtree by sha, or `sha: null` to delete the path. */
+export interface TreeEntry {
+  path: string;
+  mode: string;
+  type: "blob" | "tree" | "commit";
+  sha?: string | null;
+  content?: string;
 }
 
 export class GitRepo {
@@ -45,15 +76,15 @@ export class GitRepo {
     return git;
   }
 
-  run(args: string[], input?: string): string {
-    return this.raw(args, input).trimEnd();
+  run(args: string[], input?: string, env: Record<string, string> = {}): string {
+    return this.raw(args, input, env).trimEnd();
   }
 
   /** Output exactly as git wrote it: file contents keep their final newline. */
-  private raw(args: string[], input?: string): string {
+  private raw(args: string[], input?: string, env: Record<string, string> = {}): string {
     return execFileSync("git", ["--git-dir", this.dir, ...args], {
       input,
-      env: { ...process.env, ...IDENTITY, GIT_CONFIG_NOSYSTEM: "1", HOME: this.root },
+      env: { ...process.env, ...IDENTITY, ...env, GIT_CONFIG_NOSYSTEM: "1", HOME: this.root },
       encoding: "utf8",
       stdio: ["pipe", "pipe", "pipe"],
       maxBuffer: 64 * 1024 * 1024,
@@ -93,16 +124,18 @@ export class GitRepo {
     return write(top);
   }
 
-  commitTree(tree: string, parents: string[], message: string): string {
-    return this.run(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message]);
+  /** A commit of `tree`; `author` sets both author and committer (the sandbox identity by default). */
+  commitTree(tree: string, parents: string[], message: string, author?: { name: string; email: string }): string {
+    const who = author ? { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email } : {};
+    return this.run(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-F", "-"], message, who);
   }
 
   /** Commits `files` on top of `branch` (changed paths only; the rest of the tree is kept). */
-  commitFiles(branch: string, files: Record<string, string>, message: string): string {
+  commitFiles(branch: string, files: Record<string, string>, message: string, author?: { name: string; email: string }): string {
     const parent = this.refSha(`heads/${branch}`);
     const current = parent ? this.readAll(parent) : {};
     const tree = this.writeTree({ ...current, ...files });
-    const sha = this.commitTree(tree, parent ? [parent] : [], message);
+    const sha = this.commitTree(tree, parent ? [parent] : [], message, author);
     this.run(["update-ref", `refs/heads/${branch}`, sha, ...(parent ? [parent] : [])]);
     return sha;
   }
@@ -144,12 +177,186 @@ export class GitRepo {
     }
   }
 
-  updateRef(name: string, sha: string): void {
-    this.run(["update-ref", `refs/${name}`, sha]);
+  /** Moves `refs/<name>` to `sha`; with `from`, only if it still points there (git checks that atomically). */
+  updateRef(name: string, sha: string, from?: string): boolean {
+    try {
+      this.run(["update-ref", `refs/${name}`, sha, ...(from ? [from] : [])]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   deleteRef(name: string): void {
     this.run(["update-ref", "-d", `refs/${name}`]);
+  }
+
+  /** Every ref under `refs/` whose name (without `refs/`) starts with `prefix`, sorted by name. */
+  matchingRefs(prefix: string): Array<{ name: string; sha: string }> {
+    return [...this.refs("refs/")].filter(([name]) => name.startsWith(prefix)).map(([name, sha]) => ({ name, sha })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** True when `ancestor` is reachable from `descendant` (a fast-forward from one to the other). */
+  isAncestor(ancestor: string, descendant: string): boolean {
+    return this.tryRun(["merge-base", "--is-ancestor", ancestor, descendant]) !== undefined;
+  }
+
+  mergeBase(a: string, b: string): string | undefined {
+    return this.tryRun(["merge-base", a, b]) || undefined;
+  }
+
+  /**
+   * The tree of merging `theirs` into `ours` (three-way, in memory), or the
+   * conflicting paths. With `base`, that commit is the merge base (a cherry-pick
+   * of `theirs` when `base` is its parent): git 2.39's merge-tree has no
+   * `--merge-base`, so the three trees are given a throwaway common history.
+   */
+  mergeTree(ours: string, theirs: string, base?: string): { tree: string } | { conflicts: string[] } {
+    if (base) {
+      const root = this.commitTree(this.commit(base).tree, [], "base");
+      return this.mergeTree(this.commitTree(this.commit(ours).tree, [root], "ours"), this.commitTree(this.commit(theirs).tree, [root], "theirs"));
+    }
+    const args = ["merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs];
+    try {
+      return { tree: this.run(args) };
+    } catch (error) {
+      const out = String((error as { stdout?: unknown }).stdout ?? "").trim().split("\n");
+      if ((error as { status?: unknown }).status !== 1 || !out[0]) throw error;
+      return { conflicts: out.slice(1).filter(Boolean) };
+    }
+  }
+
+  writeBlob(bytes: Buffer): string {
+    return execFileSync("git", ["--git-dir", this.dir, "hash-object", "-w", "--stdin"], { input: bytes, encoding: "utf8" }).trim();
+  }
+
+  hasBlob(sha: string): boolean {
+    return /^[0-9a-f]{40}$/.test(sha) && this.tryRun(["cat-file", "-t", sha]) === "blob";
+  }
+
+  /**
+   * A new tree: `base`'s entries (none without a base) with `entries` applied, as
+   * `POST /git/trees` builds it. Returns the problem instead when an entry names an
+   * object that does not exist.
+   */
+  buildTree(base: string | undefined, entries: readonly TreeEntry[]): { tree: string } | { problem: string } {
+    const files = new Map<string, { mode: string; type: string; sha: string }>();
+    if (base) for (const e of this.treeEntries(base)) files.set(e.path, e);
+    for (const entry of entries) {
+      const path = entry.path.replace(/^\/+|\/+$/g, "");
+      const under = (p: string) => p === path || p.startsWith(`${path}/`);
+      if (entry.sha === null) {
+        for (const p of [...files.keys()]) if (under(p)) files.delete(p);
+        continue;
+      }
+      const sha = entry.content !== undefined ? this.writeBlob(Buffer.from(entry.content, "utf8")) : entry.sha;
+      if (!sha) return { problem: `Must supply either tree.sha or tree.content for ${path}` };
+      if (entry.type === "tree") {
+        if (!this.hasTree(sha)) return { problem: `tree.sha ${sha} is not a valid tree` };
+        for (const p of [...files.keys()]) if (under(p)) files.delete(p);
+        for (const e of this.treeEntries(sha)) files.set(`${path}/${e.path}`, e);
+      } else {
+        if (entry.type === "blob" && !this.hasBlob(sha)) return { problem: `tree.sha ${sha} is not a valid blob` };
+        files.set(path, { mode: entry.mode, type: entry.type, sha });
+      }
+    }
+    return { tree: this.writeEntries(files) };
+  }
+
+  /** Leaf entries (blobs and submodule commits) under a tree, with full paths. */
+  private treeEntries(tree: string): Array<{ path: string; mode: string; type: string; sha: string }> {
+    return this.raw(["ls-tree", "-r", "-z", tree])
+      .split("\0")
+      .filter(Boolean)
+      .map((line) => {
+        const tab = line.indexOf("\t");
+        const [mode = "", type = "", sha = ""] = line.slice(0, tab).split(" ");
+        return { path: line.slice(tab + 1), mode, type, sha };
+      });
+  }
+
+  private writeEntries(files: Map<string, { mode: string; type: string; sha: string }>): string {
+    type Dir = { leaves: Map<string, { mode: string; type: string; sha: string }>; dirs: Map<string, Dir> };
+    const top: Dir = { leaves: new Map(), dirs: new Map() };
+    for (const [path, leaf] of files) {
+      const parts = path.split("/");
+      const name = parts.pop() as string;
+      let dir = top;
+      for (const part of parts) {
+        let next = dir.dirs.get(part);
+        if (!next) dir.dirs.set(part, (next = { leaves: new Map(), dirs: new Map() }));
+        dir = next;
+      }
+      dir.leaves.set(name, leaf);
+    }
+    const write = (dir: Dir): string => {
+      const lines = [
+        ...[...dir.leaves].map(([name, e]) => `${e.mode} ${e.type} ${e.sha}\t${name}`),
+        ...[...dir.dirs].map(([name, sub]) => `040000 tree ${write(sub)}\t${name}`),
+      ];
+      return this.run(["mktree", "-z"], lines.length ? `${lines.join("\0")}\0` : "");
+    };
+    return write(top);
+  }
+
+  /** Lines added and deleted, and files changed, from the merge base of `base` and `head` to `head`. */
+  diffStat(base: string, head: string): { files: number; additions: number; deletions: number } {
+    const rows = this.raw(["diff", "--numstat", "-z", "-M", `${base}...${head}`]).split("\0").filter((row) => row.includes("\t"));
+    let additions = 0;
+    let deletions = 0;
+    for (const row of rows) {
+      const [add = "0", del = "0"] = row.split("\t");
+      additions += Number(add) || 0;
+      deletions += Number(del) || 0;
+    }
+    return { files: rows.length, additions, deletions };
+  }
+
+  /** How many commits `head` has that `base` has not. */
+  countBetween(base: string, head: string): number {
+    return Number(this.run(["rev-list", "--count", `${base}..${head}`])) || 0;
+  }
+
+  /**
+   * Files changed from `base` to `head`: against their merge base (three dots), as
+   * a pull request's files are, or directly with `direct`. Renames are detected.
+   */
+  diffFiles(base: string, head: string, options: { direct?: boolean } = {}): FileChange[] {
+    const range = options.direct ? [base, head] : [`${base}...${head}`];
+    const raw = this.raw(["diff", "--raw", "-z", "-M", "--no-abbrev", ...range]).split("\0");
+    const stats = this.raw(["diff", "--numstat", "-z", "-M", ...range]).split("\0");
+    const patches = splitPatches(this.raw(["-c", "core.quotePath=false", "diff", "-M", "--no-color", "--no-ext-diff", "--full-index", ...range]));
+    const out: FileChange[] = [];
+    for (let i = 0; i < raw.length - 1; ) {
+      const meta = raw[i++] ?? "";
+      const [, , oldSha = "", newSha = "", code = "M"] = meta.slice(1).split(" ");
+      const letter = code[0] ?? "M";
+      const first = raw[i++] ?? "";
+      const second = letter === "R" || letter === "C" ? (raw[i++] ?? "") : undefined;
+      const filename = second ?? first;
+      const status = STATUS[letter] ?? "modified";
+      const zero = /^0+$/;
+      out.push({
+        status,
+        filename,
+        ...(second !== undefined ? { previousFilename: first } : {}),
+        sha: status === "removed" || zero.test(newSha) ? oldSha : newSha,
+        additions: 0,
+        deletions: 0,
+        ...(patches.has(filename) ? { patch: patches.get(filename) as string } : {}),
+      });
+    }
+    // numstat -z: "add\tdel\tpath" or, for a rename, "add\tdel\t" then old and new paths.
+    for (let i = 0; i < stats.length - 1; ) {
+      const [add = "0", del = "0", path = ""] = (stats[i++] ?? "").split("\t");
+      const filename = path === "" ? (i++, stats[i++] ?? "") : path;
+      const change = out.find((c) => c.filename === filename);
+      if (change) {
+        change.additions = Number(add) || 0;
+        change.deletions = Number(del) || 0;
+      }
+    }
+    return out;
   }
 
   hasCommit(sha: string): boolean {
@@ -169,6 +376,8 @@ export class GitRepo {
       tree: lines.find((l) => l.startsWith("tree "))?.slice(5) ?? "",
       parents: lines.filter((l) => l.startsWith("parent ")).map((l) => l.slice(7)),
       message: body.join("\n\n"),
+      author: identity(lines.find((l) => l.startsWith("author ")) ?? ""),
+      committer: identity(lines.find((l) => l.startsWith("committer ")) ?? ""),
     };
   }
 
@@ -195,14 +404,6 @@ export class GitRepo {
     return list.split("\n").filter(Boolean).map((sha) => this.commit(sha));
   }
 
-  /** The files a commit changed against its first parent (all of them for a root commit). */
-  changedFiles(sha: string): string[] {
-    const info = this.commit(sha);
-    const parent = info.parents[0];
-    if (!parent) return this.listTree(info.tree).map((f) => f.path);
-    return this.run(["diff", "--name-only", parent, sha]).split("\n").filter(Boolean);
-  }
-
   /** Commits reachable from `head` and not from `base`, oldest first. */
   commitsBetween(base: string, head: string): CommitInfo[] {
     const list = this.run(["rev-list", "--reverse", `${base}..${head}`]);
@@ -216,22 +417,28 @@ export class GitRepo {
     return this.raw(["cat-file", "blob", `${commit}:${path}`]);
   }
 
-  /** Files changed between two commits: `[{ status, path }]`. */
-  diffNames(base: string, head: string): Array<{ status: string; path: string; additions: number; deletions: number }> {
-    const stats = this.raw(["diff", "--numstat", "-z", `${base}...${head}`]);
-    const statuses = this.raw(["diff", "--name-status", "-z", `${base}...${head}`]).split("\0").filter(Boolean);
-    const byPath = new Map<string, string>();
-    for (let i = 0; i + 1 < statuses.length; i += 2) byPath.set(statuses[i + 1] ?? "", statuses[i] ?? "M");
-    return stats
-      .split("\0")
-      .filter(Boolean)
-      .map((entry) => {
-        const [add = "0", del = "0", path = ""] = entry.split("\t");
-        return { status: byPath.get(path) ?? "M", path, additions: Number(add) || 0, deletions: Number(del) || 0 };
-      });
-  }
-
   remove(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+const STATUS: Record<string, FileChange["status"]> = { A: "added", D: "removed", R: "renamed", C: "copied", T: "changed", M: "modified" };
+
+/** `author Name <email> 1700000000 +0000` → name, email and an ISO date. */
+function identity(line: string): GitIdentity {
+  const m = /^\w+ (.*) <([^>]*)> (\d+) [+-]\d{4}$/.exec(line);
+  return { name: m?.[1] ?? "", email: m?.[2] ?? "", date: new Date(Number(m?.[3] ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") };
+}
+
+/** A unified diff split per file (keyed by the new path), each from its first `@@`, as GitHub's `patch` fields are. */
+function splitPatches(diff: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const chunk of diff.split(/^diff --git /m).slice(1)) {
+    const hunk = chunk.search(/^@@/m);
+    if (hunk < 0) continue;
+    const header = chunk.slice(0, hunk);
+    const path = /^\+\+\+ b\/(.*)$/m.exec(header)?.[1] ?? /^--- a\/(.*)$/m.exec(header)?.[1];
+    if (path) out.set(path, chunk.slice(hunk).replace(/\n$/, ""));
+  }
+  return out;
 }

@@ -299,9 +299,8 @@ function convertSchema(node: unknown, need: (name: string) => void): unknown {
   return node.nullable === true ? allowNull(out) : out;
 }
 
-/** Builds a self-contained draft-07 schema: the body schema plus every component it reaches (cycle-safe). */
-function buildBodySchema(bodySchema: unknown): JsonObject {
-  const components = loadSpec().components.schemas;
+/** Builds a self-contained draft-07 schema: the schema plus every component it reaches (cycle-safe). */
+export function buildSchema(bodySchema: unknown, components: Record<string, unknown> = loadSpec().components.schemas): JsonObject {
   const definitions: JsonObject = {};
   const queue: string[] = [];
   const seen = new Set<string>();
@@ -327,10 +326,14 @@ function buildBodySchema(bodySchema: unknown): JsonObject {
 
 let ajvCache: Ajv | undefined;
 
-function ajv(): Ajv {
+/** One Ajv for every contract check (requests, responses, webhook payloads). */
+export function ajv(): Ajv {
   if (ajvCache === undefined) {
     ajvCache = new Ajv({ strict: false, allErrors: true, logger: false });
     addFormatsModule.default(ajvCache);
+    // GitHub's own noreply addresses for apps ("41898282+github-actions[bot]@users.noreply.github.com")
+    // fail ajv-formats' strict "email"; GitHub sends and accepts them, so any `local@domain` passes.
+    ajvCache.addFormat("email", /^[^\s@]+@[^\s@]+$/);
     // GitHub-specific format ("owner/name"); accept anything rather than guess.
     ajvCache.addFormat("repo.nwo", true);
   }
@@ -344,13 +347,13 @@ function validatorFor(method: string, path: string, op: OpenApiOperation): Valid
   const cached = validatorCache.get(key);
   if (cached !== undefined) return cached;
   const schema = op.requestBody?.content?.["application/json"]?.schema;
-  const validator = schema === undefined ? null : ajv().compile(buildBodySchema(schema));
+  const validator = schema === undefined ? null : ajv().compile(buildSchema(schema));
   validatorCache.set(key, validator);
   return validator;
 }
 
-function formatError(error: ErrorObject): string {
-  const where = `body${error.instancePath}`;
+export function formatError(error: ErrorObject, root = "body"): string {
+  const where = `${root}${error.instancePath}`;
   let detail = error.message ?? "is invalid";
   const params = error.params as Record<string, unknown>;
   if (error.keyword === "enum" && Array.isArray(params.allowedValues)) {
@@ -441,4 +444,73 @@ export function checkRequest(req: CheckedRequest): string[] {
     for (const error of validate.errors ?? []) problems.push(`${prefix} ${formatError(error)}`);
   }
   return problems;
+}
+
+// ---------------------------------------------------------------------------
+// Responses
+
+export interface CheckedResponse {
+  method: string;
+  /** The request's route or literal path, as for `checkRequest`. */
+  route: string;
+  status: number;
+  /** The parsed JSON body; a string for raw (non-JSON) answers; `undefined` for none. */
+  body?: unknown;
+}
+
+const responseValidators = new Map<string, ValidateFunction>();
+
+interface OpenApiResponse {
+  $ref?: string;
+  content?: Record<string, { schema?: unknown }>;
+}
+
+function responseAt(op: OpenApiOperation, status: number): OpenApiResponse | undefined {
+  const responses = (op.responses ?? {}) as Record<string, OpenApiResponse>;
+  const entry = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
+  if (!entry?.$ref) return entry;
+  const name = entry.$ref.split("/").pop() ?? "";
+  return (loadSpec().components.responses as Record<string, OpenApiResponse> | undefined)?.[name];
+}
+
+/**
+ * Checks one answer against the operation's documented responses: the status must
+ * be documented (any 4xx/5xx may also be a plain `{ message }` error, as GitHub's
+ * are), and a JSON body must match the status's schema. A double that answers
+ * this way answers as GitHub does, shape for shape.
+ */
+export function checkResponse(res: CheckedResponse): string[] {
+  const method = res.method.toUpperCase();
+  const label = `${method} ${res.route} → ${res.status}`;
+  if (normaliseRoute(res.route) === "/graphql") return [];
+  const found = resolve(method, res.route);
+  if (!("op" in found)) return [];
+  const { path, op } = found;
+  const documented = responseAt(op, res.status);
+  if (!documented) {
+    if (res.status >= 400) return errorBody(label, res.body);
+    const statuses = Object.keys((op.responses ?? {}) as object).join(", ");
+    return [`${label}: ${op.operationId ?? path} does not answer ${res.status} (documented: ${statuses})`];
+  }
+  const schema = documented.content?.["application/json"]?.schema;
+  if (schema === undefined) {
+    // GitHub's errors carry `{ message }` even where the description documents no body (e.g. 422 on DELETE /git/refs/{ref}).
+    if (res.status >= 400) return errorBody(label, res.body);
+    const empty = res.body === undefined || res.body === "";
+    return empty || documented.content !== undefined ? [] : [`${label}: ${op.operationId ?? path} answers ${res.status} with no body, but one was sent`];
+  }
+  if (typeof res.body === "string" || res.body === undefined) return [`${label}: expected a JSON body, got ${res.body === undefined ? "none" : "text"}`];
+  const key = `${method} ${path} ${res.status}`;
+  let validate = responseValidators.get(key);
+  if (validate === undefined) {
+    validate = ajv().compile(buildSchema(schema));
+    responseValidators.set(key, validate);
+  }
+  if (validate(res.body)) return [];
+  return (validate.errors ?? []).slice(0, 10).map((error) => `${label}: ${op.operationId ?? path} response ${formatError(error, "body")}`);
+}
+
+function errorBody(label: string, body: unknown): string[] {
+  const message = isObject(body) ? body.message : undefined;
+  return typeof message === "string" ? [] : [`${label}: an error answer needs a \`message\` string, got ${JSON.stringify(body)}`];
 }

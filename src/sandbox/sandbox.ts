@@ -11,8 +11,12 @@ import { MemoryQueue, type JobQueue } from "../cells/queue.js";
 import { factoryOctokit } from "../github/octokit.js";
 import { factoryApp } from "../index.js";
 import { stateKey } from "../state/sign.js";
-import { GitHubDouble, type DoubleComment, type DoubleEvent, type DoubleIssue } from "./github-double.js";
+import type { RunResult } from "./double/actions.js";
+import type { MergeOptions } from "./double/pulls.js";
+import type { InlineComment, ReviewEvent } from "./double/reviews.js";
+import { GitHubDouble, type DoubleCheckRun, type DoubleComment, type DoubleDispatch, type DoubleEvent, type DoubleIssue, type DoubleStatus, type DoubleWorkflowRun } from "./github-double.js";
 import { SandboxServer, type FaultPlan } from "./server.js";
+import { checkWebhook } from "./webhook-contract.js";
 import { WebhookSender, type Delivery } from "./webhook-sender.js";
 
 export interface SandboxOptions {
@@ -50,6 +54,8 @@ export function subscribedEvents(): string[] {
  */
 export class Sandbox {
   readonly timeline: TimelineEntry[] = [];
+  /** Webhook payloads the double sent that GitHub's webhook schemas do not allow (the double's fault, like `server.responseViolations`). */
+  readonly webhookViolations: string[] = [];
   /** The local runner's queue inside the app: `idle()` waits for its jobs too. */
   queue: JobQueue = new MemoryQueue(0);
   private readonly started = Date.now();
@@ -109,6 +115,7 @@ export class Sandbox {
     sandbox.queue = queue;
     sender.onDelivered = (delivery) => sandbox.record(delivery);
     double.onEvent = (event) => {
+      sandbox.webhookViolations.push(...checkWebhook(event.name, event.payload));
       sandbox.observe(event);
       sender.enqueue(event);
     };
@@ -140,6 +147,41 @@ export class Sandbox {
   /** A person pushes a commit to a branch (a PR head gets `synchronize`). */
   push(branch: string, files: Record<string, string>, message: string, by = "maintainer"): string {
     return this.double.push(branch, files, message, by);
+  }
+
+  /** A person reviews a PR (`APPROVE`, `REQUEST_CHANGES` or `COMMENT`, with inline comments on lines of its diff). */
+  review(pr: number, login: string, review: { state: ReviewEvent; body?: string; comments?: InlineComment[] }): void {
+    this.double.review(pr, login, review);
+  }
+
+  /** A person merges a PR the way the API does (merge commit by default); returns the commit on the base. */
+  merge(pr: number, by = "maintainer", options: MergeOptions = {}): string {
+    return this.double.merge(pr, by, options);
+  }
+
+  /** CI (another app, "GitHub Actions") finishes a check run on a commit. */
+  completeCheck(sha: string, name: string, result: { conclusion: string; title?: string; summary?: string; text?: string; annotations?: Array<Record<string, unknown>> }): DoubleCheckRun {
+    return this.double.completeCheck(sha, name, result);
+  }
+
+  /** Another service sets a commit status. */
+  setStatus(sha: string, context: string, state: DoubleStatus["state"], description?: string): void {
+    this.double.setStatus(sha, context, state, description);
+  }
+
+  /** The Actions runner finishes a dispatched run, with the artifacts and job logs it uploads. */
+  completeWorkflowRun(runId: number, result: RunResult): DoubleWorkflowRun {
+    return this.double.completeWorkflowRun(runId, result);
+  }
+
+  /** Every `workflow_dispatch` the app sent: workflow file, ref, inputs and the run it started. */
+  get dispatches(): readonly DoubleDispatch[] {
+    return this.double.dispatches;
+  }
+
+  /** The app's content-creating requests so far (see `GitHubDouble.writes`). */
+  get writes(): number {
+    return this.double.writes;
   }
 
   setPermission(user: string, role: "admin" | "maintain" | "write" | "triage" | "read"): void {

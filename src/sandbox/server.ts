@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { GitHubDouble } from "./github-double.js";
-import { checkRequest } from "./openapi-contract.js";
+import { checkRequest, checkResponse } from "./openapi-contract.js";
 
 export type FaultKind = "5xx" | "429" | "secondary";
 
@@ -24,10 +24,14 @@ export interface FaultPlan {
  * `/api/v3`, GraphQL at `/api/graphql`, and git's smart HTTP at
  * `/<owner>/<repo>.git`. Every REST request is checked against GitHub's OpenAPI
  * description; a violation is answered as GitHub would (404, 403 or 422) and
- * recorded, so a test can fail on it.
+ * recorded, so a test can fail on it. Every answer is checked too: its status
+ * must be one the operation documents and its body must match the schema, or the
+ * problem is recorded in `responseViolations` (the double's fault, not the app's).
  */
 export class SandboxServer {
   readonly violations: string[] = [];
+  /** Answers of the double that GitHub's description does not allow: a status it does not document, a body off its schema. */
+  readonly responseViolations: string[] = [];
   readonly injected: string[] = [];
   faults: FaultPlan | undefined;
   private random: () => number = Math.random;
@@ -109,9 +113,17 @@ export class SandboxServer {
     if (fault) return send(res, fault.status, fault.body, fault.headers);
 
     const response = this.double.handle({ method, path, query: url.searchParams, body: json, headers: lowerHeaders(req) });
-    const location = response.headers?.location;
-    const headers = location?.startsWith("/") ? { ...response.headers, location: `http://${this.host}${location}` } : response.headers;
-    send(res, response.status, response.body, headers);
+    const type = response.headers?.["content-type"];
+    if (type === undefined || type.includes("json")) this.responseViolations.push(...checkResponse({ method, route: path, status: response.status, body: response.body }));
+    send(res, response.status, response.body, this.localHeaders(response.headers));
+  }
+
+  /** Links and redirects the double writes for api.github.com (or as bare paths) point here, as a GHES host's do. */
+  private localHeaders(headers: Record<string, string> = {}): Record<string, string> {
+    const out = { ...headers };
+    if (out.location?.startsWith("/")) out.location = `http://${this.host}${out.location}`;
+    if (out.link) out.link = out.link.replaceAll("https://api.github.com/", `${this.apiUrl}/`);
+    return out;
   }
 
   /** REST needs a token the double issued (or the app's JWT for `/app` routes), as GitHub does. */

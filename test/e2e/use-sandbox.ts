@@ -9,6 +9,8 @@ import { stateKey } from "../../src/state/sign.js";
 export function sandboxProblems(sandbox: Sandbox): string[] {
   return [
     ...sandbox.server.violations.map((v) => `contract: ${v}`),
+    ...sandbox.server.responseViolations.map((v) => `answer: ${v}`),
+    ...sandbox.webhookViolations.map((v) => `webhook: ${v}`),
     ...sandbox.double.unrouted.map((r) => `unrouted: ${r}`),
     ...sandbox.errors.map((e) => `app: ${e}`),
   ];
