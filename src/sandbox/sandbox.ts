@@ -33,6 +33,8 @@ export interface SandboxOptions {
   compressTime?: boolean;
   /** Extra environment for the app's harnesses (the allow-list `FACTORY_HARNESS_ENV`, a model key). */
   harnessEnv?: Record<string, string>;
+  /** Where the app's job workspaces go (default: the OS temp directory). */
+  workRoot?: string;
 }
 
 export interface TimelineEntry {
@@ -103,7 +105,7 @@ export class Sandbox {
     // Cell jobs run in this process; harnesses clone from and push to the double over git's smart HTTP.
     const queue = new MemoryQueue(2, (message, fields) => errors.push(`${message}: ${JSON.stringify(fields)}`));
     const appEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", GHE_HOST: server.host, GHE_PROTOCOL: "http", ...options.harnessEnv };
-    const middleware = await createNodeMiddleware(factoryApp({ background, queue, env: appEnv, stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
+    const middleware = await createNodeMiddleware(factoryApp({ background, queue, env: appEnv, ...(options.workRoot ? { workRoot: options.workRoot } : {}), stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
     const appServer = createServer((req, res) => {
       void middleware(req, res, () => res.writeHead(404).end());
     });

@@ -224,3 +224,21 @@ describe("a repository that chose no harness", () => {
     expect(bodies(sb, pr, "### Build started")).toHaveLength(0);
   });
 });
+
+describe("a worker that fails twice", () => {
+  let sb: Sandbox;
+  // The runner cannot make a workspace: the worker itself fails, not the harness.
+  useSandbox((next) => void (sb = next), { files: repoWith(FIXING_AGENT), harnessEnv, workRoot: "/nonexistent/factory-workspaces" });
+
+  it("is retried once, then the artifact is blocked with the reason, once", async () => {
+    const { issue, pr } = await labelAndWait(sb);
+    const failed = bodies(sb, pr, "### build failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.body).toMatch(/The worker running build job `build-\d+-[0-9a-f]{16}` failed twice \(ENOENT/);
+    expect(recordOf(failed[0]?.body)).toMatchObject({ kind: "stage.failed", data: { stage: "build" } });
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked", running: undefined });
+    // Both failures and the block were logged as errors, and nothing else went wrong.
+    expect(sb.errors.map((e) => e.replace(/:.*$/, ""))).toEqual(["cell job failed", "cell job failed", "cell job died twice; artifact blocked"]);
+    sb.errors.length = 0;
+  });
+});
