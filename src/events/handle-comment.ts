@@ -7,7 +7,7 @@ import { fitBody } from "../views/render.js";
 import { findCommand, mayMutate, type CommandResult } from "./commands/registry.js";
 import { parseCommands } from "./commands/parse.js";
 import { loadConfig } from "./load-config.js";
-import { enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
+import { cancelRunning, enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
 /** The artifact a factory branch names, whatever the configured prefix (`…/12-slug` → 12); the handler checks the prefix once the config is read. */
 export function artifactIssue(ref: string): number | undefined {
@@ -73,7 +73,7 @@ export function handleComment(deps: Deps) {
         }
         const record = recordFor(store, target, result, command.name, sender.login, key);
         // A stop, or a new run of a stage, ends the job that is running: its result would no longer count.
-        if ((result.kind === "stop" || result.kind === "retry") && target.artifact.running) await deps.queue.cancel(target.artifact.running.job);
+        if (result.kind === "stop" || result.kind === "retry") await cancelRunning(deps, store, target.artifact.running);
         await port.createComment(issue.number, fitBody(result.reply, [store.block(record)]));
         target = withRecord(target, record);
         if (result.kind !== "answer") changed = true;

@@ -7,7 +7,7 @@ import { fitBody } from "../views/render.js";
 import { mayMutate } from "./commands/registry.js";
 import { artifactIssue } from "./handle-comment.js";
 import { loadConfig } from "./load-config.js";
-import { enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
+import { cancelRunning, enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
 
 
 
@@ -40,7 +40,7 @@ export function handleReview(deps: Deps) {
         { by: login, review: review.id, url: review.html_url, body: (review.body ?? "").slice(0, 20_000), comments: comments.slice(0, 100).map((c) => ({ ...c, body: c.body.slice(0, 5000) })) },
         context.id,
       );
-      if (loaded.artifact.running) await deps.queue.cancel(loaded.artifact.running.job);
+      await cancelRunning(deps, store, loaded.artifact.running);
       const round = loaded.artifact.reviewRounds + 1;
       await store.port.createComment(
         pull.number,
@@ -66,7 +66,7 @@ export function handlePullClosed(deps: Deps) {
       if (!config || !contract || !pull.head.ref.startsWith(config.branchPrefix)) return;
       const loaded = await store.load(issue);
       if (loaded.artifact.pr !== pull.number || loaded.records.some((r) => r.kind === "run.ended")) return;
-      if (loaded.artifact.running) await deps.queue.cancel(loaded.artifact.running.job);
+      await cancelRunning(deps, store, loaded.artifact.running);
       const { record } = await runAnalyst(
         store,
         config,

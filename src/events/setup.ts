@@ -6,6 +6,7 @@ import type { Background } from "../cells/background.js";
 import type { CellContract } from "../cells/contracts.js";
 import type { JobQueue } from "../cells/queue.js";
 import { ArtifactStore } from "../state/artifact-store.js";
+import { runTitle } from "../stages/build/actions-runner.js";
 import type { Line } from "../stages/advance.js";
 
 /** What every handler needs that is not in the payload. */
@@ -56,4 +57,15 @@ export function enqueue(deps: Deps, context: Context, thread: number, what: stri
 /** With a config we cannot read we cannot know a custom label: report only on what looks like the factory's. */
 export function looksLikeFactory(labels: readonly string[]): boolean {
   return labels.some((name) => /factory/i.test(name));
+}
+
+/**
+ * Ends the job a runner holds for an artifact: the local queue's (wherever it runs),
+ * or the Actions run the cell workflow started. Its result, if it still arrives,
+ * no longer counts (a job's records carry its id).
+ */
+export async function cancelRunning(deps: Deps, store: ArtifactStore, running: { runner: string; job: string; stage: string } | undefined): Promise<void> {
+  if (!running) return;
+  if (running.runner === "actions") await store.port.cancelWorkflowRunTitled(runTitle(running.stage === "build" ? "builder" : running.stage, running.job));
+  else await deps.queue.cancel(running.job);
 }

@@ -276,6 +276,20 @@ export class RepoPort {
     await this.octokit.rest.actions.createWorkflowDispatch({ ...this.ref, workflow_id: workflow, ref, inputs });
   }
 
+  /** Cancels the unfinished dispatched run whose title is `title` (the cell workflow's `run-name`); false when there is none. */
+  async cancelWorkflowRunTitled(title: string): Promise<boolean> {
+    const { data } = await this.octokit.rest.actions.listWorkflowRunsForRepo({ ...this.ref, event: "workflow_dispatch", per_page: 50 });
+    const run = data.workflow_runs.find((r) => r.display_title === title && r.status !== "completed");
+    if (!run) return false;
+    try {
+      await this.octokit.rest.actions.cancelWorkflowRun({ ...this.ref, run_id: run.id });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw error;
+    }
+  }
+
   /** One file from a workflow run's artifact (a zip GitHub serves behind a redirect), or undefined when absent. */
   async workflowArtifactFile(runId: number, artifact: string, file: string): Promise<string | undefined> {
     const { data } = await this.octokit.rest.actions.listWorkflowRunArtifacts({ ...this.ref, run_id: runId, per_page: 100 });

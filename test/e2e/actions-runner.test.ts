@@ -102,4 +102,19 @@ describe("the actions runner on the sandbox", () => {
     await sb.idle();
     expect(sb.double.commentsOn(pr).length).toBe(comments);
   });
+
+  it("/factory stop cancels the workflow run, and its completion changes nothing more", async () => {
+    const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;
+    sb.label(issue, "factory:intake");
+    await sb.idle();
+    const pr = sb.double.pulls()[0]?.number ?? 0;
+    const [run] = sb.double.workflowRuns();
+    sb.comment(pr, "maintainer", "/factory stop");
+    await sb.idle();
+    expect(sb.double.workflowRuns()[0]).toMatchObject({ id: run?.id, status: "completed", conclusion: "cancelled" });
+    const failed = sb.double.commentsOn(pr).filter((c) => c.body.startsWith("### build failed"));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.body).toContain("was cancelled; nothing it did counts");
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "stopped", running: undefined });
+  });
 });

@@ -64,6 +64,7 @@ export class ActionsArea {
       route("POST", "/actions/workflows/{workflow_id}/dispatches", ({ params, body }) => this.dispatch(params.workflow_id ?? "", body)),
       route("GET", "/actions/runs", ({ query }) => this.listRuns(query)),
       route("GET", "/actions/runs/{run_id}", ({ params }) => this.getRun(Number(params.run_id))),
+      route("POST", "/actions/runs/{run_id}/cancel", ({ params }) => this.cancel(Number(params.run_id))),
       route("GET", "/actions/runs/{run_id}/jobs", ({ params, query }) => this.runJobs(Number(params.run_id), query)),
       route("GET", "/actions/runs/{run_id}/artifacts", ({ params, query }) => this.runArtifacts(Number(params.run_id), query)),
       route("GET", "/actions/jobs/{job_id}", ({ params }) => this.getJob(Number(params.job_id))),
@@ -272,6 +273,15 @@ export class ActionsArea {
       return ok({ workflow_run_id: run.id, run_url: this.d.shapes.api(`/actions/runs/${run.id}`), html_url: this.d.shapes.web(`/actions/runs/${run.id}`) });
     }
     return noContent();
+  }
+
+  /** Cancels a queued or running run: 202, then the run completes `cancelled`; 409 once it has completed. */
+  private cancel(id: number): DoubleResponse {
+    const run = this.runs.get(id);
+    if (!run) return notFound();
+    if (run.status === "completed") return { status: 409, body: { message: "Cannot cancel a workflow run that is completed.", documentation_url: "https://docs.github.com/rest" } };
+    this.complete(id, { conclusion: "cancelled" });
+    return { status: 202, body: {} };
   }
 
   /** Workflow files on the default branch: the ones GitHub knows. */

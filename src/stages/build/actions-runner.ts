@@ -25,6 +25,11 @@ export function jobFromRunTitle(title: string | null | undefined): { cell: strin
   return match ? { cell: match[1] as string, job: match[2] as string } : undefined;
 }
 
+/** The title the cell workflow gives a run (`run-name: factory <cell> <job>`). */
+export function runTitle(cell: string, job: string): string {
+  return `factory ${cell} ${job}`;
+}
+
 /** The issue a job id belongs to: `build-<issue>-<hash>`. */
 export function issueOfJob(job: string): number | undefined {
   const match = /^[a-z]+-(\d+)-[a-z0-9]+$/i.exec(job);
@@ -122,6 +127,7 @@ export async function collectWorkflowRun(
     return "collected" as const;
   };
 
+  if (run.conclusion === "cancelled") return fail(`The workflow run ${run.htmlUrl} was cancelled; nothing it did counts.`);
   const text = await store.port.workflowArtifactFile(run.id, CELL_ARTIFACT, CELL_REPORT);
   if (text === undefined) return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` and uploaded no \`${CELL_ARTIFACT}\` artifact; see its log.`);
   let report;
