@@ -11,7 +11,7 @@ import { cancelRunning, enqueue, lineFor, scheduleLedger, storeFor, type Deps } 
 
 /** The artifact a factory branch names, whatever the configured prefix (`…/12-slug` → 12); the handler checks the prefix once the config is read. */
 export function artifactIssue(ref: string): number | undefined {
-  const prefix = /^(.*\/)\d+-/.exec(ref)?.[1];
+  const prefix = /^(.*\/)\d+-[^/]*$/.exec(ref)?.[1];
   return prefix ? issueFromBranch(prefix, ref) : undefined;
 }
 

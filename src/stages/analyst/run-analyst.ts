@@ -72,7 +72,8 @@ export async function runAnalyst(
       await port.writeFiles(pull.defaultBranch, content, message);
       written = `committed to \`${pull.defaultBranch}\``;
     } else {
-      const branch = `${config.branchPrefix}runs/${name}`;
+      // Not `<prefix><number>-…`: only artifact branches have that shape.
+      const branch = `${config.branchPrefix}run-note-${name}`;
       const head = await port.branchHead(pull.defaultBranch);
       await port.createBranch(branch, head.sha);
       await port.writeFiles(branch, content, message);
@@ -110,7 +111,7 @@ async function proposeLessonsPr(
   const pr = loaded.artifact.pr as number;
   const lessons = proposeLessons(loaded.records, { now: at.now, max: contract.spec.budget.lessons ?? 5, existing, prUrl: `https://github.com/${port.fullName}/pull/${pr}` });
   if (lessons.length === 0) return undefined;
-  const branch = `${config.branchPrefix}lessons/${loaded.issue}`;
+  const branch = `${config.branchPrefix}lessons-from-${loaded.issue}`;
   if ((await port.createBranch(branch, head.sha)) === "exists") return undefined;
   await port.writeFiles(branch, lessonFiles(lessons), `chore(factory): propose ${lessons.length} lesson${lessons.length === 1 ? "" : "s"} from #${pr}`);
   const body = [
