@@ -115,8 +115,13 @@ export function runProcess(argv: readonly string[], options: ProcessOptions): Pr
   });
 }
 
-/** The last `n` non-empty lines of a process's output, for a comment. */
+/** One line of tool output, short enough for a comment and a hidden record (a minified bundle is one line). */
+export function clipLine(line: string, max = 400): string {
+  return line.length <= max ? line : `${line.slice(0, max)}… (${line.length - max} more characters)`;
+}
+
+/** The last `n` non-empty lines of a process's output, for a comment, each clipped. */
 export function lastLines(result: Pick<ProcessResult, "stdout" | "stderr">, n = 20): string[] {
   const lines = `${result.stdout}\n${result.stderr}`.split("\n").map((l) => l.replace(/\s+$/, "")).filter(Boolean);
-  return lines.slice(-n);
+  return lines.slice(-n).map((l) => clipLine(l));
 }

@@ -29,13 +29,14 @@ export function handleCheckEvent(deps: Deps) {
   return async (context: Context<CheckEvent>): Promise<void> => {
     const p = context.payload as { check_run?: { name?: string; app?: { slug?: string } | null }; check_suite?: { app?: { slug?: string } | null } };
     if (p.check_run?.name === VERIFY_CHECK) return;
-    const own = (await deps.botLogin()).replace(/\[bot\]$/, "");
-    if (p.check_run?.app?.slug === own || p.check_suite?.app?.slug === own) return;
     const branch = branchOf(context);
     if (!branch) return;
     const issue = artifactIssue(branch);
     if (issue === undefined) return;
     enqueue(deps, context, issue, "verify on a check event", async () => {
+      // The app's own check runs are not evidence (its login may need a request: not on the webhook's path).
+      const own = (await deps.botLogin()).replace(/\[bot\]$/, "");
+      if (p.check_run?.app?.slug === own || p.check_suite?.app?.slug === own) return;
       const store = await storeFor(context, deps);
       const config = await loadConfig(context, store, undefined);
       if (!config || !branch.startsWith(config.branchPrefix)) return;

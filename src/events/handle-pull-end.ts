@@ -11,6 +11,26 @@ import { cancelRunning, enqueue, lineFor, scheduleLedger, storeFor, type Deps } 
 
 
 
+/** A review record holds the whole review, shortened so the record fits its comment: later comments are counted, not kept. */
+export function reviewRecord(
+  by: string,
+  review: { id: number; html_url: string; body: string | null },
+  comments: ReadonlyArray<{ path: string; line: number | null; body: string; url: string }>,
+  limit = 30_000,
+): { by: string; review: number; url: string; body: string; comments: Array<{ path: string; line: number | null; body: string; url: string }> } {
+  const kept: Array<{ path: string; line: number | null; body: string; url: string }> = [];
+  let size = Math.min((review.body ?? "").length, 8000);
+  for (const c of comments.slice(0, 100)) {
+    const comment = { ...c, path: c.path.slice(0, 300), body: c.body.slice(0, 2000), url: c.url.slice(0, 500) };
+    size += comment.body.length + comment.path.length + comment.url.length + 40;
+    if (size > limit) break;
+    kept.push(comment);
+  }
+  const left = comments.length - kept.length;
+  const body = `${(review.body ?? "").slice(0, 8000)}${left > 0 ? `\n\n(${left} more inline comment${left === 1 ? "" : "s"} on the PR, not repeated here)` : ""}`;
+  return { by, review: review.id, url: review.html_url.slice(0, 500), body, comments: kept };
+}
+
 /**
  * A review that requests changes, from someone with write access, sends the artifact
  * back to build with the whole review (its body and every inline comment) batched as
@@ -34,12 +54,7 @@ export function handleReview(deps: Deps) {
         return;
       }
       const comments = await store.port.reviewComments(pull.number, review.id);
-      const record = store.record(
-        loaded,
-        "review.changes_requested",
-        { by: login, review: review.id, url: review.html_url, body: (review.body ?? "").slice(0, 20_000), comments: comments.slice(0, 100).map((c) => ({ ...c, body: c.body.slice(0, 5000) })) },
-        context.id,
-      );
+      const record = store.record(loaded, "review.changes_requested", reviewRecord(login, review, comments), context.id);
       await cancelRunning(deps, store, loaded.artifact.running);
       const round = loaded.artifact.reviewRounds + 1;
       await store.port.createComment(

@@ -64,30 +64,40 @@ export async function runAnalyst(
     statsText = `${JSON.stringify(updateStats(stats, used, lessonOutcome(metrics), now), null, 2)}\n`;
   }
   let written: string | undefined;
+  let unwritten: string | undefined;
   if (config.analyst.runNotes !== "off") {
     const content: Record<string, string> = { [path]: `${JSON.stringify(note, null, 2)}\n`, [`${RUN_NOTES_DIR}${name}.md`]: `${markdown}\n` };
     if (statsText) content[LESSON_STATS] = statsText;
     const message = `chore(factory): post-run note for #${artifact.issue ?? pr}`;
-    if (config.analyst.runNotes === "commit") {
-      await port.writeFiles(pull.defaultBranch, content, message);
-      written = `committed to \`${pull.defaultBranch}\``;
-    } else {
-      // Not `<prefix><number>-…`: only artifact branches have that shape.
-      const branch = `${config.branchPrefix}run-note-${name}`;
-      const head = await port.branchHead(pull.defaultBranch);
-      await port.createBranch(branch, head.sha);
-      await port.writeFiles(branch, content, message);
-      const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
-      written = `in PR #${number}`;
+    // A protected default branch refuses the commit: the note is still posted, and says so.
+    try {
+      if (config.analyst.runNotes === "commit") {
+        await port.writeFiles(pull.defaultBranch, content, message);
+        written = `committed to \`${pull.defaultBranch}\``;
+      } else {
+        // Not `<prefix><number>-…`: only artifact branches have that shape.
+        const branch = `${config.branchPrefix}run-note-${name}`;
+        const head = await port.branchHead(pull.defaultBranch);
+        await port.createBranch(branch, head.sha);
+        await port.writeFiles(branch, content, message);
+        const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
+        written = `in PR #${number}`;
+      }
+    } catch (error) {
+      unwritten = (error as Error).message.split("\n")[0]?.slice(0, 300) ?? "unknown error";
     }
   }
   const lessonsPr = config.analyst.lessons ? await proposeLessonsPr(store, config, contract, loaded, { now, defaultBranch: pull.defaultBranch }) : undefined;
   const tail = [
     written ? `Written to \`${path}\` (and \`.md\`), ${written}.` : "",
+    unwritten ? `Could not write \`${path}\` (${unwritten}); set \`analyst.runNotes: pull-request\` if the default branch is protected.` : "",
     used.length ? `Lessons this run used: ${used.map((id) => `\`${id}\``).join(", ")} (${lessonOutcome(metrics) === "success" ? "credited" : "debited"} in \`${LESSON_STATS}\`).` : "",
     lessonsPr ? `Proposed ${lessonsPr.count} lesson${lessonsPr.count === 1 ? "" : "s"} from this run in PR #${lessonsPr.number}: merge it to accept them.` : "",
   ].filter(Boolean);
-  const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: metrics as unknown as Record<string, unknown>, note: path }, key);
+  // The record keeps the figures; a change of thousands of files keeps its full list in the note file only.
+  const cap = (list: readonly string[]) => list.slice(0, 100);
+  const kept = { ...metrics, scout: { ...metrics.scout, likely: cap(metrics.scout.likely), changed: cap(metrics.scout.changed), hits: cap(metrics.scout.hits) } };
+  const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: kept as unknown as Record<string, unknown>, note: path }, key);
   await port.createComment(pr, fitBody([markdown, ...tail].join("\n\n"), [store.block(record)]));
   return { record, metrics, ...(written ? { written } : {}) };
 }

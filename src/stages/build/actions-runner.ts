@@ -2,13 +2,12 @@ import type { Logger } from "probot";
 import { z } from "zod";
 import type { CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessFor } from "../../cells/harness.js";
+import { clipLine } from "../../cells/process.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
 import { stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
-import type { ScoutMemo } from "../scout/memo.js";
-import { feedbackFor } from "./feedback.js";
-import { latestOutput, renderBuilderPrompt } from "./prompt.js";
+import { builderInput, renderBuilderPrompt } from "./prompt.js";
 import { completeBuild } from "./run-build.js";
 
 /** The workflow a repository adopts from `templates/workflows/factory-cell.yml`. */
@@ -47,23 +46,7 @@ export async function dispatchCell(store: ArtifactStore, loaded: LoadedArtifact,
   const harness = harnessFor(choice);
   if (!harness) throw new Error("no harness configured");
   const argv = harnessArgv(harness.argv, { prompt: "{prompt}", promptFile: "{prompt_file}", workspace: "{workspace}", outputFile: "{output_file}", model: choice.model });
-  const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
-  let prompt = input.contract
-    ? renderBuilderPrompt(
-        input.contract,
-        {
-          artifact: loaded.id,
-          title: artifact.title,
-          goal: artifact.goal,
-          criteria: artifact.criteria,
-          branch: artifact.branch as string,
-          attempt: (artifact.attempts.build ?? 0) + 1,
-          ...(memo ? { memo } : {}),
-          feedback: feedbackFor(loaded.records),
-        },
-        store.port.fullName,
-      )
-    : `${artifact.title}\n\n${artifact.goal}\n`;
+  let prompt = input.contract ? renderBuilderPrompt(input.contract, builderInput(loaded), store.port.fullName) : `${artifact.title}\n\n${artifact.goal}\n`;
   if (prompt.length > PROMPT_INPUT_LIMIT) prompt = `${prompt.slice(0, PROMPT_INPUT_LIMIT)}\n\n[The prompt was cut to fit a workflow dispatch.]\n`;
   await store.port.dispatchWorkflow(CELL_WORKFLOW, artifact.baseBranch as string, {
     job: input.job,
@@ -136,11 +119,13 @@ export async function collectWorkflowRun(
   } catch (error) {
     return fail(`The workflow run ${run.htmlUrl} uploaded an \`${CELL_REPORT}\` the factory cannot read: ${(error as Error).message.split("\n")[0]}`);
   }
+  // The report is the workflow's, not ours: keep what a comment and a record can hold.
+  report.lastLines = report.lastLines.map((l) => clipLine(l));
   if (report.job !== named.job) return fail(`The workflow run ${run.htmlUrl} reported job \`${report.job}\`, not \`${named.job}\`.`);
-  if (report.timedOut) return fail(`The harness ran past its timeout in ${run.htmlUrl} and was stopped; nothing was pushed.`, report.lastLines.slice(-20));
-  if (report.exitCode !== 0) return fail(`The harness exited with code ${String(report.exitCode)} in ${run.htmlUrl}; nothing was pushed.`, report.lastLines.slice(-20));
-  if (report.commits.length === 0) return fail("The harness produced no change: it exited 0 without editing or committing anything.", report.lastLines.slice(-20));
-  if (run.conclusion !== "success") return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` after the harness finished; the push may not have happened.`, report.lastLines.slice(-20));
+  if (report.timedOut) return fail(`The harness ran past its timeout in ${run.htmlUrl} and was stopped; nothing was pushed.`, report.lastLines);
+  if (report.exitCode !== 0) return fail(`The harness exited with code ${String(report.exitCode)} in ${run.htmlUrl}; nothing was pushed.`, report.lastLines);
+  if (report.commits.length === 0) return fail("The harness produced no change: it exited 0 without editing or committing anything.", report.lastLines);
+  if (run.conclusion !== "success") return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` after the harness finished; the push may not have happened.`, report.lastLines);
   await completeBuild(ctx, loaded, named.job, {
     harness,
     ...(model ? { model } : {}),
@@ -154,7 +139,7 @@ export async function collectWorkflowRun(
     netLines: report.insertions - report.deletions,
     ...(report.costUsd !== undefined ? { costUsd: report.costUsd } : {}),
     exitCode: 0,
-    lastLines: report.lastLines.slice(-20),
+    lastLines: report.lastLines,
   });
   return "collected";
 }

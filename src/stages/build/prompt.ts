@@ -1,6 +1,8 @@
 import Mustache from "mustache";
 import type { CellContract } from "../../cells/contracts.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
+import { feedbackFor } from "./feedback.js";
 import type { ScoutMemo } from "../scout/memo.js";
 
 export interface BuilderInput {
@@ -22,6 +24,27 @@ export function latestOutput(records: readonly SignedRecord[], stage: string): R
     if (record?.kind === "stage.completed" && record.data.stage === stage && record.data.output) return record.data.output;
   }
   return undefined;
+}
+
+/**
+ * The builder's input for an artifact as its records stand: goal, criteria, the
+ * latest scout memo, and what earlier attempts got wrong. Lessons are added by the
+ * runner that can read them.
+ */
+export function builderInput(loaded: LoadedArtifact, lessons: BuilderInput["lessons"] = []): BuilderInput {
+  const { artifact } = loaded;
+  const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
+  return {
+    artifact: loaded.id,
+    title: artifact.title,
+    goal: artifact.goal,
+    criteria: artifact.criteria,
+    branch: artifact.branch as string,
+    attempt: (artifact.attempts.build ?? 0) + 1,
+    ...(memo ? { memo } : {}),
+    lessons,
+    feedback: feedbackFor(loaded.records),
+  };
 }
 
 /** Prompts are capped in UTF-8 bytes: an argv element must stay under Linux's 128 KiB, and a model's context is finite. */

@@ -10,8 +10,7 @@ import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state
 import { buildSummaryView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
-import { latestOutput, renderBuilderPrompt } from "./prompt.js";
-import { feedbackFor } from "./feedback.js";
+import { builderInput, latestOutput, renderBuilderPrompt } from "./prompt.js";
 import { readLessons, selectLessons } from "../learn/lessons.js";
 
 /** What a worker has for one job: the artifact's store, a fresh token, and the line to continue. */
@@ -85,7 +84,6 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
   const workspace = await Workspace.forJob({ env: ctx.env, owner: job.owner, repo: job.repo, branch: artifact.branch as string, botLogin: store.botLogin, token: await ctx.token(), parent: ctx.workRoot });
   try {
     const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
-    const attempt = (artifact.attempts.build ?? 0) + 1;
     // Accepted lessons on the branch (merged into .factory/lessons/): the matching ones, chosen by Thompson sampling.
     const known = await readLessons(workspace.dir);
     for (const problem of known.problems) log.warn({ artifact: loaded.id, problem }, "a lesson could not be read; skipped");
@@ -95,21 +93,8 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       seed: job.id,
       now: new Date(),
     });
-    const prompt = renderBuilderPrompt(
-      ctx.contract,
-      {
-        artifact: loaded.id,
-        title: artifact.title,
-        goal: artifact.goal,
-        criteria: artifact.criteria,
-        branch: workspace.branch,
-        attempt,
-        ...(memo ? { memo } : {}),
-        lessons: chosen.map(({ lesson }) => ({ title: lesson.title, text: lesson.body })),
-        feedback: feedbackFor(loaded.records),
-      },
-      `${job.owner}/${job.repo}`,
-    );
+    const input = builderInput(loaded, chosen.map(({ lesson }) => ({ title: lesson.title, text: lesson.body })));
+    const prompt = renderBuilderPrompt(ctx.contract, input, `${job.owner}/${job.repo}`);
     const promptFile = join(workspace.scratch, "prompt.md");
     const outputFile = join(workspace.scratch, "output.json");
     const home = join(workspace.scratch, "home");

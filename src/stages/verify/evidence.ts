@@ -1,4 +1,4 @@
-import type { RepoPort } from "../../github/repo-port.js";
+import type { CheckRun, RepoPort } from "../../github/repo-port.js";
 import { summarizeFailures } from "./failures/index.js";
 import { checkState, statusState, VERIFY_CHECK, type Evidence, type FailureNote } from "./verdict.js";
 
@@ -17,15 +17,16 @@ export function notesFrom(output: string, maxFailures = 5): FailureNote[] {
 }
 
 /**
- * Every check run and commit status on `sha` (the factory's own gate and the
- * ignored names excluded), with the shortest failure summary of each failure from
- * its annotations, its output, or (for GitHub Actions) its job log.
+ * Every check run (`runs`, listed once by the caller) and commit status on `sha`,
+ * the factory's own gate and the ignored names excluded, with the shortest failure
+ * summary of each failure from its annotations, its output, or (for GitHub Actions)
+ * its job log.
  */
-export async function collectEvidence(port: RepoPort, sha: string, options: { ignore: readonly string[] }): Promise<Evidence[]> {
+export async function collectEvidence(port: RepoPort, sha: string, runs: readonly CheckRun[], options: { ignore: readonly string[] }): Promise<Evidence[]> {
   const ignored = new Set([VERIFY_CHECK, ...options.ignore]);
   const evidence: Evidence[] = [];
   let detailed = 0;
-  for (const run of await port.checkRuns(sha)) {
+  for (const run of runs) {
     if (ignored.has(run.name)) continue;
     const state = checkState(run.status, run.conclusion);
     const item: Evidence = { kind: "check", name: run.name, state, url: run.url };

@@ -1,4 +1,5 @@
 import { checkOutput, contractFor } from "../../cells/contracts.js";
+import { clipLine } from "../../cells/process.js";
 import { jobId } from "../../cells/queue.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
@@ -25,6 +26,24 @@ export interface CommandEvidence {
   evidence: Evidence[];
   /** Just ran (from the job), rather than read back from a record. */
   fresh?: boolean;
+}
+
+/** A hidden record shares its comment's 65,536 characters: what a record of evidence may take. */
+const EVIDENCE_RECORD_LIMIT = 30_000;
+
+/**
+ * Evidence small enough to keep in a record: each failure's excerpt shortened, then
+ * dropped, until it fits; the failures' names, messages and places always stay.
+ */
+export function compactEvidence(evidence: readonly Evidence[], limit = EVIDENCE_RECORD_LIMIT): Evidence[] {
+  for (const lines of [8, 3, 0]) {
+    const compact = evidence.map((e) => ({
+      ...e,
+      ...(e.failures ? { failures: e.failures.slice(0, 5).map((f) => ({ ...f, message: clipLine(f.message, 300), lines: f.lines.slice(0, lines).map((l) => clipLine(l, 200)) })) } : {}),
+    }));
+    if (JSON.stringify(compact).length <= limit || lines === 0) return compact;
+  }
+  return [...evidence];
 }
 
 /** The commands' results an earlier evaluation of this commit recorded. */
@@ -56,7 +75,8 @@ export async function runVerify(
   const pr = loaded.artifact.pr as number;
   const pull = await port.getPull(pr);
   const sha = pull.headSha;
-  const ours = (await port.checkRuns(sha)).find((r) => r.name === VERIFY_CHECK);
+  const runs = await port.checkRuns(sha);
+  const ours = runs.find((r) => r.name === VERIFY_CHECK);
   commands ??= recordedCommands(loaded, sha);
 
   if (config.verify.commands.length > 0 && commands?.sha !== sha) {
@@ -71,7 +91,7 @@ export async function runVerify(
     return record;
   }
 
-  const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, { ignore: config.verify.ignoreChecks }))];
+  const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, runs, { ignore: config.verify.ignoreChecks }))];
   const verdict = verdictOf(evidence);
   if (verdict === "pending") {
     const waiting = evidence.filter((e) => e.state === "pending").map((e) => e.name);
@@ -82,7 +102,7 @@ export async function runVerify(
     const job = loaded.artifact.running?.stage === "verify" ? loaded.artifact.running.job : undefined;
     if (!commands?.fresh || !job) return undefined;
     // Keep the commands' results, so the next check event judges without running them again.
-    const record = store.record(loaded, "verify.evidence", { sha, job, evidence: commands.evidence as unknown as Array<Record<string, unknown>> }, key);
+    const record = store.record(loaded, "verify.evidence", { sha, job, evidence: compactEvidence(commands.evidence) as unknown as Array<Record<string, unknown>> }, key);
     const ran = commands.evidence.map((e) => `\`${e.name}\` ${e.state === "success" ? "passed" : "failed"}`).join(", ");
     await port.createComment(pr, fitBody(`### Verify: waiting on checks\n\nAt \`${sha.slice(0, 7)}\`: ${ran || "no commands"}. Waiting on ${waiting.map((n) => `\`${n}\``).join(", ")}; the verdict follows when they finish.`, [store.block(record)]));
     return record;

@@ -1,3 +1,5 @@
+import { clipLine } from "../../cells/process.js";
+
 /**
  * The verifier's judgement, as pure functions: evidence for one commit in, a
  * verdict (pass, fail or pending) and the shortest failure summary out.
@@ -62,6 +64,8 @@ export function verdictOf(evidence: readonly Evidence[]): Verdict {
 
 /** At most this many lines per failure, as the issue of the verifier asks. */
 export const LINES_PER_FAILURE = 15;
+/** The summary rides in the verdict's record and the check run: it stays well under GitHub's 65,536-character bodies. */
+export const SUMMARY_LIMIT = 16_000;
 
 /**
  * The failure summary a person (or the builder) reads first: per failed piece of
@@ -76,12 +80,13 @@ export function failureSummary(evidence: readonly Evidence[], maxFailures = 10):
       if (shown >= maxFailures) break;
       shown++;
       const where = f.file ? ` at ${f.file}${f.line ? `:${f.line}` : ""}` : "";
-      parts.push(`- ${f.test ? `${f.test}: ` : ""}${f.message}${where}`);
+      parts.push(clipLine(`- ${f.test ? `${f.test}: ` : ""}${f.message}${where}`, 500));
       const excerpt = f.lines.slice(0, LINES_PER_FAILURE);
-      if (excerpt.length) parts.push(...excerpt.map((l) => `    ${l}`));
+      if (excerpt.length) parts.push(...excerpt.map((l) => `    ${clipLine(l, 300)}`));
     }
   }
   const more = evidence.filter((x) => x.state === "failure").reduce((n, e) => n + (e.failures?.length ?? 0), 0) - shown;
   if (more > 0) parts.push(`… and ${more} more failure${more === 1 ? "" : "s"}.`);
-  return parts.join("\n");
+  const text = parts.join("\n");
+  return text.length <= SUMMARY_LIMIT ? text : `${text.slice(0, SUMMARY_LIMIT)}\n… (the summary was cut at ${SUMMARY_LIMIT} characters)`;
 }
