@@ -1,7 +1,7 @@
 import type { Logger } from "probot";
 import type { Comment, RepoPort } from "../github/repo-port.js";
 import { type Carrier, makeRecord, readRecords, recordBlock } from "./carriers.js";
-import { fold, type Artifact } from "./fold.js";
+import { foldRecords, type Artifact } from "./fold.js";
 import { artifactId, type RecordDataOf, type RecordKind, type SignedRecord } from "./records.js";
 
 /** Marks the tracking comment (never a record: the comment is a view). */
@@ -48,15 +48,17 @@ export class ArtifactStore {
     const id = artifactId(this.port.ref, issue);
     const issueComments = await this.port.listIssueComments(issue);
     const carriers = issueComments.map((c) => toCarrier(c, `#${issue}`));
-    let read = this.read(carriers, id);
-    let artifact = fold(id, read);
-    if (artifact.pr !== undefined) {
-      const prComments = await this.port.listIssueComments(artifact.pr);
-      read = this.read([...carriers, ...prComments.map((c) => toCarrier(c, `PR #${artifact.pr}`))], id);
-      artifact = fold(id, read);
+    let folded = foldRecords(id, this.read(carriers, id));
+    const pr = folded.artifact.pr;
+    if (pr !== undefined) {
+      const prComments = await this.port.listIssueComments(pr);
+      folded = foldRecords(id, this.read([...carriers, ...prComments.map((c) => toCarrier(c, `PR #${pr}`))], id));
+    }
+    for (const { record, reason } of folded.voided) {
+      this.options.log.warn({ artifact: id, seq: record.seq, kind: record.kind, key: record.key, reason }, "a record does not count");
     }
     const tracking = issueComments.find((c) => this.isOwnComment(c) && c.body.includes(TRACKING_MARKER));
-    return { id, issue, artifact, records: read, issueComments, tracking };
+    return { id, issue, artifact: folded.artifact, records: folded.records, issueComments, tracking };
   }
 
   private read(carriers: Carrier[], id: string): SignedRecord[] {
@@ -69,7 +71,7 @@ export class ArtifactStore {
 
   /** A signed record that follows everything the loaded artifact has seen. */
   record<K extends RecordKind>(loaded: LoadedArtifact, kind: K, data: RecordDataOf<K>, key: string): SignedRecord {
-    return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1 }, this.options.key);
+    return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1, prev: loaded.artifact.head }, this.options.key);
   }
 
   block(record: SignedRecord): string {
@@ -79,6 +81,6 @@ export class ArtifactStore {
 
 /** The loaded artifact with one more record appended, and its fold brought up to date. */
 export function withRecord(loaded: LoadedArtifact, record: SignedRecord): LoadedArtifact {
-  const records = [...loaded.records, record];
-  return { ...loaded, records, artifact: fold(loaded.id, records) };
+  const folded = foldRecords(loaded.id, [...loaded.records, record]);
+  return { ...loaded, records: folded.records, artifact: folded.artifact };
 }

@@ -99,6 +99,8 @@ export interface RecordContext {
   artifact: string;
   key: string;
   seq: number;
+  /** The link of the record the writer saw last (`linkOf`), so the fold can tell a writer that lost a race. */
+  prev?: string | undefined;
   at?: Date;
 }
 
@@ -116,6 +118,7 @@ export function makeRecord<K extends RecordKind>(
     kind,
     at: (context.at ?? new Date()).toISOString(),
     key: context.key,
+    ...(context.prev !== undefined ? { prev: context.prev } : {}),
     data: recordData[kind].parse(data),
   } as FactoryRecord;
   return { ...unsigned, sig: sign(unsigned, signingKey) };

@@ -35,8 +35,10 @@ export interface Artifact {
   nextHandoff: string;
   createdAt: string | undefined;
   updatedAt: string | undefined;
-  /** The highest `seq` seen: a writer appends with `seq + 1`. */
+  /** The `seq` of the last record that counts: a writer appends with `seq + 1`. */
   seq: number;
+  /** That record's link (`linkOf`): a writer's next record names it as `prev`. */
+  head: string | undefined;
   /** Idempotency keys already applied (delivery ids, command comment ids). */
   keys: ReadonlySet<string>;
 }
@@ -68,32 +70,84 @@ export function emptyArtifact(id: string): Artifact {
     createdAt: undefined,
     updatedAt: undefined,
     seq: 0,
+    head: undefined,
     keys: new Set(),
   };
 }
 
-/** Records in fold order: by `seq`, then time, then key, so the result never depends on arrival order. */
-export function orderRecords(records: readonly SignedRecord[]): SignedRecord[] {
-  return [...records].sort((a, b) => a.seq - b.seq || cmp(a.at, b.at) || cmp(a.key, b.key) || cmp(a.kind, b.kind));
+/** A record's link: what the next record of the same writer names as its `prev`. */
+export function linkOf(record: SignedRecord): string {
+  return record.sig.slice(0, 16);
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+export interface VoidRecord {
+  record: SignedRecord;
+  reason: string;
+}
+
+export interface Folded {
+  artifact: Artifact;
+  /** The records that count, in `seq` order: one per `seq`, each following the one before. */
+  records: SignedRecord[];
+  /** Records that do not count, with the reason: the caller logs them. */
+  voided: VoidRecord[];
 }
 
 /**
- * The artifact's state: a pure fold over its valid records. A key seen before is
- * skipped, so a redelivered webhook or a command handled twice changes nothing.
+ * The records that count, from records in carrier order (comment id, then position
+ * in the comment). A lock keeps one writer per artifact; this is what holds when
+ * it could not (a rolling deploy, a lease that lapsed mid-write):
+ * - at most one record per `seq`: the first written wins, a later one is void;
+ * - a record names the record it followed (`prev`); when that one is void, so is
+ *   this one, so a writer that lost a race cannot go on from what it alone saw;
+ * - a key applied once is not applied again (a redelivery handled twice).
+ * A `prev` naming a record that is not there at all (a deleted comment) is accepted.
  */
-export function fold(id: string, records: readonly SignedRecord[]): Artifact {
+export function chainRecords(records: readonly SignedRecord[]): { records: SignedRecord[]; voided: VoidRecord[] } {
+  const seen = new Set<string>();
+  const unique = records.filter((r) => (seen.has(r.sig) ? false : (seen.add(r.sig), true)));
+  const known = new Set(unique.map(linkOf));
+  // A stable sort: records of one seq keep their carrier order, so the first written wins.
+  const sorted = [...unique].sort((a, b) => a.seq - b.seq);
+  const accepted: SignedRecord[] = [];
+  const voided: VoidRecord[] = [];
   const keys = new Set<string>();
-  let artifact = emptyArtifact(id);
-  for (const record of orderRecords(records)) {
-    if (keys.has(record.key)) continue;
-    keys.add(record.key);
-    artifact = { ...apply(artifact, record), seq: Math.max(artifact.seq, record.seq), updatedAt: record.at };
+  let head: SignedRecord | undefined;
+  for (const record of sorted) {
+    const link = head && linkOf(head);
+    if (head && record.seq <= head.seq) {
+      voided.push({ record, reason: `seq ${record.seq} is taken by an earlier record` });
+    } else if (record.prev !== undefined && record.prev !== link && known.has(record.prev)) {
+      voided.push({ record, reason: `it follows record ${record.prev}, which does not count` });
+    } else if (keys.has(record.key)) {
+      voided.push({ record, reason: `key ${record.key} was already applied` });
+    } else {
+      keys.add(record.key);
+      accepted.push(record);
+      head = record;
+    }
   }
-  return { ...artifact, keys };
+  return { records: accepted, voided };
+}
+
+/**
+ * The artifact's state: a pure fold over the records that count (`chainRecords`),
+ * so a redelivered webhook, a command handled twice or two racing writers change
+ * nothing beyond the first.
+ */
+export function foldRecords(id: string, records: readonly SignedRecord[]): Folded {
+  const chain = chainRecords(records);
+  let artifact = emptyArtifact(id);
+  const keys = new Set<string>();
+  for (const record of chain.records) {
+    keys.add(record.key);
+    artifact = { ...apply(artifact, record), seq: record.seq, head: linkOf(record), updatedAt: record.at };
+  }
+  return { artifact: { ...artifact, keys }, records: chain.records, voided: chain.voided };
+}
+
+export function fold(id: string, records: readonly SignedRecord[]): Artifact {
+  return foldRecords(id, records).artifact;
 }
 
 function apply(a: Artifact, record: SignedRecord): Artifact {

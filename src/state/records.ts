@@ -79,6 +79,8 @@ export const unsignedEnvelope = z.object({
   kind: z.string(),
   at: z.iso.datetime(),
   key: z.string().min(1).max(200),
+  /** The link (`linkOf`) of the record its writer saw last; absent on the first record and on records of older versions. */
+  prev: z.string().min(1).max(40).optional(),
   data: z.unknown(),
 });
 
@@ -90,6 +92,7 @@ export type FactoryRecord = {
     kind: K;
     at: string;
     key: string;
+    prev?: string;
     data: RecordDataOf<K>;
   };
 }[RecordKind];

@@ -38,7 +38,7 @@ const retry = (seq: number) => rec(seq, "command.retry", { by: "carol", stage: "
 
 /** Everything but the bookkeeping every record changes. */
 function state(a: Artifact) {
-  const { keys: _keys, seq: _seq, updatedAt: _updatedAt, ...rest } = a;
+  const { keys: _keys, seq: _seq, head: _head, updatedAt: _updatedAt, ...rest } = a;
   return rest;
 }
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeRecord } from "../../src/state/carriers.js";
-import { fold, type Artifact } from "../../src/state/fold.js";
+import { fold, foldRecords, linkOf, type Artifact } from "../../src/state/fold.js";
 import type { RecordDataOf, RecordKind, SignedRecord } from "../../src/state/records.js";
 import { ARTIFACT, KEY, atArb, kindDataArb, signed, type KindData } from "./arbitraries.js";
 
@@ -94,7 +94,7 @@ describe("fold: examples", () => {
     const both = fold(ARTIFACT, [rec(1, "artifact.opened", OPENED), rec(2, "artifact.opened", { ...OPENED, pr: 43, branch: "factory/7-other", title: "Other" })]);
     expect(both).toMatchObject({ pr: 42, branch: OPENED.branch, title: OPENED.title, stage: "scout", status: "active" });
     // Only the bookkeeping (seq, updatedAt, keys) may move; every other field is as after the first.
-    expect({ ...comparable(both), seq: first.seq, updatedAt: first.updatedAt, keys: [] }).toEqual({ ...comparable(first), keys: [] });
+    expect({ ...comparable(both), seq: first.seq, head: first.head, updatedAt: first.updatedAt, keys: [] }).toEqual({ ...comparable(first), keys: [] });
   });
 
   it("stage.completed for scout moves to build and counts one scout attempt", () => {
@@ -152,13 +152,19 @@ function historyRecord(at: fc.Arbitrary<Date>) {
   });
 }
 
-/** Few distinct times, so records often tie on (seq, at) and the key decides their order. */
-const fewTimes = fc.constantFrom(new Date(T0), new Date(T0 + 1000), new Date(T0 + 2000));
+/** A history as one writer makes it: seq 1, 2, 3 …, each record following the one before, one key each. */
+const linearHistory = fc.array(historyRecord(atArb), { maxLength: 14 }).map((items) => {
+  const records: SignedRecord[] = [];
+  for (const [i, { kd, at }] of items.entries()) {
+    const prev = records.at(-1);
+    records.push(signedAfter(prev, kd, `delivery-${i}`, at));
+  }
+  return records;
+});
 
-/** A history with distinct keys (one record per key). */
-const distinctKeyHistory = fc
-  .array(historyRecord(atArb), { maxLength: 14 })
-  .map((items) => items.map(({ kd, seq, at }, i) => signed(kd, { seq, key: `delivery-${i}`, at })));
+function signedAfter(prev: SignedRecord | undefined, kd: KindData, key: string, at: Date): SignedRecord {
+  return makeRecord(kd.kind, kd.data, { artifact: ARTIFACT, key, seq: (prev?.seq ?? 0) + 1, prev: prev && linkOf(prev), at }, KEY);
+}
 
 function permutationOf<T>(items: readonly T[]): fc.Arbitrary<T[]> {
   return fc.shuffledSubarray([...items], { minLength: items.length, maxLength: items.length });
@@ -168,7 +174,7 @@ describe("fold: properties", () => {
   it("is unchanged by duplicate deliveries of any subset of records, in any order", () => {
     fc.assert(
       fc.property(
-        distinctKeyHistory.chain((records) =>
+        linearHistory.chain((records) =>
           fc.tuple(fc.constant(records), fc.subarray(records)).chain(([all, dupes]) => fc.tuple(fc.constant(all), permutationOf([...all, ...dupes, ...dupes]))),
         ),
         ([records, delivered]) => {
@@ -181,28 +187,24 @@ describe("fold: properties", () => {
   it("ignores a record re-written later under a key already applied (a redelivered webhook handled twice)", () => {
     fc.assert(
       fc.property(
-        distinctKeyHistory.chain((records) => fc.tuple(fc.constant(records), fc.subarray(records), fc.nat({ max: 5 }))),
-        ([records, redelivered, gap]) => {
-          const last = Math.max(0, ...records.map((r) => r.seq));
-          const rewrites = redelivered.map((r, i) =>
-            signed({ kind: r.kind, data: r.data } as KindData, { seq: last + 1 + gap + i, key: r.key, at: new Date(Date.parse(r.at) + 3_600_000) }),
-          );
-          expect(comparable(fold(ARTIFACT, [...records, ...rewrites]))).toEqual(comparable(fold(ARTIFACT, records)));
+        linearHistory.chain((records) => fc.tuple(fc.constant(records), fc.subarray(records))),
+        ([records, redelivered]) => {
+          const rewrites: SignedRecord[] = [];
+          for (const r of redelivered) {
+            rewrites.push(signedAfter(rewrites.at(-1) ?? records.at(-1), { kind: r.kind, data: r.data } as KindData, r.key, new Date(Date.parse(r.at) + 3_600_000)));
+          }
+          const folded = foldRecords(ARTIFACT, [...records, ...rewrites]);
+          expect(comparable(folded.artifact)).toEqual(comparable(fold(ARTIFACT, records)));
+          expect(folded.voided).toHaveLength(rewrites.length);
         },
       ),
     );
   });
 
-  it("is independent of input order for a set of records with distinct (seq, key)", () => {
-    const history = fc
-      .uniqueArray(fc.record({ item: historyRecord(fewTimes), key: fc.constantFrom("a", "b", "c", "d", "e", "f") }), {
-        maxLength: 14,
-        selector: ({ item, key }) => `${item.seq}|${key}`,
-      })
-      .map((items) => items.map(({ item: { kd, seq, at }, key }) => signed(kd, { seq, key, at })));
+  it("is independent of input order when every record has its own seq", () => {
     fc.assert(
       fc.property(
-        history.chain((records) => fc.tuple(fc.constant(records), permutationOf(records))),
+        linearHistory.chain((records) => fc.tuple(fc.constant(records), permutationOf(records))),
         ([records, shuffled]) => {
           expect(comparable(fold(ARTIFACT, shuffled))).toEqual(comparable(fold(ARTIFACT, records)));
         },
@@ -210,13 +212,80 @@ describe("fold: properties", () => {
     );
   });
 
-  it("records every distinct key and the highest seq", () => {
+  it("records every key and the last seq of one writer's history", () => {
     fc.assert(
-      fc.property(distinctKeyHistory, (records) => {
+      fc.property(linearHistory, (records) => {
         const a = fold(ARTIFACT, records);
         expect([...a.keys].sort()).toEqual(records.map((r) => r.key).sort());
-        expect(a.seq).toBe(Math.max(0, ...records.map((r) => r.seq)));
+        expect(a.seq).toBe(records.length);
+        expect(a.head).toBe(records.length ? linkOf(records.at(-1) as SignedRecord) : undefined);
       }),
     );
+  });
+
+  /**
+   * Writers that each load the thread, then append records from what they loaded, in
+   * any interleaving (what two processes do when the lock cannot keep them apart).
+   * Whatever the interleaving, the records that count form one chain, and every one
+   * of them was decided on exactly the state that chain had before it: the result is
+   * that of some serial order of the writers' steps, never a mix.
+   */
+  it("racing writers: one record per seq, and every record that counts was decided on the state before it", () => {
+    const step = fc.record({ writer: fc.nat({ max: 2 }), load: fc.boolean(), kd: historyRecord(fc.constant(new Date(T0))).map((h) => h.kd) });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), (steps) => {
+        const thread: SignedRecord[] = [];
+        const views: Array<{ records: SignedRecord[]; artifact: Artifact }> = [0, 1, 2].map(() => foldRecords(ARTIFACT, []));
+        const basis = new Map<string, Artifact>();
+        for (const [i, { writer, load, kd }] of steps.entries()) {
+          if (load) views[writer] = foldRecords(ARTIFACT, thread);
+          const view = views[writer] as { records: SignedRecord[]; artifact: Artifact };
+          const record = makeRecord(kd.kind, kd.data, { artifact: ARTIFACT, key: `w${writer}-${i}`, seq: view.artifact.seq + 1, prev: view.artifact.head, at: new Date(T0 + i * 1000) }, KEY);
+          basis.set(record.sig, view.artifact);
+          thread.push(record);
+          views[writer] = foldRecords(ARTIFACT, [...view.records, record]);
+        }
+        const { records: chain, voided } = foldRecords(ARTIFACT, thread);
+        expect(chain.length + voided.length).toBe(thread.length);
+        expect(chain.map((r) => r.seq)).toEqual(chain.map((_, i) => i + 1));
+        for (const [i, record] of chain.entries()) {
+          expect(comparable(basis.get(record.sig) as Artifact)).toEqual(comparable(fold(ARTIFACT, chain.slice(0, i))));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("fold: writers that raced", () => {
+  const opened = rec(1, "artifact.opened", OPENED);
+  const after = (prev: SignedRecord, seq: number, kd: KindData, key: string) =>
+    makeRecord(kd.kind, kd.data, { artifact: ARTIFACT, key, seq, prev: linkOf(prev), at: new Date(T0 + seq * 60_000) }, KEY);
+
+  it("keeps the first record written at a seq and voids the later one, with the reason", () => {
+    const first = after(opened, 2, { kind: "command.stop", data: { by: "carol" } }, "a");
+    const second = after(opened, 2, { kind: "command.retry", data: { by: "dave", stage: "build" } }, "b");
+    const folded = foldRecords(ARTIFACT, [opened, first, second]);
+    expect(folded.artifact.status).toBe("stopped");
+    expect(folded.records).toEqual([opened, first]);
+    expect(folded.voided).toEqual([{ record: second, reason: "seq 2 is taken by an earlier record" }]);
+  });
+
+  it("voids what a losing writer went on to write after its first record lost", () => {
+    const winner = after(opened, 2, { kind: "stage.completed", data: { stage: "scout", summary: "memo" } }, "a");
+    const loser = after(opened, 2, { kind: "stage.completed", data: { stage: "scout", summary: "memo again" } }, "b");
+    const loserNext = after(loser, 3, { kind: "stage.failed", data: { stage: "build", reason: "from a stale view" } }, "b2");
+    const winnerNext = after(winner, 3, { kind: "command.stop", data: { by: "carol" } }, "a2");
+    const folded = foldRecords(ARTIFACT, [opened, winner, loser, loserNext, winnerNext]);
+    expect(folded.records).toEqual([opened, winner, winnerNext]);
+    expect(folded.voided.map((v) => v.record)).toEqual([loser, loserNext]);
+    expect(folded.artifact).toMatchObject({ stage: "build", status: "stopped", attempts: { scout: 1 } });
+  });
+
+  it("accepts a record whose predecessor is not there at all (a deleted comment), and records of older versions without prev", () => {
+    const gone = after(opened, 2, { kind: "stage.completed", data: { stage: "scout", summary: "memo" } }, "a");
+    const next = after(gone, 3, { kind: "command.stop", data: { by: "carol" } }, "b");
+    expect(fold(ARTIFACT, [opened, next]).status).toBe("stopped");
+    expect(fold(ARTIFACT, [opened, rec(2, "command.stop", { by: "carol" })]).status).toBe("stopped");
   });
 });

@@ -1,4 +1,4 @@
-import { orderRecords, fold, type Artifact } from "../../state/fold.js";
+import { chainRecords, fold, type Artifact } from "../../state/fold.js";
 import type { SignedRecord } from "../../state/records.js";
 import type { Stage } from "../../line/stages.js";
 import { latestOutput } from "../build/prompt.js";
@@ -43,7 +43,7 @@ const ms = (a: string, b: string) => Math.max(0, Date.parse(b) - Date.parse(a));
  * and reviews, and the scout's memo against the files the change really touched.
  */
 export function runMetrics(id: string, records: readonly SignedRecord[], pull: PullFacts): RunMetrics {
-  const ordered = orderRecords(records);
+  const ordered = chainRecords(records).records;
   const stageMs: Partial<Record<Stage, number>> = {};
   let artifact: Artifact | undefined;
   for (let i = 0; i < ordered.length; i++) {
