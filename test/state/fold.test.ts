@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { makeRecord } from "../../src/state/carriers.js";
 import { fold, foldRecords, linkOf, type Artifact } from "../../src/state/fold.js";
 import type { RecordDataOf, RecordKind, SignedRecord } from "../../src/state/records.js";
-import { ARTIFACT, KEY, atArb, kindDataArb, signed, type KindData } from "./arbitraries.js";
+import { ARTIFACT, KEY, atArb, kindDataArb, type KindData } from "./arbitraries.js";
 
 const T0 = Date.parse("2025-05-01T09:00:00.000Z");
 
