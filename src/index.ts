@@ -1,16 +1,11 @@
 import type { Probot } from "probot";
-import { handleComment } from "./events/handle-comment.js";
-import { handleIntake } from "./events/handle-intake.js";
-import { handleWorkflowRun } from "./events/handle-workflow-run.js";
-import { handleCheckEvent, handleSynchronize } from "./events/handle-checks.js";
-import { handlePullClosed, handleReview } from "./events/handle-pull-end.js";
-import type { Deps } from "./events/setup.js";
+import type { Deps } from "./events/context.js";
+import { deadEventHandler, eventHandler } from "./events/dispatch.js";
+import { fromWebhook } from "./events/from-webhook.js";
+import { createLineServices, type LineServices } from "./events/line-services.js";
 import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
-import { Background } from "./cells/background.js";
 import { loadContracts, type CellContract } from "./cells/contracts.js";
-import { createQueue } from "./cells/queues.js";
-import type { JobQueue } from "./cells/queue.js";
 import { cellWorker, deadJobHandler } from "./cells/worker.js";
 import { stateKey } from "./state/sign.js";
 
@@ -28,49 +23,57 @@ export const HANDLED_EVENTS = [
   "pull_request_review.submitted",
 ] as const;
 
-export interface FactoryAppOptions {
-  /** Tests and the sandbox pass their own, to wait until the line is idle. */
-  background?: Background;
+export interface FactoryAppOptions extends Partial<LineServices> {
   /** The key that signs records; from the environment when not given. */
   stateKey?: Buffer;
   /** Cell contracts; `cells/` when not given. */
   contracts?: ReadonlyMap<string, CellContract>;
-  /** The local runner's queue; from the environment (`REDIS_URL`, `FACTORY_WORKERS`) when not given. */
-  queue?: JobQueue;
   /** The environment harnesses take their allowed variables from, and where workspaces go. */
   env?: NodeJS.ProcessEnv;
   workRoot?: string;
+  /** How long the ledger gathers a burst of changes into one refresh (default 2 s). */
+  ledgerDelayMs?: number;
 }
 
+/**
+ * The app: every webhook it handles becomes an event for one artifact, queued in
+ * the inbox before the webhook is answered (in Redis, durably), and handled by one
+ * loop, one at a time per artifact (`events/dispatch.ts`). Cell jobs report back
+ * through the same inbox.
+ */
 export function factoryApp(options: FactoryAppOptions = {}) {
   return (app: Probot): void => {
+    const env = options.env ?? process.env;
+    const services = createLineServices(env, app.log, options);
     const deps: Deps = {
+      auth: (installationId) => app.auth(installationId),
       botLogin: botLoginResolver(app),
       stateKey: options.stateKey ?? stateKey(),
       caches: new PortCaches(),
       // A broken contract stops startup here, naming the file, the JSON path and the problem.
       contracts: options.contracts ?? loadContracts(),
-      background: options.background ?? new Background((key, error) => app.log.error({ err: error, key }, "background work failed")),
-      queue: options.queue ?? createQueue(options.env ?? process.env, app.log),
+      ...services,
+      log: app.log,
+      ledgerDelayMs: options.ledgerDelayMs ?? 2_000,
     };
-    // Workers start with the app: a Redis-backed queue picks up jobs a dead process left behind.
-    deps.queue.start(cellWorker(app, deps, { env: options.env, workRoot: options.workRoot }), deadJobHandler(app, deps)).catch((error: unknown) => {
+    const worker = { ...deps, emit: (event: Parameters<typeof deps.inbox.push>[0]) => deps.inbox.push(event) };
+    // Workers start with the app: on Redis they pick up what a dead process left behind.
+    deps.queue.start(cellWorker(worker, { env: options.env, workRoot: options.workRoot }), deadJobHandler(worker)).catch((error: unknown) => {
       app.log.error({ err: error }, "the cell queue could not start; builds will wait until it can");
     });
-    const intake = handleIntake(deps);
-    app.on("issues.labeled", intake);
-    app.on("issues.edited", intake);
-    app.on("issue_comment.created", handleComment(deps));
-    const checks = handleCheckEvent(deps);
-    const cellRuns = handleWorkflowRun(deps);
-    app.on("workflow_run.completed", async (context) => {
-      await cellRuns(context);
-      await checks(context);
+    deps.inbox.start(eventHandler(deps), deadEventHandler(deps)).catch((error: unknown) => {
+      app.log.error({ err: error }, "the event inbox could not start; events wait until it can");
     });
-    app.on(["check_run.completed", "check_suite.completed", "status"], checks);
-    app.on("pull_request.synchronize", handleSynchronize(deps));
-    app.on("pull_request.closed", handlePullClosed(deps));
-    app.on("pull_request_review.submitted", handleReview(deps));
+    app.on([...HANDLED_EVENTS], async (context) => {
+      const action = (context.payload as { action?: unknown }).action;
+      const translated = fromWebhook({ id: context.id, name: typeof action === "string" ? `${context.name}.${action}` : context.name, payload: context.payload });
+      if ("ignored" in translated) {
+        context.log.debug({ event: context.name, delivery: context.id, reason: translated.ignored }, "webhook ignored");
+        return;
+      }
+      // Answered only once this resolves: with Redis the event is stored, so a crash after the answer loses nothing.
+      await deps.inbox.push(translated.event);
+    });
   };
 }
 

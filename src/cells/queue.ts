@@ -45,6 +45,14 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
+/** The abort reason of a job stopped because its process is shutting down (not cancelled): it goes back to the queue. */
+export const SHUTTING_DOWN = "shutting down";
+
+/** Whether a job's signal was aborted for a shutdown rather than a cancel. */
+export function shuttingDown(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason === SHUTTING_DOWN;
+}
+
 /** Attempts per job: the first run, and one retry when the worker dies. */
 export const JOB_ATTEMPTS = 2;
 
@@ -100,7 +108,7 @@ export class MemoryQueue implements JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
-    for (const controller of this.running.values()) controller.abort();
+    for (const controller of this.running.values()) controller.abort(SHUTTING_DOWN);
     await this.idle();
   }
 

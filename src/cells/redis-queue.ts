@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Job, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { JOB_ATTEMPTS, type CellJob, type DeadJobHandler, type JobQueue, type JobWorker } from "./queue.js";
+import { JOB_ATTEMPTS, SHUTTING_DOWN, type CellJob, type DeadJobHandler, type JobQueue, type JobWorker } from "./queue.js";
 
 export interface RedisQueueOptions {
   /** `REDIS_URL`; it may hold a password, so it is never logged. */
@@ -139,7 +139,7 @@ export class RedisQueue implements JobQueue {
   }
 
   private async shutDown(): Promise<void> {
-    for (const controller of this.running.values()) controller.abort();
+    for (const controller of this.running.values()) controller.abort(SHUTTING_DOWN);
     // The worker waits for its running jobs, which an aborted job's return to the queue ends.
     await this.worker?.close();
     await Promise.all([...this.reporting]);

@@ -1,73 +1,80 @@
-import type { Logger, Probot } from "probot";
-import type { Deps } from "../events/setup.js";
-import { scheduleLedger } from "../events/setup.js";
-import { RepoPort } from "../github/repo-port.js";
-import { advance, type Line } from "../stages/advance.js";
-import { doneKey, runBuild } from "../stages/build/run-build.js";
+import type { Logger, ProbotOctokit } from "probot";
+import { lineEvent, type LineEvent } from "../events/line-event.js";
+import { RepoPort, type PortCaches } from "../github/repo-port.js";
+import { runBuild } from "../stages/build/run-build.js";
 import { runVerifierJob } from "../stages/verify/verifier-job.js";
-import { ArtifactStore, withRecord } from "../state/artifact-store.js";
-import { stageFailedView } from "../views/comments.js";
-import { fitBody } from "../views/render.js";
-import { contractFor } from "./contracts.js";
-import type { CellJob } from "./queue.js";
+import { ArtifactStore } from "../state/artifact-store.js";
+import { contractFor, type CellContract } from "./contracts.js";
+import { shuttingDown, type CellJob } from "./queue.js";
 
-/** Where a job's store, token and line come from: the job's installation, authenticated afresh. */
-async function jobContext(app: Probot, deps: Deps, job: CellJob, log: Logger) {
-  const octokit = await app.auth(job.installationId);
+/** What a worker needs: how to authenticate as the job's installation, and where its result goes. */
+export interface WorkerDeps {
+  auth: (installationId: number) => Promise<ProbotOctokit>;
+  botLogin: () => Promise<string>;
+  stateKey: Buffer;
+  caches: PortCaches;
+  contracts: ReadonlyMap<string, CellContract>;
+  /** Hands an event to the line (the inbox): a job's result is judged there, holding the artifact's lock. */
+  emit: (event: LineEvent) => Promise<void>;
+  log: Logger;
+}
+
+async function jobContext(deps: WorkerDeps, job: CellJob, log: Logger) {
+  const octokit = await deps.auth(job.installationId);
   const port = new RepoPort(octokit, { owner: job.owner, repo: job.repo }, deps.caches);
   const store = new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log });
-  const line: Line = { contracts: deps.contracts, queue: deps.queue, installationId: job.installationId, log };
   const token = async () => ((await octokit.auth({ type: "installation" })) as { token: string }).token;
-  return { store, line, token };
+  return { store, token };
+}
+
+function jobEvent(job: CellJob): Pick<LineEvent, "installationId" | "owner" | "repo" | "target"> {
+  return { installationId: job.installationId, owner: job.owner, repo: job.repo, target: { issue: job.issue } };
 }
 
 /**
- * The local runner's worker: runs a cell job and continues the line after it. Only
- * a failure of the worker itself rejects (the queue then retries the job once).
+ * The local runner's worker: runs a cell job and hands its result to the line as a
+ * `job.done` event. It writes no record itself: by the time a job ends, a person may
+ * have stopped, retried or pushed, and only the line, holding the artifact's lock,
+ * can judge the result against that. A job stopped by a shutdown throws, so the
+ * queue hands it back; only a failure of the worker itself rejects otherwise.
  */
-export function cellWorker(app: Probot, deps: Deps, options: { env?: NodeJS.ProcessEnv | undefined; workRoot?: string | undefined } = {}) {
+export function cellWorker(deps: WorkerDeps, options: { env?: NodeJS.ProcessEnv | undefined; workRoot?: string | undefined } = {}) {
   return async (job: CellJob, signal: AbortSignal): Promise<void> => {
-    const log = app.log.child({ job: job.id, repo: `${job.owner}/${job.repo}`, issue: job.issue });
+    const log = deps.log.child({ job: job.id, repo: `${job.owner}/${job.repo}`, issue: job.issue });
+    const env = options.env ?? process.env;
+    const { store, token } = await jobContext(deps, job, log);
+    let result: Record<string, unknown> | undefined;
     if (job.cell === "verifier") {
-      const { store, line, token } = await jobContext(app, deps, job, log);
-      await runVerifierJob({ store, line, token, env: options.env ?? process.env, workRoot: options.workRoot, onDone: () => scheduleLedger(deps, store, job.config, log) }, job, signal);
-      return;
+      result = await runVerifierJob({ store, token, env, workRoot: options.workRoot }, job, signal);
+    } else {
+      const contract = contractFor(deps.contracts, "build");
+      if (!contract) throw new Error("no contract for the build stage under cells/");
+      result = await runBuild({ store, token, contract, log, env, workRoot: options.workRoot }, job, signal);
     }
-    const contract = contractFor(deps.contracts, "build");
-    if (!contract) throw new Error("no contract for the build stage under cells/");
-    const { store, line, token } = await jobContext(app, deps, job, log);
-    await runBuild(
-      {
-        store,
-        token,
-        contract,
-        log,
-        env: options.env ?? process.env,
-        workRoot: options.workRoot,
-        advance: async (loaded, trigger) => {
-          await advance(store, job.config, line, loaded, trigger, { sync: true });
-          scheduleLedger(deps, store, job.config, log);
-        },
-      },
-      job,
-      signal,
+    if (shuttingDown(signal)) throw new Error("the process is shutting down; the job goes back to the queue");
+    if (!result) return;
+    await deps.emit(
+      lineEvent("job.done", {
+        ...jobEvent(job),
+        id: `${job.id}:done`,
+        what: `${job.cell === "verifier" ? "verify" : "build"} job ${job.id}`,
+        data: { job: job.id, cell: job.cell, ...(job.sha ? { sha: job.sha } : {}), result },
+      }),
     );
   };
 }
 
-/** A job whose worker failed twice blocks its artifact, once, with the reason. */
-export function deadJobHandler(app: Probot, deps: Deps) {
+/** A job whose worker failed twice: the line blocks its artifact, once, with the reason. */
+export function deadJobHandler(deps: Pick<WorkerDeps, "emit" | "log">) {
   return async (job: CellJob, reason: string): Promise<void> => {
-    const log = app.log.child({ job: job.id, repo: `${job.owner}/${job.repo}`, issue: job.issue });
-    const { store } = await jobContext(app, deps, job, log);
-    const loaded = await store.load(job.issue);
-    if (loaded.artifact.keys.has(doneKey(job))) return;
-    const stage = job.cell === "verifier" ? "verify" : "build";
-    const text = `The worker running ${stage} job \`${job.id}\` failed twice (${reason.slice(0, 300)}), so the artifact is blocked rather than retried again.`;
-    const record = store.record(loaded, "stage.failed", { stage, reason: text, job: job.id }, doneKey(job));
-    await store.port.createComment(loaded.artifact.pr ?? job.issue, fitBody(stageFailedView(stage, text, []), [store.block(record)]));
-    log.error({ reason }, "cell job died twice; artifact blocked");
-    const line: Line = { contracts: deps.contracts, queue: deps.queue, installationId: job.installationId, log };
-    await advance(store, job.config, line, withRecord(loaded, record), job.id, { sync: true });
+    deps.log.error({ job: job.id, repo: `${job.owner}/${job.repo}`, issue: job.issue, reason }, "cell job died twice; the artifact will be blocked");
+    await deps.emit(
+      lineEvent("job.dead", {
+        ...jobEvent(job),
+        id: `${job.id}:dead`,
+        what: `${job.cell === "verifier" ? "verify" : "build"} job ${job.id}`,
+        data: { job: job.id, cell: job.cell, reason: reason.slice(0, 2000) },
+      }),
+    );
   };
 }

@@ -1,15 +1,11 @@
-import type { Context } from "probot";
 import { contractFor } from "../cells/contracts.js";
 import { advance } from "../stages/advance.js";
 import { runAnalyst } from "../stages/analyst/run-analyst.js";
 import { withRecord } from "../state/artifact-store.js";
 import { fitBody } from "../views/render.js";
 import { mayMutate } from "./commands/registry.js";
-import { artifactIssue } from "./handle-comment.js";
-import { loadConfig } from "./load-config.js";
-import { cancelRunning, enqueue, lineFor, scheduleLedger, storeFor, type Deps } from "./setup.js";
-
-
+import { cancelRunning, type EventContext } from "./context.js";
+import type { EventOf } from "./line-event.js";
 
 /** A review record holds the whole review, shortened so the record fits its comment: later comments are counted, not kept. */
 export function reviewRecord(
@@ -36,62 +32,51 @@ export function reviewRecord(
  * back to build with the whole review (its body and every inline comment) batched as
  * the builder's feedback. Approvals and comments are conversation: they do not.
  */
-export function handleReview(deps: Deps) {
-  return async (context: Context<"pull_request_review.submitted">): Promise<void> => {
-    const { review, pull_request: pull } = context.payload;
-    if (review.state.toLowerCase() !== "changes_requested" || review.user?.type === "Bot") return;
-    const issue = artifactIssue(pull.head.ref);
-    if (issue === undefined) return;
-    enqueue(deps, context, issue, "review", async () => {
-      const store = await storeFor(context, deps);
-      const config = await loadConfig(context, store, undefined);
-      if (!config || !pull.head.ref.startsWith(config.branchPrefix)) return;
-      let loaded = await store.load(issue);
-      if (loaded.artifact.pr !== pull.number || loaded.artifact.keys.has(context.id) || loaded.artifact.status === "done") return;
-      const login = review.user?.login ?? "";
-      if (!mayMutate(config, await store.port.permission(login))) {
-        context.log.info({ artifact: loaded.id, reviewer: login }, "a review requesting changes from someone without write access: recorded by GitHub, not acted on");
-        return;
-      }
-      const comments = await store.port.reviewComments(pull.number, review.id);
-      const record = store.record(loaded, "review.changes_requested", reviewRecord(login, review, comments), context.id);
-      await cancelRunning(deps, store, loaded.artifact.running);
-      const round = loaded.artifact.reviewRounds + 1;
-      await store.port.createComment(
-        pull.number,
-        fitBody(`### Changes requested by @${login}\n\nBack to **build** (review round ${round}) with the review and its ${comments.length} inline comment${comments.length === 1 ? "" : "s"} as the builder's feedback.`, [store.block(record)]),
-      );
-      loaded = withRecord(loaded, record);
-      await advance(store, config, lineFor(deps, context), loaded, context.id, { sync: true });
-      scheduleLedger(deps, store, config, context.log);
-    });
-  };
+export async function handleReview(ctx: EventContext, event: EventOf<"review">): Promise<void> {
+  const { store } = ctx;
+  const { pr, headRef, review } = event.data;
+  const config = await ctx.config();
+  if (!config || !headRef.startsWith(config.branchPrefix)) return;
+  const issue = (event.target as { issue: number }).issue;
+  let loaded = await store.load(issue);
+  if (loaded.artifact.keys.has(event.id)) {
+    if (ctx.attempt > 1) await advance(store, config, ctx.line, loaded, event.id, { sync: true });
+    return;
+  }
+  if (loaded.artifact.pr !== pr || loaded.artifact.status === "done") return;
+  if (!mayMutate(config, await store.port.permission(review.by))) {
+    ctx.log.info({ artifact: loaded.id, reviewer: review.by }, "a review requesting changes from someone without write access: recorded by GitHub, not acted on");
+    return;
+  }
+  const comments = await store.port.reviewComments(pr, review.id);
+  const record = store.record(loaded, "review.changes_requested", reviewRecord(review.by, { id: review.id, html_url: review.htmlUrl, body: review.body }, comments), event.id);
+  await cancelRunning(ctx.deps, store, loaded.artifact.running);
+  const round = loaded.artifact.reviewRounds + 1;
+  await store.port.createComment(
+    pr,
+    fitBody(`### Changes requested by @${review.by}\n\nBack to **build** (review round ${round}) with the review and its ${comments.length} inline comment${comments.length === 1 ? "" : "s"} as the builder's feedback.`, [store.block(record)]),
+  );
+  loaded = withRecord(loaded, record);
+  await advance(store, config, ctx.line, loaded, event.id, { sync: true });
+  await ctx.changed(config, issue);
 }
 
 /** Merged or closed: the analyst's post-run note, once. */
-export function handlePullClosed(deps: Deps) {
-  return async (context: Context<"pull_request.closed">): Promise<void> => {
-    const { pull_request: pull, repository } = context.payload;
-    const issue = artifactIssue(pull.head.ref);
-    if (issue === undefined) return;
-    enqueue(deps, context, issue, "post-run note", async () => {
-      const store = await storeFor(context, deps);
-      const config = await loadConfig(context, store, undefined);
-      const contract = contractFor(deps.contracts, "analyst");
-      if (!config || !contract || !pull.head.ref.startsWith(config.branchPrefix)) return;
-      const loaded = await store.load(issue);
-      if (loaded.artifact.pr !== pull.number || loaded.records.some((r) => r.kind === "run.ended")) return;
-      await cancelRunning(deps, store, loaded.artifact.running);
-      const { record } = await runAnalyst(
-        store,
-        config,
-        contract,
-        loaded,
-        { merged: pull.merged === true, endedAt: pull.merged_at ?? pull.closed_at ?? new Date().toISOString(), defaultBranch: repository.default_branch },
-        context.id,
-      );
-      await advance(store, config, lineFor(deps, context), withRecord(loaded, record), context.id, { sync: true });
-      scheduleLedger(deps, store, config, context.log);
-    });
-  };
+export async function handlePullClosed(ctx: EventContext, event: EventOf<"pull.closed">): Promise<void> {
+  const { store } = ctx;
+  const { pr, headRef, merged, endedAt, defaultBranch } = event.data;
+  const config = await ctx.config();
+  const contract = contractFor(ctx.deps.contracts, "analyst");
+  if (!config || !contract || !headRef.startsWith(config.branchPrefix)) return;
+  const issue = (event.target as { issue: number }).issue;
+  const loaded = await store.load(issue);
+  if (loaded.artifact.pr !== pr) return;
+  if (loaded.records.some((r) => r.kind === "run.ended")) {
+    if (ctx.attempt > 1) await advance(store, config, ctx.line, loaded, event.id, { sync: true });
+    return;
+  }
+  await cancelRunning(ctx.deps, store, loaded.artifact.running);
+  const { record } = await runAnalyst(store, config, contract, loaded, { merged, endedAt, defaultBranch }, event.id);
+  await advance(store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });
+  await ctx.changed(config, issue);
 }

@@ -1,7 +1,8 @@
-import type { Context } from "probot";
+import type { Logger } from "probot";
 import { CONFIG_PATH, parseConfig } from "../config/load.js";
 import type { FactoryConfig } from "../config/schema.js";
 import type { ArtifactStore } from "../state/artifact-store.js";
+import { statusOf } from "../github/errors.js";
 import { digest } from "../state/sign.js";
 import { fitBody } from "../views/render.js";
 import { configInvalidView } from "../views/comments.js";
@@ -12,21 +13,26 @@ import { configInvalidView } from "../views/comments.js";
  * stops the same report twice) and nothing else happens.
  */
 export async function loadConfig(
-  context: Context,
+  read: () => Promise<unknown>,
   store: ArtifactStore,
   report: { issue: number; key: string } | undefined,
+  log: Logger,
 ): Promise<FactoryConfig | undefined> {
   let raw: unknown;
   let problems: string[];
   try {
-    raw = await context.config("factory.yml");
+    raw = await read();
     const result = parseConfig(raw);
     if (result.ok) return result.config;
     problems = result.problems;
   } catch (error) {
-    problems = [`the file could not be read as YAML: ${(error as Error).message.split("\n")[0]}`];
+    // Only the config plugin's own errors are the file's fault; a GitHub or network failure is tried again.
+    if (statusOf(error) !== undefined || !(error instanceof Error) || !error.message.startsWith("[@probot/octokit-plugin-config]")) throw error;
+    const cause = (error as { cause?: unknown }).cause;
+    const detail = cause instanceof Error ? `: ${cause.message.split("\n")[0]}` : "";
+    problems = [`the file could not be read as YAML: ${(error as Error).message.split("\n")[0]?.replace(/^\[@probot\/octokit-plugin-config\] /, "")}${detail}`];
   }
-  context.log.warn({ repo: store.port.fullName, problems }, `${CONFIG_PATH} is invalid; the factory does nothing until it is fixed`);
+  log.warn({ repo: store.port.fullName, problems }, `${CONFIG_PATH} is invalid; the factory does nothing until it is fixed`);
   if (!report) return undefined;
   const loaded = await store.load(report.issue);
   const id = digest(problems.join("\n"));

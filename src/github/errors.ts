@@ -13,3 +13,28 @@ export function validationMessages(error: unknown): string {
   const data = response?.data;
   return [data?.message, ...(data?.errors ?? []).map((e) => `${e.code ?? ""} ${e.message ?? ""}`)].join(" ");
 }
+
+/**
+ * Whether GitHub (or the way to it) may answer differently if asked again: a 5xx, a
+ * 429, a 403 for a primary or secondary rate limit, or no answer at all (a network
+ * error). A 404, a 422 and other 4xx answers are final.
+ */
+export function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status === undefined) return true;
+  if (status >= 500 || status === 429) return true;
+  if (status !== 403) return false;
+  const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
+  const headers = response?.headers ?? {};
+  return headers["retry-after"] !== undefined || headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test((error as Error).message ?? "");
+}
+
+/** What GitHub said, for a person: `GitHub answered 502 to POST /repos/{owner}/{repo}/issues/{issue_number}/comments`. */
+export function describeError(error: unknown): string {
+  const status = statusOf(error);
+  const request = (error as { request?: { method?: string; url?: string } }).request;
+  const message = ((error as Error)?.message ?? String(error)).split("\n")[0]?.slice(0, 300) ?? "";
+  if (status === undefined) return message;
+  const where = request?.method && request.url ? ` to ${request.method} ${new URL(request.url, "https://api.github.com").pathname}` : "";
+  return `GitHub answered ${status}${where}: ${message}`;
+}

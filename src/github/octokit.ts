@@ -27,9 +27,29 @@ export function shouldRetry(kind: "primary" | "secondary", retryAfter: number, o
   return true;
 }
 
-/** Probot's Octokit with the factory's rate-limit policy. `npm start` and the sandbox run with it. */
+/**
+ * POSTs that GitHub answers with something idempotent: adding labels or a reaction
+ * twice, or a GraphQL mutation the app only uses for idempotent changes (ready for
+ * review, pin). Every other POST creates something.
+ */
+const IDEMPOTENT_POSTS = [/^\/graphql$/, /\/issues\/\{issue_number\}\/labels$/, /\/reactions$/];
+
+/**
+ * A POST that creates something is never retried blindly: when its answer is lost
+ * (a 502 after GitHub did the work), a second POST would make a second comment or
+ * check run. The request fails instead, and the line tries the whole event again
+ * from a fresh read, which finds what the first POST made.
+ */
+export function noBlindRetries(octokit: { hook: { before(name: "request", hook: (options: { method: string; url: string; request?: Record<string, unknown> }) => void): void } }): void {
+  octokit.hook.before("request", (options) => {
+    if (options.method !== "POST" || IDEMPOTENT_POSTS.some((route) => route.test(options.url))) return;
+    options.request = { ...options.request, retries: 0 };
+  });
+}
+
+/** Probot's Octokit with the factory's rate-limit and retry policy. `npm start` and the sandbox run with it. */
 export function factoryOctokit() {
-  return ProbotOctokit.defaults((options: Record<string, unknown>) => {
+  return ProbotOctokit.plugin(noBlindRetries).defaults((options: Record<string, unknown>) => {
     const log = (options.log as Log | undefined) ?? console;
     return {
       ...options,

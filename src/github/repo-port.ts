@@ -34,6 +34,20 @@ export interface PullRef {
   draft?: boolean;
 }
 
+export interface ListedIssue {
+  number: number;
+  title: string;
+  state: string;
+  authorLogin: string | undefined;
+  authorType: string | undefined;
+  labels: string[];
+  createdAt: string;
+  updatedAt: string;
+  body: string;
+  nodeId: string;
+  isPull: boolean;
+}
+
 export type Reaction = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes";
 
 interface CommentLike {
@@ -63,6 +77,8 @@ export class PortCaches {
   readonly permissions = new Map<string, CachedPermission>();
   /** Blob texts by sha: blobs never change, so a second read of the same code costs nothing. */
   readonly blobs = new Map<string, string>();
+  /** A pull request's head branch (it never changes), per `owner/repo#number`. */
+  readonly pullHeads = new Map<string, string>();
 }
 
 const BLOB_CACHE_LIMIT = 20_000;
@@ -194,6 +210,17 @@ export class RepoPort {
     return { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id, draft: data.draft ?? false };
   }
 
+  /** A PR's head branch, which never changes: read once per process. */
+  async pullHeadRef(number: number): Promise<string> {
+    const key = `${this.fullName}#${number}`.toLowerCase();
+    const cached = this.caches.pullHeads.get(key);
+    if (cached !== undefined) return cached;
+    const { headRef } = await this.getPull(number);
+    if (this.caches.pullHeads.size > 10_000) this.caches.pullHeads.clear();
+    this.caches.pullHeads.set(key, headRef);
+    return headRef;
+  }
+
   /** The user's role (`admin`, `maintain`, `write`, `triage`, `read`, or a custom role), cached briefly. */
   async permission(username: string): Promise<{ role: string; permission: string }> {
     const key = `${this.fullName}/${username}`.toLowerCase();
@@ -211,8 +238,15 @@ export class RepoPort {
     }
   }
 
-  async listIssuesWithLabel(label: string, state: "open" | "all"): Promise<Array<{ number: number; title: string; state: string; authorLogin: string | undefined; authorType: string | undefined; labels: string[]; createdAt: string; body: string; nodeId: string; isPull: boolean }>> {
-    const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.ref, labels: label, state, per_page: 100 });
+  /** Issues (and PRs) with a label; `since` keeps those updated at or after that time, which GitHub answers from an index (one page for a recent time). */
+  async listIssuesWithLabel(label: string | undefined, state: "open" | "all", since?: string): Promise<ListedIssue[]> {
+    const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+      ...this.ref,
+      ...(label !== undefined ? { labels: label } : {}),
+      state,
+      per_page: 100,
+      ...(since !== undefined ? { since, sort: "updated" as const, direction: "asc" as const } : {}),
+    });
     return issues.map((i) => ({
       number: i.number,
       title: i.title,
@@ -221,10 +255,16 @@ export class RepoPort {
       authorType: i.user?.type,
       labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
       createdAt: i.created_at,
+      updatedAt: i.updated_at,
       body: i.body ?? "",
       nodeId: i.node_id,
       isPull: i.pull_request !== undefined,
     }));
+  }
+
+  /** Closes an issue as not planned (a duplicate the app made). */
+  async closeIssue(issue: number): Promise<void> {
+    await this.octokit.rest.issues.update({ ...this.ref, issue_number: issue, state: "closed", state_reason: "not_planned" });
   }
 
   async createIssue(input: { title: string; body: string; labels: string[] }): Promise<{ number: number; nodeId: string }> {
@@ -276,11 +316,17 @@ export class RepoPort {
     await this.octokit.rest.actions.createWorkflowDispatch({ ...this.ref, workflow_id: workflow, ref, inputs });
   }
 
+  /** The newest dispatched run whose title is `title` (the cell workflow's `run-name`), if GitHub lists one yet. */
+  async findWorkflowRunTitled(title: string): Promise<{ id: number; status: string | null } | undefined> {
+    const { data } = await this.octokit.rest.actions.listWorkflowRunsForRepo({ ...this.ref, event: "workflow_dispatch", per_page: 50 });
+    const run = data.workflow_runs.find((r) => r.display_title === title);
+    return run && { id: run.id, status: run.status };
+  }
+
   /** Cancels the unfinished dispatched run whose title is `title` (the cell workflow's `run-name`); false when there is none. */
   async cancelWorkflowRunTitled(title: string): Promise<boolean> {
-    const { data } = await this.octokit.rest.actions.listWorkflowRunsForRepo({ ...this.ref, event: "workflow_dispatch", per_page: 50 });
-    const run = data.workflow_runs.find((r) => r.display_title === title && r.status !== "completed");
-    if (!run) return false;
+    const run = await this.findWorkflowRunTitled(title);
+    if (!run || run.status === "completed") return false;
     try {
       await this.octokit.rest.actions.cancelWorkflowRun({ ...this.ref, run_id: run.id });
       return true;

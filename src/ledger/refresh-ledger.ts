@@ -1,9 +1,13 @@
 import type { Logger } from "probot";
 import type { FactoryConfig } from "../config/schema.js";
+import type { ListedIssue } from "../github/repo-port.js";
 import type { ArtifactStore } from "../state/artifact-store.js";
-import { ledgerPages, ledgerRow, type LedgerRow } from "./rows.js";
+import { stripBlocks } from "../state/codec.js";
+import { canonicalJson } from "../state/sign.js";
+import { ledgerId, type RecordDataOf } from "../state/records.js";
+import { ledgerEntry, paginateLedger, rowOf, type LedgerEntry, type LedgerRow } from "./rows.js";
 
-/** Every artifact in the repository, rebuilt from its records: one issue list, then each artifact's threads. */
+/** Every artifact in the repository, rebuilt from its records: one issue list, then each artifact's threads (the CLI's full read). */
 export async function collectLedger(store: ArtifactStore, config: FactoryConfig, now: number): Promise<LedgerRow[]> {
   const issues = await store.port.listIssuesWithLabel(config.labels.intake, "all");
   const rows: LedgerRow[] = [];
@@ -11,55 +15,193 @@ export async function collectLedger(store: ArtifactStore, config: FactoryConfig,
     if (issue.isPull) continue;
     const loaded = await store.load(issue.number);
     if (loaded.artifact.status === "new") continue;
-    rows.push(ledgerRow(issue.number, issue.title, loaded.artifact, now));
+    rows.push(rowOf(ledgerEntry(issue.number, issue.title, loaded.artifact, issue.updatedAt), now));
   }
   return rows.sort((a, b) => b.issue - a.issue);
 }
 
 const LEDGER_PAGE_MARKER = "<!-- software-factory:ledger-page -->";
 
+export interface LedgerRefresh {
+  /** Artifacts whose records changed since the last refresh (the handlers' marks): read again whatever else says. */
+  changed: readonly number[];
+  now?: number;
+  /** Lets tests reach several pages without thousands of artifacts. */
+  pageLimit?: number;
+}
+
+export interface LedgerOutcome {
+  /** Artifacts read from their threads this time. */
+  read: number;
+  /** Ledger pages (the issue body, page comments) written. */
+  written: number;
+}
+
+interface Page {
+  /** The issue body (page 1) or a page comment. */
+  where: { issue: number } | { comment: number };
+  body: string;
+  data: RecordDataOf<"ledger.rows"> | undefined;
+}
+
 /**
  * Keeps the pinned ledger issue (Renovate's Dependency Dashboard is the model):
- * page 1 in its body, further pages in the app's own comments on it, each written
- * only when its text changed.
+ * page 1 in its body, further pages in the app's own comments on it. It runs
+ * holding the repository's ledger lock, so two processes never make two ledgers.
+ *
+ * It costs what changed: each page carries a signed record of its rows, so a
+ * refresh reads the ledger (one or two requests), the issues updated since the
+ * newest update it has seen (one page), and only the artifacts that changed (the
+ * handlers' marks, and issues whose `updated_at` moved). A finished artifact is
+ * read once and then kept from the record. With nothing new, nothing is written.
  */
-export async function refreshLedger(store: ArtifactStore, config: FactoryConfig, log: Logger, now = Date.now(), pageLimit?: number): Promise<void> {
-  if (!config.ledger.issue) return;
+export async function refreshLedger(store: ArtifactStore, config: FactoryConfig, log: Logger, refresh: LedgerRefresh): Promise<LedgerOutcome> {
+  if (!config.ledger.issue) return { read: 0, written: 0 };
   const { port } = store;
-  const rows = await collectLedger(store, config, now);
-  // `pageLimit` lets tests reach several pages without thousands of artifacts.
-  const pages = ledgerPages(rows, new Date(now).toISOString().slice(0, 16).replace("T", " ") + " UTC", pageLimit);
-  const [first = "", ...rest] = pages;
+  const now = refresh.now ?? Date.now();
+  const own = (i: ListedIssue) => !i.isPull && i.authorType === "Bot" && i.authorLogin === store.botLogin;
+  const [ledger, ...extra] = (await port.listIssuesWithLabel(config.labels.ledger, "open")).filter(own).sort((a, b) => a.number - b.number);
+  // Earlier versions could race to two ledgers: the oldest stays, the others are closed.
+  for (const duplicate of extra) {
+    await port.createComment(duplicate.number, `This is a second ledger issue, opened by a race; #${ledger?.number ?? "?"} is the ledger.`);
+    await port.closeIssue(duplicate.number);
+    log.warn({ repo: port.fullName, ledger: ledger?.number, duplicate: duplicate.number }, "closed a duplicate ledger issue");
+  }
 
-  const candidates = await port.listIssuesWithLabel(config.labels.ledger, "open");
-  const existing = candidates.find((i) => !i.isPull && i.authorType === "Bot" && i.authorLogin === store.botLogin);
-  let ledgerIssue: number;
-  if (!existing) {
+  const pages = ledger ? await readPages(store, ledger) : [];
+  const cached = cachedEntries(pages);
+  const entries = new Map<number, LedgerEntry>(cached?.entries.map((e) => [e.issue, e]) ?? []);
+  let watermark = cached?.watermark;
+
+  // What to read: the marked artifacts, and the factory's issues whose update time moved (all of them, the first time).
+  const toRead = new Map<number, ListedIssue | undefined>(refresh.changed.map((n) => [n, undefined]));
+  const listed = cached ? await port.listIssuesWithLabel(undefined, "all", watermark) : await port.listIssuesWithLabel(config.labels.intake, "all");
+  for (const issue of listed) {
+    // The ledger's own writes move its `updated_at`: counting them would make every refresh write again.
+    if (issue.number === ledger?.number) continue;
+    if (watermark === undefined || Date.parse(issue.updatedAt) > Date.parse(watermark)) watermark = issue.updatedAt;
+    if (issue.isPull) continue;
+    if (!issue.labels.includes(config.labels.intake)) {
+      // The intake label was taken off: the issue has left the factory.
+      entries.delete(issue.number);
+      toRead.delete(issue.number);
+      continue;
+    }
+    if (entries.get(issue.number)?.seen !== issue.updatedAt || toRead.has(issue.number)) toRead.set(issue.number, issue);
+  }
+  for (const [number, issue] of toRead) {
+    const loaded = await store.load(number);
+    if (loaded.artifact.status === "new") entries.delete(number);
+    else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, issue?.updatedAt ?? entries.get(number)?.seen));
+  }
+
+  const sorted = [...entries.values()].sort((a, b) => b.issue - a.issue);
+  const wanted = render(store, sorted, watermark, now, refresh.pageLimit);
+  const written = await writePages(store, config, log, ledger, pages, wanted);
+  return { read: toRead.size, written };
+}
+
+/** The ledger's pages as they are: the issue body, then the app's page comments (listed only when the body says there are more). */
+async function readPages(store: ArtifactStore, ledger: ListedIssue): Promise<Page[]> {
+  const id = ledgerId(store.port.ref);
+  const dataOf = (body: string, where: string, author: { login: string | undefined; type: string | undefined }) => {
+    const record = store.read([{ where, order: 0, authorLogin: author.login, authorType: author.type, body }], id).find((r) => r.kind === "ledger.rows");
+    return record?.kind === "ledger.rows" ? record.data : undefined;
+  };
+  const first: Page = { where: { issue: ledger.number }, body: ledger.body, data: dataOf(ledger.body, `ledger #${ledger.number}`, { login: ledger.authorLogin, type: ledger.authorType }) };
+  if (first.data?.pages === 1) return [first];
+  const comments = (await store.port.listIssueComments(ledger.number)).filter((c) => store.isOwnComment(c) && c.body.includes(LEDGER_PAGE_MARKER));
+  return [first, ...comments.map((c) => ({ where: { comment: c.id }, body: c.body, data: dataOf(c.body, `ledger #${ledger.number} comment ${c.id}`, { login: c.authorLogin, type: c.authorType }) }))];
+}
+
+/** The rows the pages remember, when every page says so consistently; otherwise the ledger is rebuilt from the threads. */
+function cachedEntries(pages: readonly Page[]): { entries: LedgerEntry[]; watermark: string | undefined } | undefined {
+  const count = pages[0]?.data?.pages;
+  if (count === undefined || pages.length < count) return undefined;
+  const entries: LedgerEntry[] = [];
+  for (const [index, page] of pages.slice(0, count).entries()) {
+    if (page.data?.page !== index + 1 || page.data.pages !== count) return undefined;
+    entries.push(...page.data.entries.map((e) => ({ owner: undefined, branch: undefined, pr: undefined, createdAt: undefined, seen: undefined, ...e })));
+  }
+  return { entries, watermark: pages[0]?.data?.watermark };
+}
+
+interface Wanted {
+  body: string;
+  data: RecordDataOf<"ledger.rows">;
+}
+
+/** The pages as they should be, each with its signed record. */
+function render(store: ArtifactStore, entries: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined): Wanted[] {
+  const updatedAt = new Date(now).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const recordOf = (entry: LedgerEntry) => JSON.stringify(entry).length + 20;
+  const paged = paginateLedger(entries.map((e) => rowOf(e, now)), updatedAt, pageLimit, (i) => recordOf(entries[i] as LedgerEntry));
+  return paged.map((page, index) => {
+    const data: RecordDataOf<"ledger.rows"> = {
+      page: index + 1,
+      pages: paged.length,
+      // Only page 1's watermark is read: on other pages it would rewrite them for nothing.
+      ...(watermark !== undefined && index === 0 ? { watermark } : {}),
+      entries: page.rows.map((i) => compact(entries[i] as LedgerEntry)),
+    };
+    // Ledger records are not an artifact's: seq and key only name the page.
+    const record = store.sign(ledgerId(store.port.ref), "ledger.rows", data, { key: `ledger-page-${index + 1}`, seq: index + 1, at: new Date(0) });
+    return { body: `${page.text}\n\n${store.block(record)}${index > 0 ? `\n${LEDGER_PAGE_MARKER}` : ""}`, data };
+  });
+}
+
+/**
+ * What a page says, for deciding whether to write it: its visible text without the
+ * "Updated" stamp, and its rows without the bookkeeping (when each issue was seen,
+ * the watermark), which alone is no reason to write.
+ */
+function content(body: string, data: RecordDataOf<"ledger.rows"> | undefined): string {
+  const rows = data?.entries.map(({ seen: _seen, ...rest }) => rest);
+  return `${stripBlocks(body).replace(/Updated [^.]*\./, "")}\n${canonicalJson({ page: data?.page, pages: data?.pages, rows })}`;
+}
+
+function compact(entry: LedgerEntry): RecordDataOf<"ledger.rows">["entries"][number] {
+  const { owner, branch, pr, createdAt, seen, ...rest } = entry;
+  return { ...rest, ...(owner ? { owner } : {}), ...(branch ? { branch } : {}), ...(pr !== undefined ? { pr } : {}), ...(createdAt ? { createdAt } : {}), ...(seen ? { seen } : {}) };
+}
+
+/** Writes the pages whose content differs: the body, then comments, creating the ledger if there is none. */
+async function writePages(store: ArtifactStore, config: FactoryConfig, log: Logger, ledger: ListedIssue | undefined, pages: readonly Page[], wanted: readonly Wanted[]): Promise<number> {
+  const { port } = store;
+  const [first, ...rest] = wanted;
+  if (!first) return 0;
+  let written = 0;
+  let number: number;
+  if (!ledger) {
     await port.ensureLabel(config.labels.ledger, "5319e7", "Factory: the ledger of every artifact");
-    const created = await port.createIssue({ title: config.ledger.title, body: first, labels: [config.labels.ledger] });
-    ledgerIssue = created.number;
+    const created = await port.createIssue({ title: config.ledger.title, body: first.body, labels: [config.labels.ledger] });
+    number = created.number;
+    written += 1;
     try {
       await port.pinIssue(created.nodeId);
     } catch (error) {
       log.warn({ err: error, issue: created.number }, "could not pin the ledger issue (three issues may already be pinned); it is kept up to date anyway");
     }
   } else {
-    ledgerIssue = existing.number;
-    if (stripDate(existing.body) !== stripDate(first)) await port.updateIssueBody(ledgerIssue, first);
+    number = ledger.number;
+    if (content(ledger.body, pages[0]?.data) !== content(first.body, first.data)) {
+      await port.updateIssueBody(number, first.body);
+      written += 1;
+    }
   }
-
-  if (rest.length === 0 && !existing) return;
-  const comments = (await port.listIssueComments(ledgerIssue)).filter((c) => store.isOwnComment(c) && c.body.includes(LEDGER_PAGE_MARKER));
+  // Page comments as they are; when the body said there were none, they were not listed.
+  const comments = ledger && pages.length <= 1 && rest.length > 0 ? await readPages(store, ledger).then((p) => p.slice(1)) : pages.slice(1);
   for (const [index, page] of rest.entries()) {
-    const body = `${page}\n\n${LEDGER_PAGE_MARKER}`;
-    const comment = comments[index];
-    if (!comment) await port.createComment(ledgerIssue, body);
-    else if (stripDate(comment.body) !== stripDate(body)) await port.updateComment(comment.id, body);
+    const current = comments[index];
+    if (!current) await port.createComment(number, page.body);
+    else if (content(current.body, current.data) !== content(page.body, page.data)) await port.updateComment((current.where as { comment: number }).comment, page.body);
+    else continue;
+    written += 1;
   }
-  for (const stale of comments.slice(rest.length)) await port.deleteComment(stale.id);
+  for (const stale of comments.slice(rest.length)) {
+    await port.deleteComment((stale.where as { comment: number }).comment);
+    written += 1;
+  }
+  return written;
 }
 
-/** The "Updated …" stamp alone is no reason to write. */
-function stripDate(body: string): string {
-  return body.replace(/Updated [^.]*\./, "");
-}

@@ -1,6 +1,55 @@
 import type { Artifact } from "../state/fold.js";
 import { render } from "../views/render.js";
 
+/** What the ledger keeps of an artifact in its own record: a row, without what depends on the time it is shown. */
+export interface LedgerEntry {
+  issue: number;
+  title: string;
+  stage: string;
+  status: string;
+  owner: string | undefined;
+  branch: string | undefined;
+  pr: number | undefined;
+  verification: string;
+  nextHandoff: string;
+  createdAt: string | undefined;
+  /** The issue's `updated_at` when it was last read: a listing that shows the same time needs no read. */
+  seen: string | undefined;
+}
+
+export function ledgerEntry(issue: number, title: string, artifact: Artifact, seen: string | undefined): LedgerEntry {
+  return {
+    issue,
+    title: (artifact.title || title).slice(0, 300),
+    stage: artifact.stage,
+    status: artifact.status,
+    owner: artifact.owner,
+    branch: artifact.branch?.slice(0, 200),
+    pr: artifact.pr,
+    verification: artifact.verification,
+    nextHandoff: artifact.nextHandoff.slice(0, 300),
+    createdAt: artifact.createdAt,
+    seen,
+  };
+}
+
+/** A row as a table shows it. */
+export function rowOf(entry: LedgerEntry, now: number): LedgerRow {
+  return {
+    issue: entry.issue,
+    title: entry.title,
+    stage: entry.stage,
+    status: entry.status,
+    owner: entry.owner ? `@${entry.owner}` : "—",
+    branch: entry.branch ?? "—",
+    pr: entry.pr !== undefined ? `#${entry.pr}` : "—",
+    verification: entry.verification,
+    nextHandoff: entry.nextHandoff,
+    age: age(entry.createdAt, now),
+    opened: entry.createdAt?.slice(0, 10) ?? "—",
+  };
+}
+
 export interface LedgerRow {
   issue: number;
   title: string;
@@ -12,6 +61,8 @@ export interface LedgerRow {
   verification: string;
   nextHandoff: string;
   age: string;
+  /** The day it was opened: the ledger issue shows this rather than the age, so a page's text changes only when its artifacts do. */
+  opened: string;
 }
 
 export function age(from: string | undefined, now: number): string {
@@ -24,18 +75,7 @@ export function age(from: string | undefined, now: number): string {
 }
 
 export function ledgerRow(issue: number, title: string, artifact: Artifact, now: number): LedgerRow {
-  return {
-    issue,
-    title: artifact.title || title,
-    stage: artifact.stage,
-    status: artifact.status,
-    owner: artifact.owner ? `@${artifact.owner}` : "—",
-    branch: artifact.branch ?? "—",
-    pr: artifact.pr !== undefined ? `#${artifact.pr}` : "—",
-    verification: artifact.verification,
-    nextHandoff: artifact.nextHandoff,
-    age: age(artifact.createdAt, now),
-  };
+  return rowOf(ledgerEntry(issue, title, artifact, undefined), now);
 }
 
 /**
@@ -49,28 +89,34 @@ function cell(text: string, max = 120): string {
 
 /**
  * The ledger as pages that each fit in one GitHub body: page 1 is the ledger
- * issue's body, the rest are its comments.
+ * issue's body, the rest are its comments. `extra(i)` is what row `i` adds to its
+ * page besides its line in the table (its share of the page's hidden record).
  */
-export function ledgerPages(rows: readonly LedgerRow[], updatedAt: string, limit = 60_000): string[] {
+export function paginateLedger(rows: readonly LedgerRow[], updatedAt: string, limit = 60_000, extra: (index: number) => number = () => 0): Array<{ text: string; rows: number[] }> {
   const safe = rows.map((r) => ({ ...r, title: cell(r.title), nextHandoff: cell(r.nextHandoff), branch: cell(r.branch, 80) }));
-  const pages: LedgerRow[][] = [[]];
+  const pages: number[][] = [[]];
   const base = render("ledger.md", { rows: [], updatedAt, pages: { page: 99, pageCount: 99 } }).length;
   const empty = render("ledger.md", { rows: [], updatedAt }).length;
   let size = base;
-  for (const row of safe) {
-    const rowSize = render("ledger.md", { rows: [row], updatedAt }).length - empty + 100;
+  for (const [index, row] of safe.entries()) {
+    const rowSize = render("ledger.md", { rows: [row], updatedAt }).length - empty + 100 + extra(index);
     const current = pages[pages.length - 1] ?? [];
     if (current.length > 0 && size + rowSize > limit) {
-      pages.push([row]);
+      pages.push([index]);
       size = base + rowSize;
     } else {
-      current.push(row);
+      current.push(index);
       size += rowSize;
     }
   }
-  return pages.map((page, index) =>
-    render("ledger.md", { rows: page, updatedAt, pages: pages.length > 1 ? { page: index + 1, pageCount: pages.length } : false }),
-  );
+  return pages.map((page, index) => ({
+    rows: page,
+    text: render("ledger.md", { rows: page.map((i) => safe[i]), updatedAt, pages: pages.length > 1 ? { page: index + 1, pageCount: pages.length } : false }),
+  }));
+}
+
+export function ledgerPages(rows: readonly LedgerRow[], updatedAt: string, limit = 60_000): string[] {
+  return paginateLedger(rows, updatedAt, limit).map((page) => page.text);
 }
 
 /** The CLI's plain-text table. */

@@ -154,6 +154,7 @@ export class GitHubDouble {
     const target = this.mustIssue(issue);
     if (target.labels.includes(name)) return;
     target.labels.push(name);
+    target.updated_at = this.now();
     this.emitIssue(target, "labeled", by, { label: this.issueApi.labelJson(name) });
   }
 
@@ -181,7 +182,8 @@ export class GitHubDouble {
   }
 
   postComment(issue: number, author: DoubleUser, body: string): DoubleComment {
-    this.mustIssue(issue);
+    // A new comment moves the thread's `updated_at`, as on GitHub (an edited comment does not).
+    this.mustIssue(issue).updated_at = this.now();
     const id = this.nextCommentId++;
     const comment: DoubleComment = { id, node_id: `IC_kwDO${id}`, body, user: author, created_at: this.now(), updated_at: this.now(), issue, reactions: [] };
     this.comments.set(comment.id, comment);

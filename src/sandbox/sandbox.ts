@@ -6,8 +6,10 @@ import Bottleneck from "bottleneck";
 import pino from "pino";
 import { createNodeMiddleware, createProbot, type Logger } from "probot";
 import { parse } from "yaml";
-import { Background } from "../cells/background.js";
 import { MemoryQueue, type JobQueue } from "../cells/queue.js";
+import { MemoryChangedArtifacts } from "../events/changed-artifacts.js";
+import { MemoryInbox, type Inbox } from "../events/inbox.js";
+import { MemoryLocks } from "../events/locks.js";
 import { factoryOctokit } from "../github/octokit.js";
 import { factoryApp } from "../index.js";
 import { stateKey } from "../state/sign.js";
@@ -60,13 +62,14 @@ export class Sandbox {
   readonly webhookViolations: string[] = [];
   /** The local runner's queue inside the app: `idle()` waits for its jobs too. */
   queue: JobQueue = new MemoryQueue(0);
+  /** The app's event inbox: `idle()` waits until it has handled everything. */
+  inbox: Inbox = new MemoryInbox();
   private readonly started = Date.now();
 
   private constructor(
     readonly double: GitHubDouble,
     readonly server: SandboxServer,
     readonly sender: WebhookSender,
-    readonly background: Background,
     readonly errors: string[],
     private readonly appServer: Server,
     /** The app's webhook secret (a throwaway): the key of its signed records derives from it. */
@@ -88,7 +91,6 @@ export class Sandbox {
     });
 
     const errors: string[] = [];
-    const background = new Background((key, error) => errors.push(`${key}: ${String(error)}`));
     // The app's own error lines are problems the sandbox reports, like contract violations.
     const log = pino({ level: options.logTo ? "info" : "error" }, {
       write(line: string) {
@@ -104,8 +106,10 @@ export class Sandbox {
     });
     // Cell jobs run in this process; harnesses clone from and push to the double over git's smart HTTP.
     const queue = new MemoryQueue(2, (message, fields) => errors.push(`${message}: ${JSON.stringify(fields)}`));
+    // Retries on a millisecond clock too: an event that fails part-way is tried again at once, as it would be seconds later.
+    const inbox = new MemoryInbox({ ...(fast ? { retry: { attempts: 6, baseMs: 5, capMs: 50 } } : {}), log: (message, fields) => logLine(log, message, fields) });
     const appEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", GHE_HOST: server.host, GHE_PROTOCOL: "http", ...options.harnessEnv };
-    const middleware = await createNodeMiddleware(factoryApp({ background, queue, env: appEnv, ...(options.workRoot ? { workRoot: options.workRoot } : {}), stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
+    const middleware = await createNodeMiddleware(factoryApp({ queue, inbox, locks: new MemoryLocks(), changed: new MemoryChangedArtifacts(), ledgerDelayMs: fast ? 20 : 2_000, env: appEnv, ...(options.workRoot ? { workRoot: options.workRoot } : {}), stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
     const appServer = createServer((req, res) => {
       void middleware(req, res, () => res.writeHead(404).end());
     });
@@ -113,8 +117,9 @@ export class Sandbox {
     const webhookUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/api/github/webhooks`;
 
     const sender = new WebhookSender({ url: webhookUrl, secret, events: subscribedEvents() });
-    const sandbox = new Sandbox(double, server, sender, background, errors, appServer, secret);
+    const sandbox = new Sandbox(double, server, sender, errors, appServer, secret);
     sandbox.queue = queue;
+    sandbox.inbox = inbox;
     sender.onDelivered = (delivery) => sandbox.record(delivery);
     double.onEvent = (event) => {
       sandbox.webhookViolations.push(...checkWebhook(event.name, event.payload));
@@ -202,15 +207,16 @@ export class Sandbox {
   async idle(): Promise<void> {
     for (;;) {
       await this.sender.idle();
-      await this.background.idle();
+      await this.inbox.idle();
       await this.queue.idle();
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.sender.busy || this.background.busy || this.queue.busy) continue;
+      if (this.sender.busy || this.inbox.busy || this.queue.busy) continue;
       return;
     }
   }
 
   async close(): Promise<void> {
+    await this.inbox.close({ graceMs: 5_000 });
     await this.queue.close();
     this.appServer.closeAllConnections();
     await new Promise((resolve) => this.appServer.close(resolve));
@@ -258,4 +264,9 @@ function fastOctokit() {
     throttle: { ...(options.throttle as object), write, notifications, retryAfterBaseValue: 5, fallbackSecondaryRateRetryAfter: 1 },
     retry: { ...(options.retry as object), retryAfterBaseValue: 5 },
   }));
+}
+
+/** The inbox's notes (a retry, a give-up) go to the app's log as warnings. */
+function logLine(log: { warn: (fields: object, message: string) => void }, message: string, fields: Record<string, unknown>): void {
+  log.warn(fields, message);
 }

@@ -7,6 +7,7 @@ import { type ArtifactStore, type LoadedArtifact, withRecord } from "../state/ar
 import type { SignedRecord } from "../state/records.js";
 import { fitBody } from "../views/render.js";
 import { spentBudget } from "./budgets.js";
+import { dispatchCell, runTitle } from "./build/actions-runner.js";
 import { startBuild } from "./build/start-build.js";
 import { runScout } from "./scout/run-scout.js";
 import { runVerify } from "./verify/run-verify.js";
@@ -21,6 +22,8 @@ export interface Line {
   installationId: number;
   log: Logger;
   now?: () => Date;
+  /** An earlier try of this event failed part-way: hand-offs it may have missed are checked (an Actions dispatch). */
+  resume?: boolean;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function advance(
 ): Promise<LoadedArtifact | undefined> {
   let loaded = typeof start === "number" ? await store.load(start) : start;
   let changed = options.sync ?? false;
+  await ensureHandedOff(store, config, line, loaded);
   // Bounded: each stage runs (or is skipped) at most once per call; a stage handed to a runner ends the loop.
   for (let step = 0; step < 7; step++) {
     const next = runnableStage(loaded.artifact, config);
@@ -76,4 +80,36 @@ export async function advance(
     await syncViews(store, config, loaded, loaded.artifact, await store.port.issueLabels(loaded.issue), { title: loaded.artifact.title, missing: [] });
   }
   return changed ? loaded : undefined;
+}
+
+/**
+ * A stage recorded as started is handed to its runner after the record is written;
+ * a crash or a lost answer in between would leave it waiting forever. So the job
+ * a running stage names is handed off again whenever the line looks at it: adding
+ * a job the local queue already has (or had) is a no-op, and an Actions run is
+ * dispatched again only on a retry of the event, when GitHub lists none.
+ */
+async function ensureHandedOff(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact): Promise<void> {
+  const { running, status } = loaded.artifact;
+  if (!running || status !== "active") return;
+  const started = [...loaded.records].reverse().find((r) => r.kind === "stage.started" && r.data.job === running.job);
+  if (running.runner === "local") {
+    const sha = started?.kind === "stage.started" ? started.data.sha : undefined;
+    if (running.stage === "verify" && !sha) return;
+    await line.queue.add({
+      id: running.job,
+      cell: running.stage === "verify" ? "verifier" : "builder",
+      installationId: line.installationId,
+      owner: store.port.ref.owner,
+      repo: store.port.ref.repo,
+      issue: loaded.issue,
+      config,
+      ...(sha ? { sha } : {}),
+    });
+  } else if (running.runner === "actions" && line.resume && running.stage === "build") {
+    if (await store.port.findWorkflowRunTitled(runTitle("builder", running.job))) return;
+    const contract = contractFor(line.contracts, "build");
+    line.log.warn({ artifact: loaded.id, job: running.job }, "build: no workflow run for the started job; dispatching it again");
+    await dispatchCell(store, loaded, { cell: "builder", job: running.job, config, ...(contract ? { contract } : {}) });
+  }
 }

@@ -61,7 +61,8 @@ export class ArtifactStore {
     return { id, issue, artifact: folded.artifact, records: folded.records, issueComments, tracking };
   }
 
-  private read(carriers: Carrier[], id: string): SignedRecord[] {
+  /** The records of `id` that the carriers hold and that count (the app's, signed); the rest are logged. */
+  read(carriers: Carrier[], id: string): SignedRecord[] {
     const { records, rejected } = readRecords(carriers, { botLogin: this.options.botLogin, key: this.options.key, artifact: id });
     for (const rejection of rejected) {
       this.options.log.warn({ artifact: id, where: rejection.where, reason: rejection.reason }, "ignored a hidden block");
@@ -72,6 +73,11 @@ export class ArtifactStore {
   /** A signed record that follows everything the loaded artifact has seen. */
   record<K extends RecordKind>(loaded: LoadedArtifact, kind: K, data: RecordDataOf<K>, key: string): SignedRecord {
     return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1, prev: loaded.artifact.head }, this.options.key);
+  }
+
+  /** A signed record outside any artifact's chain (the ledger's pages): `seq` and `key` are the caller's. */
+  sign<K extends RecordKind>(id: string, kind: K, data: RecordDataOf<K>, context: { key: string; seq: number; at: Date }): SignedRecord {
+    return makeRecord(kind, data, { artifact: id, ...context }, this.options.key);
   }
 
   block(record: SignedRecord): string {

@@ -268,6 +268,14 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         status: "blocked",
         nextHandoff: `a person: the ${record.data.limit} budget is spent (${record.data.detail}); raise it in \`.github/factory.yml\` and \`/factory retry\``,
       };
+    case "event.failed":
+      return {
+        ...a,
+        nextHandoff: record.data.transient
+          ? `waiting: ${record.data.what} failed ${record.data.attempts} times (${record.data.reason.slice(0, 160)}); the next event or \`/factory retry\` picks the line up again`
+          : `a person: ${record.data.what} could not be handled (${record.data.reason.slice(0, 160)}); \`/factory retry\` runs the stage again`,
+      };
+    case "ledger.rows":
     case "config.invalid":
     case "command.answered":
       return a;

@@ -42,6 +42,8 @@ export const recordData = {
     runner: z.enum(["inline", "local", "actions"]),
     job: z.string().min(1).max(200),
     harness: z.string().max(50).optional(),
+    /** The commit a verifier job checks: a job handed off again (after a crash) needs it. */
+    sha: z.string().min(7).max(64).optional(),
   }),
   /** The verify commands' results at a commit, kept while checks are still running so they need not run again. */
   "verify.evidence": z.object({
@@ -63,6 +65,32 @@ export const recordData = {
   "run.ended": z.object({ outcome: z.enum(["merged", "closed"]), metrics: z.record(z.string(), z.unknown()), note: z.string().max(300) }),
   /** A budget or circuit breaker tripped: the artifact is blocked instead of looping. */
   "budget.exceeded": z.object({ stage, limit: z.string().max(100), detail: z.string().max(1000) }),
+  /** An event the line gave up on (GitHub kept failing, or it cannot be handled): shown on the artifact, once. */
+  "event.failed": z.object({ what: z.string().max(200), reason: z.string().max(2000), transient: z.boolean(), attempts: z.number().int().nonnegative() }),
+  /** The ledger's own memory, one record per ledger page: its rows, so a refresh re-reads only what changed. */
+  "ledger.rows": z.object({
+    page: z.number().int().positive(),
+    pages: z.number().int().positive(),
+    /** The newest `updated_at` of the factory's issues the ledger has seen. */
+    watermark: z.string().max(40).optional(),
+    entries: z
+      .array(
+        z.object({
+          issue: z.number().int().positive(),
+          title: z.string().max(300),
+          stage: z.string().max(20),
+          status: z.string().max(20),
+          owner: z.string().max(100).optional(),
+          branch: z.string().max(200).optional(),
+          pr: z.number().int().positive().optional(),
+          verification: z.string().max(20),
+          nextHandoff: z.string().max(300),
+          createdAt: z.string().max(40).optional(),
+          seen: z.string().max(40).optional(),
+        }),
+      )
+      .max(2000),
+  }),
   /** A bad `.github/factory.yml` was reported; `digest` stops the same report twice. */
   "config.invalid": z.object({ digest: z.string(), problems: z.array(z.string()) }),
 } as const;
@@ -102,4 +130,9 @@ export type SignedRecord = FactoryRecord & { sig: string };
 /** The artifact id of an issue: `owner/name#number`. */
 export function artifactId(repo: { owner: string; repo: string }, issue: number): string {
   return `${repo.owner}/${repo.repo}#${issue}`.toLowerCase();
+}
+
+/** The id the ledger's own records carry: `owner/name#ledger`. */
+export function ledgerId(repo: { owner: string; repo: string }): string {
+  return `${repo.owner}/${repo.repo}#ledger`.toLowerCase();
 }

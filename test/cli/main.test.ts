@@ -61,6 +61,7 @@ describe("factory ledger, against the double the app wrote to", () => {
         verification: "none",
         nextHandoff: expect.stringMatching(/\S/),
         age: "0m",
+        opened: new Date().toISOString().slice(0, 10),
       },
     ]);
   });

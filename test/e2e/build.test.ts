@@ -238,7 +238,7 @@ describe("a worker that fails twice", () => {
     expect(recordOf(failed[0]?.body)).toMatchObject({ kind: "stage.failed", data: { stage: "build" } });
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked", running: undefined });
     // Both failures and the block were logged as errors, and nothing else went wrong.
-    expect(sb.errors.map((e) => e.replace(/:.*$/, ""))).toEqual(["cell job failed", "cell job failed", "cell job died twice; artifact blocked"]);
+    expect(sb.errors.map((e) => e.replace(/:.*$/, ""))).toEqual(["cell job failed", "cell job failed", "cell job died twice; the artifact will be blocked"]);
     sb.errors.length = 0;
   });
 });

@@ -60,8 +60,9 @@ describe("the spine, end to end over HTTP", () => {
     expect(Object.fromEntries(sb.double.counts)).toEqual({
       "GET /app": 1,
       "POST /app/installations/{installation_id}/access_tokens": 1,
-      "GET /repos/{owner}/{repo}/contents/{path}": 1,
-      "GET /repos/{owner}/.github/contents/{path}": 1,
+      // The config, read by the intake event and again by the ledger's own event (with the owner's fallback each time).
+      "GET /repos/{owner}/{repo}/contents/{path}": 2,
+      "GET /repos/{owner}/.github/contents/{path}": 2,
       "GET /repos/{owner}/{repo}/issues/{issue_number}/comments": 5,
       "GET /repos/{owner}/{repo}/branches/{branch}": 1,
       "POST /repos/{owner}/{repo}/git/commits": 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { artifactIssue } from "../../src/events/handle-comment.js";
+import { artifactIssue } from "../../src/events/from-webhook.js";
 
 describe("artifactIssue", () => {
   it("reads the issue from an artifact branch, whatever the prefix", () => {

@@ -90,15 +90,15 @@ describe("intake", () => {
     expect(snapshot()).toEqual(before);
   });
 
-  it("creates no second branch, PR or comment when two instances handle the label event at once", async () => {
+  it("creates no second branch, PR or comment when two instances sharing the locks handle the label event at once", async () => {
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
     const labeled = s.label(issue.number);
     const other = await s.secondInstance();
     await Promise.all([s.deliver(labeled), other.deliver(labeled)]);
     await Promise.all([s.idle(), other.idle()]);
 
-    // Both instances really raced to open the PR; GitHub's one-open-PR-per-head rule let one through.
-    expect(s.double.counts.get("POST /repos/{owner}/{repo}/pulls")).toBe(2);
+    // The artifact's lock let one instance open it; the other found it open and did nothing.
+    expect(s.double.counts.get("POST /repos/{owner}/{repo}/pulls")).toBe(1);
     expect(s.double.commentsOn(issue.number)).toHaveLength(1);
     expect(s.double.pulls()).toHaveLength(1);
     expect([...s.double.refs.keys()].filter((r) => r.startsWith("heads/factory/"))).toEqual(["heads/factory/1-add-dark-mode"]);

@@ -37,7 +37,8 @@ const SCOUT_REQUESTS: Array<[string, number, string]> = [
 ];
 
 const LEDGER_REQUESTS: Array<[string, number, string]> = [
-  ["GET /repos/{owner}/{repo}/issues", 2, "artifacts by the intake label; the ledger issue by its label"],
+  ["GET /repos/{owner}/{repo}/contents/{path}", 2, "the ledger is its own event: .github/factory.yml again, and the owner's fallback"],
+  ["GET /repos/{owner}/{repo}/issues", 2, "the ledger issue by its label; artifacts by the intake label (the first time: all of them)"],
   ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments", 2, "each artifact's records: issue thread and PR thread"],
   ["POST /repos/{owner}/{repo}/labels", 1, "the ledger label (once per process)"],
   ["POST /repos/{owner}/{repo}/issues", 1, "the ledger issue, the first time"],
@@ -74,11 +75,11 @@ describe("request cost", () => {
     // No .github/factory.yml here: the repository holds one file, so the scout reads one blob.
     expected["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"] = 1;
     expect(s.app.routeCounts()).toEqual(expected);
-    expect(s.app.requests).toHaveLength(12 + 13 + 7);
+    expect(s.app.requests).toHaveLength(12 + 13 + 9);
     expect(s.app.violations).toEqual([]);
   });
 
-  it("a redelivered label event costs two reads after the config", async () => {
+  it("a redelivered label event costs nothing: the inbox knows its delivery id", async () => {
     const s = await createScenario();
     const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
     const event = s.label(issue);
@@ -87,8 +88,18 @@ describe("request cost", () => {
     const before = s.app.requests.length;
     await s.deliver(event);
     await s.idle();
-    const again = s.app.requests.slice(before).map(routeKey);
-    expect(again).toEqual([
+    expect(s.app.requests.slice(before).map(routeKey)).toEqual([]);
+  });
+
+  it("the same label event under a new delivery id costs two reads after the config", async () => {
+    const s = await createScenario();
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
+    await s.deliver(s.label(issue));
+    await s.idle();
+    const before = s.app.requests.length;
+    await s.deliver({ ...s.label(issue), id: "another-delivery" });
+    await s.idle();
+    expect(s.app.requests.slice(before).map(routeKey)).toEqual([
       "GET /repos/{owner}/{repo}/contents/{path}",
       "GET /repos/{owner}/{repo}/contents/{path}",
       "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",

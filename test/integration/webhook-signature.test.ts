@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { factoryApp } from "../../src/index.js";
-import { Background } from "../../src/cells/background.js";
+import { MemoryInbox } from "../../src/events/inbox.js";
 import { GitHubDouble } from "../../src/sandbox/github-double.js";
 import { mountDouble } from "../support/github-nock.js";
 import { issuesLabeled } from "../support/payloads.js";
@@ -14,12 +14,12 @@ import { silentLogger, testPrivateKey } from "../support/test-app.js";
 let server: Server;
 let url: string;
 let double: GitHubDouble;
-let background: Background;
+let inbox: MemoryInbox;
 
 beforeEach(async () => {
   double = new GitHubDouble();
   mountDouble(double);
-  background = new Background(() => {});
+  inbox = new MemoryInbox();
   const probot = new Probot({
     appId: 1,
     privateKey: testPrivateKey(),
@@ -27,7 +27,7 @@ beforeEach(async () => {
     log: silentLogger(),
     Octokit: ProbotOctokit.defaults((o: object) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } })),
   });
-  const middleware = await createNodeMiddleware(factoryApp({ background }), { probot });
+  const middleware = await createNodeMiddleware(factoryApp({ inbox, ledgerDelayMs: 1 }), { probot });
   server = createServer((req, res) => {
     void middleware(req, res, () => {
       res.writeHead(404);
@@ -39,6 +39,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await inbox.close({ graceMs: 1_000 });
   double.close();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -89,7 +90,7 @@ describe("webhook signatures", () => {
     const payload = body();
     const response = await post(payload, sign(payload, "test-secret"));
     expect(response.status).toBe(200);
-    await background.idle();
+    await inbox.idle();
     expect(double.pulls()).toHaveLength(1);
   });
 });

@@ -50,7 +50,7 @@ async function refresh(pageLimit?: number): Promise<void> {
   const octokit = await s.app.probot.auth(1);
   const port = new RepoPort(octokit, { owner: s.double.owner, repo: s.double.repo });
   const store = new ArtifactStore(port, { botLogin: s.double.bot.login, key: stateKey(), log: silentLogger() });
-  await refreshLedger(store, DEFAULT_CONFIG, silentLogger(), Date.now(), pageLimit);
+  await refreshLedger(store, DEFAULT_CONFIG, silentLogger(), { changed: [], ...(pageLimit !== undefined ? { pageLimit } : {}) });
 }
 
 /** Issue numbers of the ledger rows in a body, in order. */
@@ -138,7 +138,11 @@ describe("refreshLedger", () => {
 
     // Issue b leaves the factory: two pages now, the first page comment edited in place, the second deleted.
     const issueB = s.double.issues.get(b);
-    if (issueB) issueB.labels = issueB.labels.filter((l) => l !== "factory:intake");
+    if (issueB) {
+      // As on GitHub, taking a label off moves the issue's updated_at.
+      issueB.labels = issueB.labels.filter((l) => l !== "factory:intake");
+      issueB.updated_at = s.double.now();
+    }
     await refresh(1);
     expect(rowsIn(theLedger().body)).toEqual([c]);
     expect(theLedger().body).toContain("Page 1 of 2.");

@@ -19,6 +19,7 @@ function row(issue: number, overrides: Partial<LedgerRow> = {}): LedgerRow {
     verification: "none",
     nextHandoff: "scout: reading the code",
     age: "5m",
+    opened: "2025-03-01",
     ...overrides,
   };
 }
@@ -87,6 +88,7 @@ describe("ledgerRow", () => {
       verification: "none",
       nextHandoff: "intake: waiting for the request",
       age: "3h",
+      opened: "2025-03-01",
     });
     const full = { ...artifact, title: "Recorded title", owner: "alice", branch: "factory/7-x", pr: 12, verification: "pass" as const };
     expect(ledgerRow(7, "Issue title", full, NOW)).toMatchObject({ title: "Recorded title", owner: "@alice", branch: "factory/7-x", pr: "#12", verification: "pass" });

@@ -6,7 +6,10 @@
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { afterEach, beforeEach, expect } from "vitest";
 import { factoryApp, type FactoryAppOptions } from "../../src/index.js";
-import { Background } from "../../src/cells/background.js";
+import { MemoryQueue } from "../../src/cells/queue.js";
+import { MemoryChangedArtifacts } from "../../src/events/changed-artifacts.js";
+import { MemoryInbox } from "../../src/events/inbox.js";
+import { MemoryLocks } from "../../src/events/locks.js";
 import { GitHubDouble, type DoubleComment } from "../../src/sandbox/github-double.js";
 import { mountDouble } from "./github-nock.js";
 import { issueCommentCreated, issuesEdited, issuesLabeled } from "./payloads.js";
@@ -32,29 +35,51 @@ export interface Scenario {
   edit(issue: number, body: string, options?: { sender?: string }): EmitterWebhookEvent<"issues.edited">;
   comment(thread: number, author: string, body: string): { event: EmitterWebhookEvent<"issue_comment.created">; comment: DoubleComment };
   deliver(event: EmitterWebhookEvent): Promise<void>;
-  /** A second app process against the same GitHub: its own memory, queue and caches. */
+  /** A second app process against the same GitHub: its own inbox, queue and caches, sharing the locks (as two processes share Redis). */
   secondInstance(): Promise<{ deliver(event: EmitterWebhookEvent): Promise<void>; idle(): Promise<void> }>;
-  /** Waits for the app's background work (handlers' jobs, the ledger) to finish. */
+  /** Waits until the app's inbox (events, the ledger) and job queue have nothing left to do. */
   idle(): Promise<void>;
 }
 
-/** Every double this file made: their git repositories are removed after each test. */
-const open: GitHubDouble[] = [];
+/** Every double and inbox this file made: closed after each test (a double's git repositories are removed). */
+const open: Array<{ close(): void }> = [];
 afterEach(() => {
   for (const double of open.splice(0)) double.close();
 });
 
-export async function createScenario(options: { app?: Omit<FactoryAppOptions, "background"> } = {}): Promise<Scenario> {
+/** The line's services for one app instance in a test: memory, fast retries, a quick ledger. */
+function lineServices(errors: string[], locks: MemoryLocks) {
+  const note = (message: string, fields: Record<string, unknown>) => {
+    if (/gave up|could not/.test(message)) errors.push(`${message}: ${JSON.stringify(fields)}`);
+  };
+  return {
+    inbox: new MemoryInbox({ retry: { attempts: 4, baseMs: 2, capMs: 20 }, log: note }),
+    queue: new MemoryQueue(2, note),
+    locks,
+    changed: new MemoryChangedArtifacts(),
+    ledgerDelayMs: 5,
+  };
+}
+
+export async function createScenario(options: { app?: FactoryAppOptions } = {}): Promise<Scenario> {
   const double = new GitHubDouble();
   open.push(double);
   double.permissions.set("maintainer", "maintain");
   double.permissions.set("reader", "read");
   mountDouble(double);
   const errors: string[] = [];
-  const background = new Background((key, error) => errors.push(`background ${key}: ${String(error)}`));
   const warnings: string[] = [];
   const log = captureLog(errors, warnings);
-  const app = await createTestApp(factoryApp({ ...options.app, background }), { log });
+  const locks = new MemoryLocks();
+  const services = lineServices(errors, locks);
+  const app = await createTestApp(factoryApp({ ...services, ...options.app }), { log });
+  const idle = async (line: { inbox: MemoryInbox; queue: MemoryQueue }) => {
+    while (line.inbox.busy || line.queue.busy) {
+      await line.inbox.idle();
+      await line.queue.idle();
+    }
+  };
+  open.push({ close: () => void services.inbox.close({ graceMs: 0 }) });
   const { owner, repo } = double;
 
   const issueInput = (n: number) => {
@@ -110,14 +135,14 @@ export async function createScenario(options: { app?: Omit<FactoryAppOptions, "b
       await app.receive(withDefaultBranch(event, double.defaultBranch));
     },
     async secondInstance() {
-      const other = new Background((key, error) => errors.push(`background (second instance) ${key}: ${String(error)}`));
-      const second = await createTestApp(factoryApp({ background: other }), { log });
+      const other = lineServices(errors, locks);
+      const second = await createTestApp(factoryApp(other), { log });
       return {
         deliver: (event) => second.receive(withDefaultBranch(event, double.defaultBranch)),
-        idle: () => other.idle(),
+        idle: () => idle(other),
       };
     },
-    idle: () => background.idle(),
+    idle: () => idle(services),
   };
 }
 

@@ -175,6 +175,7 @@ export class IssuesArea {
     const issue = this.d.issues.get(n);
     if (!issue || !issue.labels.includes(name)) return notFound("Label does not exist");
     issue.labels = issue.labels.filter((l) => l !== name);
+    issue.updated_at = this.d.now();
     this.d.emitIssue(issue, "unlabeled", this.d.bot, { label: this.labelJson(name) });
     return ok(issue.labels.map((l) => this.labelJson(l)));
   }
@@ -182,10 +183,15 @@ export class IssuesArea {
   private listIssues(query: URLSearchParams): DoubleResponse {
     const wanted = (query.get("labels") ?? "").split(",").filter(Boolean);
     const state = query.get("state") ?? "open";
+    const since = query.get("since");
+    // GitHub sorts by `created` (or `updated`, `comments`), newest first unless `direction=asc`.
+    const key = query.get("sort") === "updated" ? (i: DoubleIssue) => Date.parse(i.updated_at) : (i: DoubleIssue) => i.number;
+    const sign = query.get("direction") === "asc" ? 1 : -1;
     const list = [...this.d.issues.values()]
       .filter((i) => state === "all" || i.state === state)
       .filter((i) => wanted.every((l) => i.labels.includes(l)))
-      .sort((a, b) => b.number - a.number)
+      .filter((i) => since === null || Date.parse(i.updated_at) >= Date.parse(since))
+      .sort((a, b) => sign * (key(a) - key(b)) || sign * (a.number - b.number))
       .map((i) => this.issueJson(i));
     return paginate(list, query, `/repos/${this.d.owner}/${this.d.repo}/issues`);
   }

@@ -4,11 +4,9 @@ import type { CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessFor } from "../../cells/harness.js";
 import { clipLine } from "../../cells/process.js";
 import type { FactoryConfig } from "../../config/schema.js";
-import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
-import { stageFailedView } from "../../views/comments.js";
-import { fitBody } from "../../views/render.js";
+import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
 import { builderInput, renderBuilderPrompt } from "./prompt.js";
-import { completeBuild } from "./run-build.js";
+import { recordBuild } from "./run-build.js";
 
 /** The workflow a repository adopts from `templates/workflows/factory-cell.yml`. */
 export const CELL_WORKFLOW = "factory-cell.yml";
@@ -84,30 +82,26 @@ export interface WorkflowRunEvent {
 
 /**
  * Collects an Actions-run cell when its `workflow_run` completes: downloads the
- * report artifact, checks it, and posts the build summary or the failure. A run
- * for a job the artifact no longer waits for (stopped, retried) changes nothing.
+ * report artifact, checks it, and records the build summary or the failure (the
+ * same way as a local job's result). A run for a job the artifact no longer waits
+ * for (stopped, retried) changes nothing. Returns the artifact with the new record.
  */
 export async function collectWorkflowRun(
-  ctx: { store: ArtifactStore; contract: CellContract; log: Logger; advance: (loaded: LoadedArtifact, trigger: string) => Promise<void> },
+  ctx: { store: ArtifactStore; contract: CellContract; log: Logger },
   run: WorkflowRunEvent,
   harness: string,
   model: string | undefined,
-): Promise<"collected" | "ignored"> {
+): Promise<LoadedArtifact | undefined> {
   const named = jobFromRunTitle(run.title);
   const issue = named && issueOfJob(named.job);
-  if (!named || !issue) return "ignored";
+  if (!named || !issue) return undefined;
   const { store, log } = ctx;
   const loaded = await store.load(issue);
   const { artifact } = loaded;
-  const key = `${named.job}:done`;
-  if (artifact.keys.has(key) || artifact.running?.job !== named.job || artifact.stage !== "build") return "ignored";
-  const pr = artifact.pr as number;
-  const fail = async (reason: string, lines: string[] = []) => {
-    const record = store.record(loaded, "stage.failed", { stage: "build", reason, job: named.job }, key);
-    await store.port.createComment(pr, fitBody(stageFailedView("build", reason, [], lines), [store.block(record)]));
+  if (artifact.keys.has(`${named.job}:done`) || artifact.running?.job !== named.job || artifact.stage !== "build") return undefined;
+  const fail = (reason: string, lines: string[] = []) => {
     log.warn({ artifact: loaded.id, job: named.job, run: run.id, reason }, "build (actions) failed");
-    await ctx.advance(withRecord(loaded, record), named.job);
-    return "collected" as const;
+    return recordBuild(ctx, loaded, named.job, { outcome: "failed", reason, lines });
   };
 
   if (run.conclusion === "cancelled") return fail(`The workflow run ${run.htmlUrl} was cancelled; nothing it did counts.`);
@@ -126,20 +120,22 @@ export async function collectWorkflowRun(
   if (report.exitCode !== 0) return fail(`The harness exited with code ${String(report.exitCode)} in ${run.htmlUrl}; nothing was pushed.`, report.lastLines);
   if (report.commits.length === 0) return fail("The harness produced no change: it exited 0 without editing or committing anything.", report.lastLines);
   if (run.conclusion !== "success") return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` after the harness finished; the push may not have happened.`, report.lastLines);
-  await completeBuild(ctx, loaded, named.job, {
-    harness,
-    ...(model ? { model } : {}),
-    runner: "actions",
-    durationMs: report.durationMs,
-    headSha: report.headSha,
-    commits: report.commits,
-    files: report.files,
-    insertions: report.insertions,
-    deletions: report.deletions,
-    netLines: report.insertions - report.deletions,
-    ...(report.costUsd !== undefined ? { costUsd: report.costUsd } : {}),
-    exitCode: 0,
-    lastLines: report.lastLines,
+  return recordBuild(ctx, loaded, named.job, {
+    outcome: "completed",
+    summary: {
+      harness,
+      ...(model ? { model } : {}),
+      runner: "actions",
+      durationMs: report.durationMs,
+      headSha: report.headSha,
+      commits: report.commits,
+      files: report.files,
+      insertions: report.insertions,
+      deletions: report.deletions,
+      netLines: report.insertions - report.deletions,
+      ...(report.costUsd !== undefined ? { costUsd: report.costUsd } : {}),
+      exitCode: 0,
+      lastLines: report.lastLines,
+    },
   });
-  return "collected";
 }

@@ -7,13 +7,14 @@ import { lastLines, runProcess, type ProcessResult } from "../../cells/process.j
 import type { CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
 import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
+import type { SignedRecord } from "../../state/records.js";
 import { buildSummaryView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
 import { builderInput, latestOutput, renderBuilderPrompt } from "./prompt.js";
 import { readLessons, selectLessons } from "../learn/lessons.js";
 
-/** What a worker has for one job: the artifact's store, a fresh token, and the line to continue. */
+/** What a worker has for one job: the artifact's store (to read), a fresh token, and the builder's contract. */
 export interface JobContext {
   store: ArtifactStore;
   /** A fresh installation token, for git only. */
@@ -24,9 +25,14 @@ export interface JobContext {
   env: NodeJS.ProcessEnv;
   /** Parent directory for workspaces (default: the OS temp directory). */
   workRoot?: string | undefined;
-  /** Runs whatever comes next once this stage's record is written. */
-  advance: (loaded: LoadedArtifact, trigger: string) => Promise<void>;
 }
+
+/**
+ * What a build job reports: its summary, or why it failed. It is not a record: the
+ * line judges it when its `job.done` event is handled, against the artifact as it
+ * is then (stopped, retried or pushed to in the meantime, it no longer counts).
+ */
+export type BuildResult = { outcome: "completed"; summary: BuildSummary } | { outcome: "failed"; reason: string; lines: string[] };
 
 /** The build summary: `cells/builder/output.schema.json`. */
 export interface BuildSummary {
@@ -57,25 +63,22 @@ export const doneKey = (job: CellJob) => `${job.id}:done`;
  * failure) on the PR with its record. Harness failures are reported, not thrown;
  * a throw means the worker itself failed and the queue retries the job once.
  */
-export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSignal): Promise<void> {
+export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSignal): Promise<BuildResult | undefined> {
   const { store, log } = ctx;
+  // Read for the job's inputs (memo, feedback, branch); the result is judged on a fresh read when it is handled.
   const loaded = await store.load(job.issue);
   const { artifact } = loaded;
-  if (artifact.keys.has(doneKey(job))) return;
-  if (artifact.status !== "active" || artifact.stage !== "build" || artifact.running?.job !== job.id) {
+  if (artifact.keys.has(doneKey(job)) || artifact.status !== "active" || artifact.stage !== "build" || artifact.running?.job !== job.id) {
     log.info({ artifact: loaded.id, job: job.id, stage: artifact.stage, status: artifact.status }, "build job no longer wanted; skipped");
-    return;
+    return undefined;
   }
-  const pr = artifact.pr as number;
   const choice = job.config.cells.build;
   const spec = ctx.contract.spec;
   const tailLines = spec.budget.tailLines ?? 20;
 
-  const fail = async (reason: string, output: string[] = []) => {
-    const record = store.record(loaded, "stage.failed", { stage: "build", reason, job: job.id }, doneKey(job));
+  const fail = (reason: string, lines: string[] = []): BuildResult => {
     log.warn({ artifact: loaded.id, job: job.id, reason }, "build failed");
-    await store.port.createComment(pr, fitBody(stageFailedView("build", reason, [], output), [store.block(record)]));
-    await ctx.advance(withRecord(loaded, record), job.id);
+    return { outcome: "failed", reason, lines };
   };
 
   const harness = harnessFor(choice);
@@ -155,25 +158,46 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       ...(refused.length ? { refusedEnv: refused } : {}),
       ...(chosen.length ? { lessons: chosen.map(({ lesson }) => lesson.id) } : {}),
     };
-    await completeBuild(ctx, loaded, job.id, summary);
+    return { outcome: "completed", summary };
   } finally {
     await workspace.remove();
   }
 }
 
-/** Validates a build summary against the builder's contract and posts it, or the contract failure. */
-export async function completeBuild(ctx: Pick<JobContext, "store" | "contract" | "log" | "advance">, loaded: LoadedArtifact, jobId: string, summary: BuildSummary): Promise<void> {
+/**
+ * Records a build job's result on the PR, judged against the artifact as loaded now:
+ * the summary (checked against the builder's contract) or the failure. A result for
+ * a job the artifact no longer runs (stopped, retried, pushed over) is recorded for
+ * what it cost and said plainly, but moves nothing.
+ */
+export async function recordBuild(ctx: Pick<JobContext, "store" | "contract" | "log">, loaded: LoadedArtifact, jobId: string, result: BuildResult): Promise<LoadedArtifact> {
   const { store } = ctx;
   const pr = loaded.artifact.pr as number;
   const key = `${jobId}:done`;
-  const checked = checkOutput(ctx.contract, summary);
-  const record = checked.ok
-    ? store.record(loaded, "stage.completed", { stage: "build", summary: buildLine(summary), output: summary as unknown as Record<string, unknown>, job: jobId }, key)
-    : store.record(loaded, "stage.failed", { stage: "build", reason: "The build summary does not match `cells/builder/output.schema.json`", job: jobId }, key);
-  const body = checked.ok ? buildSummaryView(summary) : stageFailedView("build", "The build summary does not match `cells/builder/output.schema.json`:", checked.problems);
+  const late = loaded.artifact.running?.job !== jobId;
+  let record: SignedRecord;
+  let body: string;
+  if (result.outcome === "failed") {
+    record = store.record(loaded, "stage.failed", { stage: "build", reason: result.reason, job: jobId }, key);
+    body = stageFailedView("build", result.reason, [], result.lines);
+  } else {
+    const checked = checkOutput(ctx.contract, result.summary);
+    record = checked.ok
+      ? store.record(loaded, "stage.completed", { stage: "build", summary: buildLine(result.summary), output: result.summary as unknown as Record<string, unknown>, job: jobId }, key)
+      : store.record(loaded, "stage.failed", { stage: "build", reason: "The build summary does not match `cells/builder/output.schema.json`", job: jobId }, key);
+    body = checked.ok ? buildSummaryView(result.summary) : stageFailedView("build", "The build summary does not match `cells/builder/output.schema.json`:", checked.problems);
+    ctx.log.info({ artifact: loaded.id, commits: result.summary.commits.length, files: result.summary.files.length, ms: result.summary.durationMs, late }, checked.ok ? "build: summary posted" : "build: summary broke its contract");
+  }
+  if (late) body = `${lateNote(loaded, jobId)}\n\n${body}`;
   await store.port.createComment(pr, fitBody(body, [store.block(record)]));
-  ctx.log.info({ artifact: loaded.id, commits: summary.commits.length, files: summary.files.length, ms: summary.durationMs }, checked.ok ? "build: summary posted" : "build: summary broke its contract");
-  await ctx.advance(withRecord(loaded, record), jobId);
+  return withRecord(loaded, record);
+}
+
+/** Why a job's result arrived to an artifact that moved on: what happened since it started. */
+function lateNote(loaded: LoadedArtifact, jobId: string): string {
+  const { artifact } = loaded;
+  const why = artifact.status === "stopped" ? "the artifact was stopped" : artifact.status === "done" ? "the line is done" : artifact.running ? `job \`${artifact.running.job}\` runs now` : `the artifact is at **${artifact.stage}** now`;
+  return `> **Late result.** Build job \`${jobId}\` finished after ${why}, so this result moves nothing; anything it pushed stays on the branch for the next verify.`;
 }
 
 function buildLine(s: BuildSummary): string {

@@ -1,6 +1,6 @@
 import type { Logger } from "probot";
 import type { FactoryConfig } from "../../config/schema.js";
-import { TRACKING_MARKER, type ArtifactStore, type LoadedArtifact } from "../../state/artifact-store.js";
+import { type ArtifactStore, type LoadedArtifact } from "../../state/artifact-store.js";
 import { fold } from "../../state/fold.js";
 import { pullRequestBody } from "../../views/comments.js";
 import { existingBlocks, syncViews, trackingBody } from "../sync-views.js";
@@ -14,22 +14,19 @@ export interface IntakeRequest {
   key: string;
 }
 
-export type IntakeOutcome = "duplicate" | "already-open" | "needs-criteria" | "opened" | "opening-elsewhere";
-
-/** A PR younger than this without a tracking comment is another handler's work in progress, not a crash to recover. */
-const IN_FLIGHT_MS = 60_000;
+export type IntakeOutcome = "duplicate" | "already-open" | "needs-criteria" | "opened";
 
 /**
  * Intake: validate the request, then open the artifact (branch with an empty
- * commit, draft PR, tracking comment with the `artifact.opened` record).
- * Every step is idempotent, and opening the PR is the lock between concurrent handlers.
+ * commit, draft PR, tracking comment with the `artifact.opened` record). It runs
+ * holding the artifact's lock, and every step finds what an earlier, interrupted
+ * try made (the branch, the PR, the tracking comment) instead of making it again.
  */
 export async function runIntake(
   store: ArtifactStore,
   config: FactoryConfig,
   request: IntakeRequest,
   log: Logger,
-  now: () => number = Date.now,
 ): Promise<{ outcome: IntakeOutcome; loaded: LoadedArtifact }> {
   const { port } = store;
   const { issue } = request;
@@ -45,15 +42,7 @@ export async function runIntake(
     if (!loaded.tracking) {
       const record = store.record(loaded, "intake.needs_criteria", { title: issue.title, missing: parsed.missing }, request.key);
       artifact = fold(loaded.id, [...loaded.records, record]);
-      const created = await port.createComment(issue.number, trackingBody(artifact, view, [store.block(record)]));
-      // Two handlers may both have created one: the earliest stays, later ones remove themselves.
-      const all = await port.listIssueComments(issue.number);
-      const first = all.find((c) => store.isOwnComment(c) && c.body.includes(TRACKING_MARKER));
-      if (first && first.id !== created.id) {
-        await port.deleteComment(created.id);
-        return { outcome: "duplicate", loaded };
-      }
-      loaded.tracking = created;
+      loaded.tracking = await port.createComment(issue.number, trackingBody(artifact, view, [store.block(record)]));
     }
     await syncViews(store, config, loaded, artifact, issue.labels, view);
     log.info({ artifact: loaded.id, missing: parsed.missing.length }, "intake: waiting for success criteria");
@@ -64,16 +53,13 @@ export async function runIntake(
   const base = await port.branchHead(request.defaultBranch);
   const commit = await port.createEmptyCommit(base.sha, base.treeSha, `chore(factory): open #${issue.number} ${issue.title}`.slice(0, 200));
   await port.createBranch(branch, commit);
-  const { pull, created } = await port.openDraftPull({
+  // An open PR on the branch without a record is an earlier try's (its answer was lost, or the process died): it is adopted.
+  const { pull } = await port.openDraftPull({
     title: issue.title,
     head: branch,
     base: request.defaultBranch,
     body: pullRequestBody({ issue: issue.number, goal: parsed.goal, criteria: parsed.criteria, requestedBy: request.requestedBy }),
   });
-  if (!created && now() - Date.parse(pull.createdAt) < IN_FLIGHT_MS) {
-    log.info({ artifact: loaded.id, pr: pull.number }, "intake: another handler is opening this artifact");
-    return { outcome: "opening-elsewhere", loaded };
-  }
 
   const record = store.record(
     loaded,
@@ -93,7 +79,7 @@ export async function runIntake(
   );
   const artifact = fold(loaded.id, [...loaded.records, record]);
   if (loaded.tracking) {
-    // Only intake appends to the tracking comment, and only this record, once: the PR lock above makes it single-writer.
+    // Only intake appends to the tracking comment, and only this record, once, holding the artifact's lock.
     await port.updateComment(loaded.tracking.id, trackingBody(artifact, view, [...existingBlocks(loaded.tracking.body), store.block(record)]));
   } else {
     loaded.tracking = await port.createComment(issue.number, trackingBody(artifact, view, [store.block(record)]));

@@ -82,7 +82,7 @@ export async function runVerify(
   if (config.verify.commands.length > 0 && commands?.sha !== sha) {
     // The commands run on the local runner; its job comes back here with their results.
     const job = jobId("verify", loaded.issue, key);
-    const record = store.record(loaded, "stage.started", { stage: "verify", runner: "local", job, harness: "commands" }, key);
+    const record = store.record(loaded, "stage.started", { stage: "verify", runner: "local", job, harness: "commands", sha }, key);
     const running = { status: "in_progress" as const, title: "Running the verify commands", summary: config.verify.commands.map((c) => `- \`${c}\``).join("\n") };
     if (ours) await port.updateCheckRun(ours.id, running);
     else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...running });

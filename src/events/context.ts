@@ -1,0 +1,63 @@
+import type { Logger, ProbotOctokit } from "probot";
+import type { CellContract } from "../cells/contracts.js";
+import type { JobQueue } from "../cells/queue.js";
+import type { FactoryConfig } from "../config/schema.js";
+import type { PortCaches } from "../github/repo-port.js";
+import type { Line } from "../stages/advance.js";
+import { runTitle } from "../stages/build/actions-runner.js";
+import type { ArtifactStore } from "../state/artifact-store.js";
+import type { ChangedArtifacts } from "./changed-artifacts.js";
+import type { Inbox } from "./inbox.js";
+import type { LineEvent } from "./line-event.js";
+import type { ArtifactLocks } from "./locks.js";
+
+/** What the line needs besides an event: shared by every event this process handles. */
+export interface Deps {
+  /** An Octokit authenticated as an installation (a fresh instance per call). */
+  auth: (installationId: number) => Promise<ProbotOctokit>;
+  botLogin: () => Promise<string>;
+  stateKey: Buffer;
+  caches: PortCaches;
+  /** Cell contracts, loaded and compiled once at startup. */
+  contracts: ReadonlyMap<string, CellContract>;
+  /** Where the local runner's jobs wait: memory, or Redis when `REDIS_URL` is set. */
+  queue: JobQueue;
+  /** Where events wait: memory, or Redis when `REDIS_URL` is set. */
+  inbox: Inbox;
+  locks: ArtifactLocks;
+  changed: ChangedArtifacts;
+  log: Logger;
+  /** How long the ledger gathers a burst of changes before one refresh. */
+  ledgerDelayMs: number;
+}
+
+/** One event being handled, holding its artifact's lock. */
+export interface EventContext {
+  deps: Deps;
+  event: LineEvent;
+  /** 1 for the first try; more when an earlier try failed part-way (views are then rewritten in full). */
+  attempt: number;
+  store: ArtifactStore;
+  line: Line;
+  log: Logger;
+  /** `.github/factory.yml`, validated; a bad file is reported once on `report.issue`. Read once per event. */
+  config(report?: { issue: number; key: string }): Promise<FactoryConfig | undefined>;
+  /** An artifact's records changed: the ledger catches up with it (one refresh per burst). */
+  changed(config: FactoryConfig, issue: number): Promise<void>;
+}
+
+/** With a config we cannot read we cannot know a custom label: report only on what looks like the factory's. */
+export function looksLikeFactory(labels: readonly string[]): boolean {
+  return labels.some((name) => /factory/i.test(name));
+}
+
+/**
+ * Ends the job a runner holds for an artifact: the local queue's (wherever it runs),
+ * or the Actions run the cell workflow started. Its result, if it still arrives,
+ * no longer counts (a job's records carry its id).
+ */
+export async function cancelRunning(deps: Pick<Deps, "queue">, store: ArtifactStore, running: { runner: string; job: string; stage: string } | undefined): Promise<void> {
+  if (!running) return;
+  if (running.runner === "actions") await store.port.cancelWorkflowRunTitled(runTitle(running.stage === "build" ? "builder" : running.stage, running.job));
+  else await deps.queue.cancel(running.job);
+}

@@ -1,0 +1,166 @@
+import type { ProbotOctokit } from "probot";
+import type { FactoryConfig } from "../config/schema.js";
+import { readConfigFile } from "../github/config-file.js";
+import { RepoPort } from "../github/repo-port.js";
+import { refreshLedger } from "../ledger/refresh-ledger.js";
+import { syncViews } from "../stages/sync-views.js";
+import { ArtifactStore, withRecord } from "../state/artifact-store.js";
+import { fitBody } from "../views/render.js";
+import type { Deps, EventContext } from "./context.js";
+import { artifactIssue } from "./from-webhook.js";
+import { handleCommand } from "./handle-comment.js";
+import { handleChecks, handleSynchronize } from "./handle-checks.js";
+import { handleIntake } from "./handle-intake.js";
+import { handleCellRun, handleJobDead, handleJobDone } from "./handle-jobs.js";
+import { handlePullClosed, handleReview } from "./handle-pull-end.js";
+import type { DeadEventHandler, EventHandler } from "./inbox.js";
+import { lineEvent, lockKey, type EventKind, type EventOf, type LineEvent } from "./line-event.js";
+import type { Lease } from "./locks.js";
+import { loadConfig } from "./load-config.js";
+
+type Handlers = { [K in EventKind]: (ctx: EventContext, event: EventOf<K>) => Promise<void> };
+
+const HANDLERS: Handlers = {
+  intake: handleIntake,
+  command: handleCommand,
+  checks: handleChecks,
+  "cell.run": handleCellRun,
+  "pull.synchronize": handleSynchronize,
+  "pull.closed": handlePullClosed,
+  review: handleReview,
+  "job.done": handleJobDone,
+  "job.dead": handleJobDead,
+  "event.failed": handleEventFailed,
+  ledger: handleLedger,
+};
+
+/**
+ * The one handler loop every trigger goes through. For each event: find the
+ * artifact it is for (a PR comment's artifact is read from the PR's branch), take
+ * that artifact's lock, load the artifact fresh from GitHub, and run the event's
+ * handler. Every write to GitHub first checks that the lock is still held, so a
+ * holder whose lease lapsed stops rather than writes over its successor.
+ */
+export function eventHandler(deps: Deps): EventHandler {
+  return async (event, attempt) => {
+    const log = deps.log.child({ event: event.id, kind: event.kind, repo: `${event.owner}/${event.repo}`, attempt });
+    const octokit = await deps.auth(event.installationId);
+    const repo = { owner: event.owner, repo: event.repo };
+    const port = new RepoPort(octokit, repo, deps.caches);
+    const target = "pull" in event.target ? { issue: artifactIssue(await port.pullHeadRef(event.target.pull)) ?? event.target.pull } : event.target;
+    await deps.locks.run(lockKey(event.owner, event.repo, target), async (lease) => {
+      fenceWrites(octokit, lease);
+      const store = new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log });
+      let config: Promise<FactoryConfig | undefined> | undefined;
+      const ctx: EventContext = {
+        deps,
+        event,
+        attempt,
+        store,
+        log,
+        line: { contracts: deps.contracts, queue: deps.queue, installationId: event.installationId, log, resume: attempt > 1 },
+        config: (report) => (config ??= loadConfig(() => readConfigFile(octokit, repo, event.id, log), store, report, log)),
+        changed: (current, issue) => noteChanged(deps, event, current, issue),
+      };
+      await (HANDLERS[event.kind] as (ctx: EventContext, event: LineEvent) => Promise<void>)(ctx, event);
+    });
+  };
+}
+
+/** Before each write (anything but a read), the holder checks it still holds the artifact's lock. */
+function fenceWrites(octokit: ProbotOctokit, lease: Lease): void {
+  octokit.hook.before("request", async (options) => {
+    if (options.method !== "GET" && options.method !== "HEAD") await lease.check();
+  });
+}
+
+/**
+ * The ledger catches up with an artifact that changed: the artifact is marked, and
+ * one ledger event per repository and `ledgerDelayMs` window gathers a burst of
+ * changes into one refresh.
+ */
+async function noteChanged(deps: Deps, event: LineEvent, config: FactoryConfig, issue: number): Promise<void> {
+  if (!config.ledger.issue) return;
+  const repository = `${event.owner}/${event.repo}`;
+  await deps.changed.mark(repository, issue);
+  const window = Math.max(1, deps.ledgerDelayMs);
+  const bucket = Math.floor(Date.now() / window);
+  await deps.inbox.push(
+    lineEvent("ledger", {
+      id: `ledger-${repository.toLowerCase()}-${bucket}`,
+      installationId: event.installationId,
+      owner: event.owner,
+      repo: event.repo,
+      target: { ledger: true },
+      what: "the ledger",
+      data: {},
+    }),
+    { delayMs: (bucket + 1) * window - Date.now() },
+  );
+}
+
+/** The ledger refresh, holding the repository's ledger lock; marks it took go back if it fails. */
+async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promise<void> {
+  const config = await ctx.config();
+  if (!config?.ledger.issue) return;
+  const repository = `${event.owner}/${event.repo}`;
+  const marks = await ctx.deps.changed.take(repository);
+  try {
+    const outcome = await refreshLedger(ctx.store, config, ctx.log, { changed: [...marks, ...(event.data.issue ? [event.data.issue] : [])] });
+    ctx.log.debug({ ...outcome }, "ledger refreshed");
+  } catch (error) {
+    for (const issue of marks) await ctx.deps.changed.mark(repository, issue);
+    throw error;
+  }
+}
+
+/**
+ * An event the inbox gave up on is shown on its artifact, once: a transient failure
+ * says the line waits and what picks it up again; a permanent one says what could
+ * not be done. Ledger refreshes and these reports themselves are only logged.
+ */
+export function deadEventHandler(deps: Deps): DeadEventHandler {
+  return async (event, failure, attempts) => {
+    const fields = { event: event.id, kind: event.kind, repo: `${event.owner}/${event.repo}`, attempts, reason: failure.reason };
+    deps.log.error(fields, `gave up on ${event.what}`);
+    if (event.kind === "event.failed" || event.kind === "ledger") return;
+    await deps.inbox.push(
+      lineEvent("event.failed", {
+        id: `${event.id}:failed`,
+        installationId: event.installationId,
+        owner: event.owner,
+        repo: event.repo,
+        target: event.target,
+        what: event.what,
+        data: { event: event.id, kind: event.kind, what: event.what, reason: failure.reason.slice(0, 2000), transient: failure.kind === "transient", attempts },
+      }),
+    );
+  };
+}
+
+async function handleEventFailed(ctx: EventContext, event: EventOf<"event.failed">): Promise<void> {
+  const { store } = ctx;
+  const issue = await issueOfTarget(ctx, event);
+  if (issue === undefined) return;
+  const loaded = await store.load(issue);
+  const key = `${event.data.event}:failed`;
+  if (loaded.artifact.keys.has(key)) return;
+  const { what, reason, transient, attempts } = event.data;
+  const record = store.record(loaded, "event.failed", { what, reason, transient, attempts }, key);
+  const text = transient
+    ? `### Waiting on GitHub\n\nHandling ${what} failed ${attempts} time${attempts === 1 ? "" : "s"} (${reason}), so the factory stopped trying it. The next event on this artifact, or \`/factory retry\`, picks the line up again.`
+    : `### Could not handle ${what}\n\n${reason}\n\nNothing more is tried for it. \`/factory retry\` runs the current stage again.`;
+  await store.port.createComment(loaded.artifact.pr ?? issue, fitBody(text, [store.block(record)]));
+  const config = await ctx.config();
+  if (!config || loaded.artifact.pr === undefined) return;
+  // The tracking comment says it waits and why; nothing is run again until an event or a person asks.
+  const updated = withRecord(loaded, record);
+  await syncViews(store, config, updated, updated.artifact, await store.port.issueLabels(issue), { title: updated.artifact.title, missing: [] });
+  await ctx.changed(config, issue);
+}
+
+async function issueOfTarget(ctx: EventContext, event: LineEvent): Promise<number | undefined> {
+  if ("issue" in event.target) return event.target.issue;
+  if ("pull" in event.target) return artifactIssue(await ctx.store.port.pullHeadRef(event.target.pull)) ?? event.target.pull;
+  return undefined;
+}

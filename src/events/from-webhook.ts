@@ -1,0 +1,175 @@
+import { CELL_WORKFLOW, issueOfJob, jobFromRunTitle } from "../stages/build/actions-runner.js";
+import { VERIFY_CHECK } from "../stages/verify/verdict.js";
+import { parseCommands } from "./commands/parse.js";
+import { lineEvent, type LineEvent } from "./line-event.js";
+
+/** The artifact a factory branch names, whatever the configured prefix (`…/12-slug` → 12); the handler checks the prefix once the config is read. */
+export function artifactIssue(ref: string): number | undefined {
+  const prefix = /^(.*\/)\d+-[^/]*$/.exec(ref)?.[1];
+  return prefix ? issueFromBranch(prefix, ref) : undefined;
+}
+
+/** `factory/12-…` → 12: a factory PR's branch names its issue. */
+export function issueFromBranch(prefix: string, ref: string): number | undefined {
+  if (!ref.startsWith(prefix)) return undefined;
+  const match = /^(\d+)(?:-|$)/.exec(ref.slice(prefix.length));
+  return match ? Number(match[1]) : undefined;
+}
+
+export interface Delivery {
+  /** `X-GitHub-Delivery`: the event's idempotency key. */
+  id: string;
+  /** `issues.labeled`, `status`, …: the event name with its action. */
+  name: string;
+  payload: unknown;
+}
+
+export type Translation = { event: LineEvent } | { ignored: string };
+
+type Obj = Record<string, unknown>;
+const obj = (value: unknown): Obj | undefined => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Obj) : undefined);
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const num = (value: unknown): number | undefined => (typeof value === "number" && Number.isInteger(value) ? value : undefined);
+const loginOf = (user: unknown): string | undefined => str(obj(user)?.login);
+const isBot = (user: unknown): boolean => obj(user)?.type === "Bot";
+const labelNames = (labels: unknown): string[] =>
+  (Array.isArray(labels) ? labels : []).map((l) => (typeof l === "string" ? l : (str(obj(l)?.name) ?? ""))).filter(Boolean).slice(0, 100);
+
+/**
+ * Turns a webhook delivery into the line's event, or says why it is ignored. Pure
+ * and cheap: it runs before the webhook is answered, so it makes no request and
+ * drops what no handler would act on (the app's own comments, comments without a
+ * command, other branches' checks). A payload without the fields its event must
+ * have is ignored with the reason, never thrown at the webhook.
+ */
+export function fromWebhook(delivery: Delivery): Translation {
+  const p = obj(delivery.payload);
+  const repository = obj(p?.repository);
+  const owner = loginOf(repository?.owner);
+  const repo = str(repository?.name);
+  const installationId = num(obj(p?.installation)?.id);
+  if (!p || !owner || !repo || installationId === undefined) return { ignored: "the payload names no repository or installation" };
+  const base = { id: delivery.id, installationId, owner, repo };
+  const defaultBranch = str(repository?.default_branch) ?? "main";
+
+  switch (delivery.name) {
+    case "issues.labeled":
+    case "issues.edited": {
+      const issue = obj(p.issue);
+      const number = num(issue?.number);
+      const author = loginOf(issue?.user) ?? loginOf(p.sender);
+      const sender = loginOf(p.sender);
+      if (!issue || number === undefined || !author || !sender) return { ignored: "the payload has no issue" };
+      if (isBot(p.sender) || issue.pull_request || issue.state !== "open") return { ignored: "a bot, a pull request or a closed issue" };
+      const labels = labelNames(issue.labels);
+      const action = delivery.name === "issues.labeled" ? "labeled" : "edited";
+      const label = action === "labeled" ? str(obj(p.label)?.name) : undefined;
+      if ((action === "labeled" && label === undefined) || labels.length === 0) return { ignored: "no label" };
+      return {
+        event: lineEvent("intake", {
+          ...base,
+          target: { issue: number },
+          what: action === "labeled" ? `the label ${label ?? ""} on #${number}`.slice(0, 200) : `an edit of #${number}`,
+          data: { action, ...(label !== undefined ? { label: label.slice(0, 100) } : {}), issue: { number, title: str(issue.title) ?? "", body: str(issue.body) ?? null, author, labels, state: "open" }, sender, defaultBranch },
+        }),
+      };
+    }
+    case "issue_comment.created": {
+      const issue = obj(p.issue);
+      const comment = obj(p.comment);
+      const thread = num(issue?.number);
+      const id = num(comment?.id);
+      const sender = loginOf(p.sender);
+      if (!issue || thread === undefined || !comment || id === undefined || !sender) return { ignored: "the payload has no issue or comment" };
+      if (isBot(p.sender) || isBot(comment.user)) return { ignored: "a bot's comment" };
+      const commands = parseCommands(str(comment.body));
+      if (commands.length === 0) return { ignored: "no command" };
+      const onPull = issue.pull_request !== undefined && issue.pull_request !== null;
+      return {
+        event: lineEvent("command", {
+          ...base,
+          target: onPull ? { pull: thread } : { issue: thread },
+          what: `\`${commands.map((c) => `/factory ${c.name}`).join("`, `")}\` from @${sender} on #${thread}`.slice(0, 200),
+          data: { comment: id, thread, onPull, labels: labelNames(issue.labels), sender, commands: commands.map((c) => ({ ...c, line: c.line.slice(0, 300) })) },
+        }),
+      };
+    }
+    case "check_run.completed":
+    case "check_suite.completed":
+    case "status":
+    case "workflow_run.completed": {
+      const run = obj(p.workflow_run);
+      if (run && str(run.path)?.endsWith(`/${CELL_WORKFLOW}`)) return cellRun(base, run);
+      const checkRun = obj(p.check_run);
+      const suite = obj(p.check_suite) ?? obj(checkRun?.check_suite);
+      if (str(checkRun?.name) === VERIFY_CHECK) return { ignored: "the factory's own check run" };
+      const branches = Array.isArray(p.branches) ? p.branches : [];
+      const branch = str(suite?.head_branch) ?? str(run?.head_branch) ?? str(obj(branches[0])?.name);
+      const issue = branch && artifactIssue(branch);
+      if (!branch || !issue) return { ignored: "not on a factory branch" };
+      const appSlug = str(obj(checkRun?.app)?.slug) ?? str(obj(suite?.app)?.slug);
+      const checkName = str(checkRun?.name) ?? str(p.context) ?? str(run?.name);
+      return {
+        event: lineEvent("checks", {
+          ...base,
+          target: { issue },
+          what: `${delivery.name}${checkName ? ` (${checkName})` : ""} on ${branch}`.slice(0, 200),
+          data: { branch, ...(checkName ? { checkName: checkName.slice(0, 200) } : {}), ...(appSlug ? { appSlug } : {}) },
+        }),
+      };
+    }
+    case "pull_request.synchronize":
+    case "pull_request.closed":
+    case "pull_request_review.submitted": {
+      const pull = obj(p.pull_request);
+      const pr = num(pull?.number);
+      const head = obj(pull?.head);
+      const headRef = str(head?.ref);
+      if (!pull || pr === undefined || !headRef) return { ignored: "the payload has no pull request" };
+      const issue = artifactIssue(headRef);
+      if (!issue) return { ignored: "not a factory branch" };
+      const target = { issue };
+      if (delivery.name === "pull_request.synchronize") {
+        const headSha = str(head?.sha);
+        if (!headSha) return { ignored: "the pull request has no head commit" };
+        return { event: lineEvent("pull.synchronize", { ...base, target, what: `a push to PR #${pr}`, data: { pr, headRef, headSha } }) };
+      }
+      if (delivery.name === "pull_request.closed") {
+        const merged = pull.merged === true;
+        const endedAt = str(pull.merged_at) ?? str(pull.closed_at) ?? new Date().toISOString();
+        return { event: lineEvent("pull.closed", { ...base, target, what: `PR #${pr} ${merged ? "merged" : "closed"}`, data: { pr, headRef, merged, endedAt, defaultBranch } }) };
+      }
+      const review = obj(p.review);
+      const reviewId = num(review?.id);
+      const by = loginOf(review?.user);
+      if (!review || reviewId === undefined || !by) return { ignored: "the payload has no review" };
+      if (str(review.state)?.toLowerCase() !== "changes_requested" || isBot(review.user)) return { ignored: "not a person's request for changes" };
+      return {
+        event: lineEvent("review", {
+          ...base,
+          target,
+          what: `@${by}'s review of PR #${pr}`,
+          data: { pr, headRef, review: { id: reviewId, body: str(review.body) ?? null, htmlUrl: str(review.html_url) ?? "", by } },
+        }),
+      };
+    }
+    default:
+      return { ignored: `the app does not handle ${delivery.name}` };
+  }
+}
+
+function cellRun(base: { id: string; installationId: number; owner: string; repo: string }, run: Obj): Translation {
+  const title = str(run.display_title) ?? "";
+  const named = jobFromRunTitle(title);
+  const issue = named && issueOfJob(named.job);
+  const id = num(run.id);
+  if (!named || !issue || id === undefined) return { ignored: `a ${CELL_WORKFLOW} run whose title names no factory job; is the workflow's run-name changed?` };
+  return {
+    event: lineEvent("cell.run", {
+      ...base,
+      target: { issue },
+      what: `the ${CELL_WORKFLOW} run for job ${named.job}`,
+      data: { run: id, conclusion: str(run.conclusion) ?? null, title, htmlUrl: str(run.html_url) ?? "", ...(str(run.head_branch) ? { branch: str(run.head_branch) as string } : {}) },
+    }),
+  };
+}
