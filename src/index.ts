@@ -2,6 +2,7 @@ import type { Probot } from "probot";
 import type { Deps } from "./events/context.js";
 import { deadEventHandler, eventHandler } from "./events/dispatch.js";
 import { fromWebhook } from "./events/from-webhook.js";
+import type { RetryPolicy } from "./events/inbox.js";
 import { createLineServices, type LineServices } from "./events/line-services.js";
 import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
@@ -33,6 +34,10 @@ export interface FactoryAppOptions extends Partial<LineServices> {
   workRoot?: string;
   /** How long the ledger gathers a burst of changes into one refresh (default 2 s). */
   ledgerDelayMs?: number;
+  /** How failed events are tried again (default: `DEFAULT_RETRY`). */
+  retry?: RetryPolicy;
+  /** Told the services the app runs on, so the server can close them in order on shutdown. */
+  onServices?: (services: LineServices) => void;
 }
 
 /**
@@ -44,7 +49,8 @@ export interface FactoryAppOptions extends Partial<LineServices> {
 export function factoryApp(options: FactoryAppOptions = {}) {
   return (app: Probot): void => {
     const env = options.env ?? process.env;
-    const services = createLineServices(env, app.log, options);
+    const services = createLineServices(env, app.log, options, options.retry ? { retry: options.retry } : {});
+    options.onServices?.(services);
     const deps: Deps = {
       auth: (installationId) => app.auth(installationId),
       botLogin: botLoginResolver(app),

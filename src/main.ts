@@ -1,26 +1,6 @@
-import { pino } from "pino";
-import { run } from "probot";
-import { createQueue } from "./cells/queues.js";
 import { factoryOctokit } from "./github/octokit.js";
-import { factoryApp } from "./index.js";
+import { exitOnSignals, serve } from "./serve.js";
 
-/**
- * `npm start`: Probot's server (or its setup page, with no APP_ID) running the app
- * with the factory's Octokit. On SIGTERM/SIGINT the job queue closes first: running
- * jobs are put back (on Redis, another process picks them up) instead of stalling.
- */
-const queue = createQueue(process.env, pino({ name: "factory-queue" }));
-const server = await run(factoryApp({ queue }), { Octokit: factoryOctokit() });
-
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => {
-    // A queue that cannot close (Redis gone) must not keep the process alive.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    void queue
-      .close()
-      .catch(() => undefined)
-      .finally(() => {
-        void server.stop().finally(() => process.exit(0));
-      });
-  });
-}
+/** `npm start`: the app on Probot's server, with the factory's Octokit and an orderly shutdown on SIGTERM/SIGINT. */
+const serving = await serve({ Octokit: factoryOctokit() });
+exitOnSignals(serving, { info: (message) => console.info(message) });

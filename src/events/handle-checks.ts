@@ -17,7 +17,9 @@ export async function handleChecks(ctx: EventContext, event: EventOf<"checks">):
   if (!config || !event.data.branch.startsWith(config.branchPrefix)) return;
   const issue = (event.target as { issue: number }).issue;
   const loaded = await store.load(issue);
-  if (loaded.artifact.stage !== "verify" || loaded.artifact.status !== "active" || loaded.artifact.branch !== event.data.branch) return;
+  // A try after a failure part-way goes on from where the first stopped, wherever the artifact is now.
+  const waiting = loaded.artifact.stage === "verify" && loaded.artifact.status === "active" && loaded.artifact.branch === event.data.branch;
+  if (!waiting && ctx.attempt === 1) return;
   if (await advance(store, config, ctx.line, loaded, event.id, { sync: ctx.attempt > 1 })) await ctx.changed(config, issue);
 }
 

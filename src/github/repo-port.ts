@@ -184,12 +184,17 @@ export class RepoPort {
   }
 
   /**
-   * Opens a draft PR. GitHub allows one open PR per head and base, which makes this
-   * the lock for intake: `created: false` means another handler already opened it.
+   * Opens a draft PR. GitHub allows one open PR per head and base: when one is
+   * already open (an earlier try whose answer was lost), it is returned instead,
+   * with `created: false`.
    */
   async openDraftPull(input: { title: string; head: string; base: string; body: string }): Promise<{ pull: PullRef; created: boolean }> {
+    return this.openPullOnce({ ...input, draft: true });
+  }
+
+  private async openPullOnce(input: { title: string; head: string; base: string; body: string; draft: boolean }): Promise<{ pull: PullRef; created: boolean }> {
     try {
-      const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input, draft: true });
+      const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input });
       return { pull: { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id }, created: true };
     } catch (error) {
       if (statusOf(error) !== 422 || !/already exists/i.test(validationMessages(error))) throw error;
@@ -446,10 +451,9 @@ export class RepoPort {
     return commit.sha;
   }
 
-  /** A ready (not draft) PR, for the analyst's notes and lessons. */
+  /** A ready (not draft) PR, for the analyst's notes and lessons; the one already open from `head`, if there is one. */
   async openPull(input: { title: string; head: string; base: string; body: string }): Promise<number> {
-    const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input });
-    return data.number;
+    return (await this.openPullOnce({ ...input, draft: false })).pull.number;
   }
 
   /** A file's text at a ref, or undefined when it is not there. */

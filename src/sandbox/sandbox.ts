@@ -255,7 +255,7 @@ export class Sandbox {
 }
 
 /** The app's Octokit with write spacing and retry waits on a millisecond clock. */
-function fastOctokit() {
+export function fastOctokit() {
   const group = () => new Bottleneck.Group({ maxConcurrent: 1, minTime: 5 });
   const write = group();
   const notifications = group();

@@ -4,7 +4,11 @@ import type { AddressInfo } from "node:net";
 import type { GitHubDouble } from "./github-double.js";
 import { checkRequest, checkResponse } from "./openapi-contract.js";
 
-export type FaultKind = "5xx" | "429" | "secondary";
+/**
+ * `lost`: the double does the write, then answers 502, as when GitHub performed a
+ * request and the connection failed on the way back. Only writes lose answers.
+ */
+export type FaultKind = "5xx" | "429" | "secondary" | "lost";
 
 /**
  * Faults to inject on REST requests (never on the token exchange), at `rate` in
@@ -34,6 +38,8 @@ export class SandboxServer {
   readonly responseViolations: string[] = [];
   readonly injected: string[] = [];
   faults: FaultPlan | undefined;
+  /** Added to every REST answer, as a round trip to GitHub takes: lets a test catch a process mid-event. */
+  latencyMs = 0;
   private random: () => number = Math.random;
   private lastWasFault = false;
 
@@ -109,10 +115,12 @@ export class SandboxServer {
       return send(res, status, { message: status === 403 ? "Resource not accessible by integration" : status === 404 ? "Not Found" : "Validation Failed", errors: problems });
     }
 
-    const fault = this.fault(path);
-    if (fault) return send(res, fault.status, fault.body, fault.headers);
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    const fault = this.fault(method, path);
+    if (fault && !fault.lost) return send(res, fault.status, fault.body, fault.headers);
 
     const response = this.double.handle({ method, path, query: url.searchParams, body: json, headers: lowerHeaders(req) });
+    if (fault?.lost) return send(res, fault.status, fault.body, fault.headers);
     const type = response.headers?.["content-type"];
     if (type === undefined || type.includes("json")) this.responseViolations.push(...checkResponse({ method, route: path, status: response.status, body: response.body }));
     send(res, response.status, response.body, this.localHeaders(response.headers));
@@ -135,18 +143,21 @@ export class SandboxServer {
     return "Bad credentials";
   }
 
-  private fault(path: string): { status: number; body: unknown; headers: Record<string, string> } | undefined {
+  private fault(method: string, path: string): { status: number; body: unknown; headers: Record<string, string>; lost?: boolean } | undefined {
     const plan = this.faults;
-    if (!plan || plan.kinds.length === 0 || path.includes("/access_tokens")) return undefined;
+    const kinds = plan?.kinds.filter((k) => k !== "lost" || method !== "GET") ?? [];
+    if (!plan || kinds.length === 0 || path.includes("/access_tokens")) return undefined;
     if (this.lastWasFault || this.random() >= plan.rate) {
       this.lastWasFault = false;
       return undefined;
     }
     this.lastWasFault = true;
-    const kind = plan.kinds[Math.floor(this.random() * plan.kinds.length)] ?? "5xx";
+    const kind = kinds[Math.floor(this.random() * kinds.length)] ?? "5xx";
     const retryAfter = String(plan.retryAfterSeconds ?? 1);
-    this.injected.push(`${kind} ${path}`);
+    this.injected.push(`${kind} ${method} ${path}`);
     switch (kind) {
+      case "lost":
+        return { status: 502, body: { message: "Server Error" }, headers: {}, lost: true };
       case "5xx":
         return { status: 502, body: { message: "Server Error" }, headers: {} };
       case "429":

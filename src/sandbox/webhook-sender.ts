@@ -9,7 +9,16 @@ export interface Delivery {
   /** HTTP status the app answered, once delivered. */
   status?: number;
   durationMs?: number;
+  /** Where it went (one of the app's URLs). */
+  url?: string;
 }
+
+/**
+ * Where each delivery goes when the app runs as several processes: `round-robin`
+ * (one process each, as a load balancer does) or `all` (every process sees it, as
+ * during a redelivery to a replica set).
+ */
+export type Route = "round-robin" | "all";
 
 /**
  * Delivers webhooks the way GitHub does: signed (`X-Hub-Signature-256`), with an
@@ -20,10 +29,49 @@ export class WebhookSender {
   readonly deliveries: Delivery[] = [];
   private queue: Delivery[] = [];
   private running: Promise<void> | undefined;
+  private paused = false;
+  private next = 0;
   /** Called after each delivery is answered. */
   onDelivered: (delivery: Delivery) => void = () => {};
+  route: Route = "round-robin";
 
-  constructor(private readonly options: { url: string; secret: string; events: readonly string[] }) {}
+  constructor(private readonly options: { url: string | readonly string[]; secret: string; events: readonly string[] }) {}
+
+  private override: readonly string[] | undefined;
+
+  private get urls(): readonly string[] {
+    return this.override ?? (typeof this.options.url === "string" ? [this.options.url] : this.options.url);
+  }
+
+  /** From now on, every delivery goes to `url` only (the others are gone). */
+  only(url: string): void {
+    this.override = [url];
+  }
+
+  /** Holds deliveries back until `resume`, so a test can let a burst arrive at once. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Sends what was held: in order, one at a time, or all at once (`concurrent`). */
+  resume(options: { concurrent?: boolean } = {}): void {
+    this.paused = false;
+    if (options.concurrent) {
+      const burst = this.queue.splice(0);
+      const all = Promise.all(burst.map((d) => this.send(d))).then(() => undefined);
+      this.running = (this.running ?? Promise.resolve()).then(() => all).finally(() => {
+        this.running = undefined;
+        if (this.queue.length) this.kick();
+      });
+      return;
+    }
+    this.kick();
+  }
+
+  /** Deliveries waiting while paused. */
+  get held(): readonly Delivery[] {
+    return this.queue;
+  }
 
   enqueue(event: DoubleEvent): void {
     if (!this.options.events.includes(event.name)) return;
@@ -49,23 +97,38 @@ export class WebhookSender {
 
   private push(delivery: Delivery): void {
     this.queue.push(delivery);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.paused) return;
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
   }
 
   private async drain(): Promise<void> {
-    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+    for (let next = this.paused ? undefined : this.queue.shift(); next; next = this.paused ? undefined : this.queue.shift()) {
       await this.send(next);
     }
   }
 
   private async send(delivery: Delivery): Promise<void> {
+    const urls = this.urls;
+    if (this.route === "all" && urls.length > 1) {
+      await Promise.all(urls.map((url) => this.sendTo({ ...delivery }, url)));
+      return;
+    }
+    await this.sendTo(delivery, urls[this.next++ % urls.length] as string);
+  }
+
+  private async sendTo(delivery: Delivery, url: string): Promise<void> {
     const body = JSON.stringify(delivery.payload);
     const signature = `sha256=${createHmac("sha256", this.options.secret).update(body).digest("hex")}`;
     const started = Date.now();
     try {
-      const response = await fetch(this.options.url, {
+      delivery.url = url;
+      const response = await fetch(url, {
         method: "POST",
         headers: {
           "content-type": "application/json",

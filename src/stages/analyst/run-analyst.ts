@@ -1,4 +1,5 @@
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
+import { isTransient } from "../../github/errors.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
@@ -70,20 +71,23 @@ export async function runAnalyst(
     if (statsText) content[LESSON_STATS] = statsText;
     const message = `chore(factory): post-run note for #${artifact.issue ?? pr}`;
     // A protected default branch refuses the commit: the note is still posted, and says so.
+    // The note and the lesson stats go in one commit, so a note already there (an earlier try's) means both were written.
     try {
       if (config.analyst.runNotes === "commit") {
-        await port.writeFiles(pull.defaultBranch, content, message);
+        if ((await port.readFile(path, pull.defaultBranch)) === undefined) await port.writeFiles(pull.defaultBranch, content, message);
         written = `committed to \`${pull.defaultBranch}\``;
       } else {
         // Not `<prefix><number>-…`: only artifact branches have that shape.
         const branch = `${config.branchPrefix}run-note-${name}`;
         const head = await port.branchHead(pull.defaultBranch);
-        await port.createBranch(branch, head.sha);
-        await port.writeFiles(branch, content, message);
+        const made = await port.createBranch(branch, head.sha);
+        if (made === "created" || (await port.readFile(path, branch)) === undefined) await port.writeFiles(branch, content, message);
         const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
         written = `in PR #${number}`;
       }
     } catch (error) {
+      // GitHub not answering is not a refusal: the event is tried again.
+      if (isTransient(error)) throw error;
       unwritten = (error as Error).message.split("\n")[0]?.slice(0, 300) ?? "unknown error";
     }
   }
@@ -122,7 +126,11 @@ async function proposeLessonsPr(
   const lessons = proposeLessons(loaded.records, { now: at.now, max: contract.spec.budget.lessons ?? 5, existing, prUrl: `https://github.com/${port.fullName}/pull/${pr}` });
   if (lessons.length === 0) return undefined;
   const branch = `${config.branchPrefix}lessons-from-${loaded.issue}`;
-  if ((await port.createBranch(branch, head.sha)) === "exists") return undefined;
+  // An earlier try may have made the branch (and the PR): its PR is the one to name; without one, the files are written again.
+  if ((await port.createBranch(branch, head.sha)) === "exists") {
+    const open = await port.findOpenPull(branch);
+    if (open) return { number: open.number, count: lessons.length };
+  }
   await port.writeFiles(branch, lessonFiles(lessons), `chore(factory): propose ${lessons.length} lesson${lessons.length === 1 ? "" : "s"} from #${pr}`);
   const body = [
     `Lessons the analyst drew from #${pr}. Merge to accept them: the builder's prompt then carries the matching ones, chosen by how well they have worked. Edit or delete any before merging.`,

@@ -98,7 +98,9 @@ export async function collectWorkflowRun(
   const { store, log } = ctx;
   const loaded = await store.load(issue);
   const { artifact } = loaded;
-  if (artifact.keys.has(`${named.job}:done`) || artifact.running?.job !== named.job || artifact.stage !== "build") return undefined;
+  // A run the artifact never started is none of its business; one it started and moved on from is recorded as late.
+  const started = loaded.records.some((r) => r.kind === "stage.started" && r.data.job === named.job);
+  if (artifact.keys.has(`${named.job}:done`) || !started) return undefined;
   const fail = (reason: string, lines: string[] = []) => {
     log.warn({ artifact: loaded.id, job: named.job, run: run.id, reason }, "build (actions) failed");
     return recordBuild(ctx, loaded, named.job, { outcome: "failed", reason, lines });

@@ -174,7 +174,7 @@ export async function recordBuild(ctx: Pick<JobContext, "store" | "contract" | "
   const { store } = ctx;
   const pr = loaded.artifact.pr as number;
   const key = `${jobId}:done`;
-  const late = loaded.artifact.running?.job !== jobId;
+  const late = loaded.artifact.running?.job !== jobId || loaded.artifact.status !== "active";
   let record: SignedRecord;
   let body: string;
   if (result.outcome === "failed") {

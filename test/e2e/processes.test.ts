@@ -1,0 +1,145 @@
+/**
+ * The line as several real app processes on one redis-server, in front of the
+ * GitHub double over HTTP: what holds when events arrive at once, twice, on two
+ * processes, and when a process dies mid-event.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { decodeBlocks } from "../../src/state/codec.js";
+import { checkRecord } from "../../src/state/carriers.js";
+import type { SignedRecord } from "../../src/state/records.js";
+import { foldFromDouble } from "../../src/sandbox/fold-double.js";
+import { ProcessLine, type AppProcess } from "../support/app-processes.js";
+import { startRedis, type RunningRedis } from "../support/redis.js";
+import { SAMPLE_FILES, VALID_BODY } from "./use-sandbox.js";
+
+let redis: RunningRedis;
+let line: ProcessLine | undefined;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  await line?.close();
+  line = undefined;
+});
+
+/** Every signed record the app wrote on a thread, with the comment that holds it. */
+function records(l: ProcessLine, thread: number): Array<{ comment: number; record: SignedRecord }> {
+  const out: Array<{ comment: number; record: SignedRecord }> = [];
+  for (const comment of l.double.commentsOn(thread)) {
+    if (comment.user.login !== l.double.bot.login) continue;
+    for (const block of decodeBlocks(comment.body)) {
+      if (!block.ok) continue;
+      const checked = checkRecord(block.value, l.stateKey);
+      if (checked.ok) out.push({ comment: comment.id, record: checked.record });
+    }
+  }
+  return out;
+}
+
+async function startWith(processes: number): Promise<ProcessLine> {
+  line = await ProcessLine.start({ redis, processes, files: SAMPLE_FILES });
+  line.double.permissions.set("maintainer", "maintain");
+  return line;
+}
+
+describe("two app processes on one redis-server", () => {
+  it("50 concurrent deliveries for one artifact, each seen by both processes: one of each side effect, no seq twice", async () => {
+    const l = await startWith(2);
+    const issue = l.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
+    l.double.addLabel(issue, "factory:intake");
+    await l.idle();
+    const pr = l.double.pulls()[0]?.number as number;
+    const head = l.double.pulls()[0]?.pull?.headSha as string;
+    expect(pr).toBeGreaterThan(0);
+    const labelDelivery = l.sender.deliveries.find((d) => d.name === "issues" && d.action === "labeled")?.id as string;
+
+    // The burst: a redelivered label, commands on the issue and on the PR (two of them /factory verify), and CI's checks.
+    l.sender.pause();
+    l.sender.route = "all";
+    l.sender.redeliver(labelDelivery);
+    const commands = [
+      ...Array.from({ length: 8 }, (_, i) => l.double.postComment(issue, l.double.user("maintainer"), `/factory status\n\nissue ${i}`)),
+      ...Array.from({ length: 8 }, (_, i) => l.double.postComment(pr, l.double.user("maintainer"), `/factory status\n\npr ${i}`)),
+      l.double.postComment(issue, l.double.user("maintainer"), "/factory verify"),
+      l.double.postComment(pr, l.double.user("maintainer"), "/factory verify"),
+    ];
+    for (const name of ["test", "lint", "build"]) l.double.completeCheck(head, name, { conclusion: "success" });
+    const burst = l.sender.held.length;
+    expect(burst * 2).toBeGreaterThanOrEqual(50);
+    l.sender.resume({ concurrent: true });
+    await l.idle();
+
+    expect(l.errors()).toEqual([]);
+    expect(l.sender.deliveries.filter((d) => d.status !== 200)).toEqual([]);
+    const all = [...records(l, issue), ...records(l, pr)];
+    // No two records of the artifact share a seq: the lock kept one writer at a time, so the fold voided nothing.
+    const seqs = all.filter((r) => r.record.artifact.endsWith(`#${issue}`)).map((r) => r.record.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    // Every command answered exactly once.
+    for (const comment of commands) {
+      expect(all.filter((r) => r.record.key === `comment:${comment.id}:0`)).toHaveLength(1);
+    }
+    // No key twice at all.
+    const keys = all.map((r) => r.record.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    // One tracking comment, one PR, one memo, one ledger, one factory/verify check run on the head; a verdict per /factory verify.
+    expect(l.double.commentsOn(issue).filter((c) => c.user.login === l.double.bot.login && c.body.includes("software-factory:tracking"))).toHaveLength(1);
+    expect(l.double.pulls()).toHaveLength(1);
+    expect(all.filter((r) => r.record.kind === "stage.completed" && r.record.data.stage === "scout")).toHaveLength(1);
+    expect([...l.double.issues.values()].filter((i) => i.labels.includes("factory:ledger"))).toHaveLength(1);
+    expect([...l.double.checks.runs.values()].filter((r) => r.head_sha === head && r.name === "factory/verify")).toHaveLength(1);
+    expect(all.filter((r) => r.record.kind === "stage.completed" && r.record.data.stage === "verify")).toHaveLength(2);
+    expect(foldFromDouble(l.double, issue, l.stateKey)).toMatchObject({ pr, status: "active" });
+  }, 90_000);
+});
+
+describe("a process killed after it acknowledged a delivery", () => {
+  it("SIGKILL 100 ms after the answer: another process does the work, once, within 60 s", async () => {
+    const l = await startWith(2);
+    const issue = l.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
+    await l.idle();
+    let killedAt = 0;
+    let victim: AppProcess | undefined;
+    let survivor: AppProcess | undefined;
+    let answered: number | undefined;
+    l.sender.onDelivered = (delivery) => {
+      if (delivery.name !== "issues" || delivery.action !== "labeled" || killedAt) return;
+      answered = delivery.status;
+      victim = l.apps.find((app) => app.url === delivery.url);
+      survivor = l.apps.find((app) => app.url !== delivery.url);
+      // Everything after the answer goes to the survivor, as a load balancer would once the process is gone.
+      if (survivor) l.sender.only(survivor.url);
+      killedAt = Date.now() + 100;
+      setTimeout(() => victim?.child.kill("SIGKILL"), 100);
+    };
+    // A round trip to GitHub takes 40 ms here, so the victim is mid-event when it dies.
+    l.server.latencyMs = 40;
+    l.double.addLabel(issue, "factory:intake");
+
+    const deadline = Date.now() + 60_000;
+    const memo = () => records(l, l.double.pulls()[0]?.number ?? 0).some((r) => r.record.kind === "stage.completed" && r.record.data.stage === "scout");
+    while (!memo() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(memo()).toBe(true);
+    const tookMs = Date.now() - killedAt;
+    console.info(`the survivor finished the killed process's event ${tookMs} ms after the kill`);
+    expect(answered).toBe(200);
+    if (!victim || !survivor) throw new Error("the label delivery never reached a process");
+    expect(await victim.exited).toBeNull();
+    expect(victim.child.signalCode).toBe("SIGKILL");
+    await l.idle();
+
+    expect(tookMs).toBeLessThan(60_000);
+    // The victim had begun (it holds the artifact's lock until its lease runs out), so the survivor waited for the lease.
+    expect(tookMs).toBeGreaterThan(5_000);
+    expect(l.double.pulls()).toHaveLength(1);
+    expect(l.double.commentsOn(issue).filter((c) => c.user.login === l.double.bot.login && c.body.includes("software-factory:tracking"))).toHaveLength(1);
+    const pr = l.double.pulls()[0]?.number as number;
+    expect(records(l, pr).filter((r) => r.record.kind === "stage.completed" && r.record.data.stage === "scout")).toHaveLength(1);
+    expect(foldFromDouble(l.double, issue, l.stateKey)).toMatchObject({ stage: "build", status: "active", pr });
+    expect(survivor.errors).toEqual([]);
+  }, 120_000);
+});
