@@ -3,4 +3,4 @@ import { exitOnSignals, serve } from "./serve.js";
 
 /** `npm start`: the app on Probot's server, with the factory's Octokit and an orderly shutdown on SIGTERM/SIGINT. */
 const serving = await serve({ Octokit: factoryOctokit() });
-exitOnSignals(serving, { info: (message) => console.info(message) });
+exitOnSignals(serving, { info: (message) => console.warn(message) });
