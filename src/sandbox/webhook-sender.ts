@@ -53,6 +53,18 @@ export class WebhookSender {
     this.paused = true;
   }
 
+  /** While paused, sends the held deliveries that match, in order; the rest stay held. */
+  release(match: (delivery: Delivery) => boolean): void {
+    const now = this.queue.filter((d) => match(d));
+    this.queue = this.queue.filter((d) => !match(d));
+    const sending = (async () => {
+      for (const delivery of now) await this.send(delivery);
+    })();
+    this.running = (this.running ?? Promise.resolve()).then(() => sending).finally(() => {
+      this.running = undefined;
+    });
+  }
+
   /** Sends what was held: in order, one at a time, or all at once (`concurrent`). */
   resume(options: { concurrent?: boolean } = {}): void {
     this.paused = false;

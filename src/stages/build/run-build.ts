@@ -188,7 +188,7 @@ export async function recordBuild(ctx: Pick<JobContext, "store" | "contract" | "
     body = checked.ok ? buildSummaryView(result.summary) : stageFailedView("build", "The build summary does not match `cells/builder/output.schema.json`:", checked.problems);
     ctx.log.info({ artifact: loaded.id, commits: result.summary.commits.length, files: result.summary.files.length, ms: result.summary.durationMs, late }, checked.ok ? "build: summary posted" : "build: summary broke its contract");
   }
-  if (late) body = `${lateNote(loaded, jobId)}\n\n${body}`;
+  if (late) body = `${body}\n\n${lateNote(loaded, jobId)}`;
   await store.port.createComment(pr, fitBody(body, [store.block(record)]));
   return withRecord(loaded, record);
 }
