@@ -95,8 +95,7 @@ export async function refreshLedger(store: ArtifactStore, config: FactoryConfig,
     else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, issue?.updatedAt ?? entries.get(number)?.seen));
   }
 
-  const sorted = [...entries.values()].sort((a, b) => b.issue - a.issue);
-  const wanted = render(store, sorted, watermark, now, refresh.pageLimit);
+  const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit);
   const written = await writePages(store, config, log, ledger, pages, wanted);
   return { read: toRead.size, written };
 }
@@ -126,16 +125,34 @@ function cachedEntries(pages: readonly Page[]): { entries: LedgerEntry[]; waterm
   return { entries, watermark: pages[0]?.data?.watermark };
 }
 
+/**
+ * The pages: on one page, every artifact newest first. When they need more, the
+ * artifacts in flight come first, newest first, and finished ones follow on pages of
+ * their own in the order they finished, so a change to one artifact in flight
+ * rewrites its page only, and a finished one is appended to the last page.
+ */
+function layout(store: ArtifactStore, entries: readonly LedgerEntry[], before: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined): Wanted[] {
+  const newest = [...entries].sort((a, b) => b.issue - a.issue);
+  const single = render(store, newest, watermark, now, pageLimit);
+  if (single.length <= 1) return single;
+  const position = new Map(before.map((e, i) => [e.issue, i]));
+  const active = newest.filter((e) => e.status !== "done");
+  const done = entries
+    .filter((e) => e.status === "done")
+    .sort((a, b) => (position.get(a.issue) ?? Infinity) - (position.get(b.issue) ?? Infinity) || a.issue - b.issue);
+  return render(store, [...active, ...done], watermark, now, pageLimit, active.length > 0 && done.length > 0 ? active.length : undefined);
+}
+
 interface Wanted {
   body: string;
   data: RecordDataOf<"ledger.rows">;
 }
 
 /** The pages as they should be, each with its signed record. */
-function render(store: ArtifactStore, entries: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined): Wanted[] {
+function render(store: ArtifactStore, entries: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined, breakBefore?: number): Wanted[] {
   const updatedAt = new Date(now).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const recordOf = (entry: LedgerEntry) => JSON.stringify(entry).length + 20;
-  const paged = paginateLedger(entries.map((e) => rowOf(e, now)), updatedAt, pageLimit, (i) => recordOf(entries[i] as LedgerEntry));
+  const paged = paginateLedger(entries.map((e) => rowOf(e, now)), updatedAt, pageLimit, (i) => recordOf(entries[i] as LedgerEntry), breakBefore);
   return paged.map((page, index) => {
     const data: RecordDataOf<"ledger.rows"> = {
       page: index + 1,

@@ -92,7 +92,14 @@ function cell(text: string, max = 120): string {
  * issue's body, the rest are its comments. `extra(i)` is what row `i` adds to its
  * page besides its line in the table (its share of the page's hidden record).
  */
-export function paginateLedger(rows: readonly LedgerRow[], updatedAt: string, limit = 60_000, extra: (index: number) => number = () => 0): Array<{ text: string; rows: number[] }> {
+export function paginateLedger(
+  rows: readonly LedgerRow[],
+  updatedAt: string,
+  limit = 60_000,
+  extra: (index: number) => number = () => 0,
+  /** A row that starts a new page whatever room the page before has left. */
+  breakBefore?: number,
+): Array<{ text: string; rows: number[] }> {
   const safe = rows.map((r) => ({ ...r, title: cell(r.title), nextHandoff: cell(r.nextHandoff), branch: cell(r.branch, 80) }));
   const pages: number[][] = [[]];
   const base = render("ledger.md", { rows: [], updatedAt, pages: { page: 99, pageCount: 99 } }).length;
@@ -101,7 +108,7 @@ export function paginateLedger(rows: readonly LedgerRow[], updatedAt: string, li
   for (const [index, row] of safe.entries()) {
     const rowSize = render("ledger.md", { rows: [row], updatedAt }).length - empty + 100 + extra(index);
     const current = pages[pages.length - 1] ?? [];
-    if (current.length > 0 && size + rowSize > limit) {
+    if (current.length > 0 && (size + rowSize > limit || index === breakBefore)) {
       pages.push([index]);
       size = base + rowSize;
     } else {
