@@ -1,4 +1,5 @@
 import type { Probot } from "probot";
+import { AckGate } from "./events/ack-gate.js";
 import type { Deps } from "./events/context.js";
 import { deadEventHandler, eventHandler } from "./events/dispatch.js";
 import { fromWebhook } from "./events/from-webhook.js";
@@ -61,6 +62,7 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       ...services,
       log: app.log,
       ledgerDelayMs: options.ledgerDelayMs ?? 2_000,
+      gate: new AckGate(),
     };
     const worker = { ...deps, emit: (event: Parameters<typeof deps.inbox.push>[0]) => deps.inbox.push(event) };
     // Workers start with the app: on Redis they pick up what a dead process left behind.
@@ -78,7 +80,7 @@ export function factoryApp(options: FactoryAppOptions = {}) {
         return;
       }
       // Answered only once this resolves: with Redis the event is stored, so a crash after the answer loses nothing.
-      await deps.inbox.push(translated.event);
+      await deps.gate.around(() => deps.inbox.push(translated.event));
     });
   };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { benchLoad, loadTable } from "./bench-load.js";
 import { invokedDirectly } from "./invoked.js";
 import { LocalGitReader } from "../cells/repo/local-git-reader.js";
 import { bm25Baseline } from "../stages/scout/baseline.js";
@@ -28,7 +29,10 @@ const emptyTally = (): Tally => ({ scores: { full: [], issue: [] }, times: { ful
 
 const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git dir> [--cases … --repo …] [--json] [--limit n] [--files-read n]
   --files-read n: read at most n files' contents, as the scout does on GitHub (default: read all).
-  Each --cases file is paired with the --repo at the same position: a local clone or bare mirror holding the cases' base commits.`;
+  Each --cases file is paired with the --repo at the same position: a local clone or bare mirror holding the cases' base commits.
+       npm run bench -- load [--deliveries n] [--processes 1,2] [--rounds 3]
+  Bursts of n concurrent signed deliveries (default 200) to the app on the GitHub double, with 1 and with 2 app
+  processes on a real redis-server (redis-server must be installed), and to a bare Probot app; the last line is JSON.`;
 
 function query(c: BenchCase, mode: Mode): string {
   return mode === "full" ? `${c.title}\n\n${c.body}` : issueTitle(c.title);
@@ -93,8 +97,31 @@ function row(name: string, s: Summary): string {
   return `${name.padEnd(10)} ${f(s["recall@1"])}  ${f(s["recall@5"])}  ${f(s["recall@10"])}  ${f(s["hit@5"])}  ${f(s.mrr)}  ${s.median_ms.toFixed(0).padStart(6)}  ${s.p95_ms.toFixed(0).padStart(6)}`;
 }
 
+async function mainLoad(args: string[], log: (line: string) => void): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { deliveries: { type: "string", default: "200" }, processes: { type: "string", default: "1,2" }, rounds: { type: "string", default: "3" } } }));
+  } catch (error) {
+    log(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const deliveries = Number(values.deliveries);
+  const rounds = Number(values.rounds);
+  const processes = values.processes.split(",").map(Number);
+  if (!Number.isInteger(deliveries) || deliveries < 5 || !Number.isInteger(rounds) || rounds < 1 || processes.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) {
+    log(`--deliveries must be a whole number of at least 5, --rounds at least 1, --processes a list of 1 to 8\n${USAGE}`);
+    return 2;
+  }
+  const runs = await benchLoad({ deliveries, processes, rounds, log });
+  log(`\n${loadTable(runs)}`);
+  for (const run of runs) for (const problem of run.problems.slice(0, 20)) log(`  ${run.processes}: ${problem}`);
+  log(JSON.stringify({ deliveries, rounds, runs: runs.map(({ problems: _problems, ...run }) => run) }));
+  return runs.every((r) => r.duplicates === 0 && r.lost === 0) ? 0 : 1;
+}
+
 export async function main(argv: string[], log: (line: string) => void): Promise<number> {
   const [target, ...rest] = argv;
+  if (target === "load") return mainLoad(rest, log);
   if (target !== "scout") {
     log(USAGE);
     return 2;

@@ -6,6 +6,7 @@ import type { PortCaches } from "../github/repo-port.js";
 import type { Line } from "../stages/advance.js";
 import { runTitle } from "../stages/build/actions-runner.js";
 import type { ArtifactStore } from "../state/artifact-store.js";
+import type { AckGate } from "./ack-gate.js";
 import type { ChangedArtifacts } from "./changed-artifacts.js";
 import type { Inbox } from "./inbox.js";
 import type { LineEvent } from "./line-event.js";
@@ -29,6 +30,8 @@ export interface Deps {
   log: Logger;
   /** How long the ledger gathers a burst of changes before one refresh. */
   ledgerDelayMs: number;
+  /** Deliveries being acknowledged go before events being handled. */
+  gate: AckGate;
 }
 
 /** One event being handled, holding its artifact's lock. */

@@ -43,6 +43,7 @@ const HANDLERS: Handlers = {
  */
 export function eventHandler(deps: Deps): EventHandler {
   return async (event, attempt) => {
+    await deps.gate.quiet();
     const log = deps.log.child({ event: event.id, kind: event.kind, repo: `${event.owner}/${event.repo}`, attempt });
     const octokit = await deps.auth(event.installationId);
     const repo = { owner: event.owner, repo: event.repo };
@@ -50,6 +51,7 @@ export function eventHandler(deps: Deps): EventHandler {
     const target = "pull" in event.target ? { issue: artifactIssue(await port.pullHeadRef(event.target.pull)) ?? event.target.pull } : event.target;
     await deps.locks.run(lockKey(event.owner, event.repo, target), async (lease) => {
       fenceWrites(octokit, lease);
+      octokit.hook.before("request", () => deps.gate.quiet());
       const store = new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log });
       let config: Promise<FactoryConfig | undefined> | undefined;
       const ctx: EventContext = {

@@ -104,7 +104,8 @@ export class RedisInbox implements Inbox {
     this.stalledInterval = options.stalledInterval ?? 5_000;
     this.maxStalledCount = options.maxStalledCount ?? 2;
     this.log = options.log ?? (() => {});
-    this.queue = new Queue(this.name, { connection: { url: this.url } });
+    // Pushes arrive in bursts (a webhook each): ioredis sends those of one tick in one write.
+    this.queue = new Queue(this.name, { connection: { url: this.url, enableAutoPipelining: true } });
     this.queue.on("error", (error) => this.log("redis inbox queue error", { err: error.message }));
     this.redis = new Redis(this.url);
     this.redis.on("error", (error: Error) => this.log("redis inbox connection error", { err: error.message }));

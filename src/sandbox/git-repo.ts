@@ -53,10 +53,16 @@ export interface TreeEntry {
   content?: string;
 }
 
+const SHA = /^[0-9a-f]{40}$/;
+
 export class GitRepo {
   /** The folder `git http-backend` serves: `<root>/<owner>/<repo>.git`. */
   readonly root: string;
   readonly dir: string;
+  /** Every ref (without `refs/`) → its object, read once and kept until a ref moves. */
+  private refCache: Map<string, string> | undefined;
+  /** Answers about objects, which never change: a commit, a tree's listing, a file at a commit, a diff between two commits. */
+  private readonly objects = new Map<string, unknown>();
 
   private constructor(root: string, owner: string, repo: string) {
     this.root = root;
@@ -80,8 +86,22 @@ export class GitRepo {
     return this.raw(args, input, env).trimEnd();
   }
 
+  /** Refs moved outside this object (a push through `git http-backend`): read them again next time. */
+  invalidateRefs(): void {
+    this.refCache = undefined;
+  }
+
+  /** `compute()` once per key: for answers about objects, which never change. */
+  private once<T>(key: string, compute: () => T): T {
+    if (this.objects.has(key)) return this.objects.get(key) as T;
+    const value = compute();
+    this.objects.set(key, value);
+    return value;
+  }
+
   /** Output exactly as git wrote it: file contents keep their final newline. */
   private raw(args: string[], input?: string, env: Record<string, string> = {}): string {
+    if (args[0] === "update-ref") this.refCache = undefined;
     return execFileSync("git", ["--git-dir", this.dir, ...args], {
       input,
       env: { ...process.env, ...IDENTITY, ...env, GIT_CONFIG_NOSYSTEM: "1", HOME: this.root },
@@ -153,17 +173,27 @@ export class GitRepo {
   }
 
   refSha(ref: string): string | undefined {
+    // A branch names a commit: read from the cache. Anything else (a tag to peel) asks git.
+    if (ref.startsWith("heads/")) return this.allRefs().get(ref);
     return this.tryRun(["rev-parse", "--verify", "--quiet", `refs/${ref}^{commit}`]);
   }
 
   refs(prefix = "refs/heads/"): Map<string, string> {
-    const out = new Map<string, string>();
-    const listing = this.run(["for-each-ref", "--format=%(refname) %(objectname)", prefix]);
-    for (const line of listing.split("\n").filter(Boolean)) {
-      const [name, sha] = line.split(" ");
-      if (name && sha) out.set(name.slice("refs/".length), sha);
+    const under = prefix.slice("refs/".length);
+    return new Map([...this.allRefs()].filter(([name]) => name.startsWith(under)));
+  }
+
+  private allRefs(): Map<string, string> {
+    if (!this.refCache) {
+      const out = new Map<string, string>();
+      const listing = this.run(["for-each-ref", "--format=%(refname) %(objectname)", "refs/"]);
+      for (const line of listing.split("\n").filter(Boolean)) {
+        const [name, sha] = line.split(" ");
+        if (name && sha) out.set(name.slice("refs/".length), sha);
+      }
+      this.refCache = out;
     }
-    return out;
+    return this.refCache;
   }
 
   /** Creates `refs/<name>` only if it does not exist: git checks that atomically. */
@@ -231,7 +261,17 @@ export class GitRepo {
   }
 
   hasBlob(sha: string): boolean {
-    return /^[0-9a-f]{40}$/.test(sha) && this.tryRun(["cat-file", "-t", sha]) === "blob";
+    return this.typeOf(sha) === "blob";
+  }
+
+  /** An object's type, or undefined when there is none (an object that exists never goes away, so only that is kept). */
+  private typeOf(sha: string): string | undefined {
+    if (!SHA.test(sha)) return undefined;
+    const key = `type ${sha}`;
+    if (this.objects.has(key)) return this.objects.get(key) as string;
+    const type = this.tryRun(["cat-file", "-t", sha]);
+    if (type) this.objects.set(key, type);
+    return type;
   }
 
   /**
@@ -265,6 +305,11 @@ export class GitRepo {
 
   /** Leaf entries (blobs and submodule commits) under a tree, with full paths. */
   private treeEntries(tree: string): Array<{ path: string; mode: string; type: string; sha: string }> {
+    if (SHA.test(tree)) return this.once(`entries ${tree}`, () => this.readTreeEntries(tree));
+    return this.readTreeEntries(tree);
+  }
+
+  private readTreeEntries(tree: string): Array<{ path: string; mode: string; type: string; sha: string }> {
     return this.raw(["ls-tree", "-r", "-z", tree])
       .split("\0")
       .filter(Boolean)
@@ -301,6 +346,11 @@ export class GitRepo {
 
   /** Lines added and deleted, and files changed, from the merge base of `base` and `head` to `head`. */
   diffStat(base: string, head: string): { files: number; additions: number; deletions: number } {
+    if (SHA.test(base) && SHA.test(head)) return this.once(`stat ${base} ${head}`, () => this.readDiffStat(base, head));
+    return this.readDiffStat(base, head);
+  }
+
+  private readDiffStat(base: string, head: string): { files: number; additions: number; deletions: number } {
     const rows = this.raw(["diff", "--numstat", "-z", "-M", `${base}...${head}`]).split("\0").filter((row) => row.includes("\t"));
     let additions = 0;
     let deletions = 0;
@@ -314,6 +364,7 @@ export class GitRepo {
 
   /** How many commits `head` has that `base` has not. */
   countBetween(base: string, head: string): number {
+    if (SHA.test(base) && SHA.test(head)) return this.once(`count ${base} ${head}`, () => Number(this.run(["rev-list", "--count", `${base}..${head}`])) || 0);
     return Number(this.run(["rev-list", "--count", `${base}..${head}`])) || 0;
   }
 
@@ -322,6 +373,11 @@ export class GitRepo {
    * a pull request's files are, or directly with `direct`. Renames are detected.
    */
   diffFiles(base: string, head: string, options: { direct?: boolean } = {}): FileChange[] {
+    if (SHA.test(base) && SHA.test(head)) return structuredClone(this.once(`files ${base} ${head} ${options.direct === true}`, () => this.readDiffFiles(base, head, options)));
+    return this.readDiffFiles(base, head, options);
+  }
+
+  private readDiffFiles(base: string, head: string, options: { direct?: boolean }): FileChange[] {
     const range = options.direct ? [base, head] : [`${base}...${head}`];
     const raw = this.raw(["diff", "--raw", "-z", "-M", "--no-abbrev", ...range]).split("\0");
     const stats = this.raw(["diff", "--numstat", "-z", "-M", ...range]).split("\0");
@@ -360,14 +416,19 @@ export class GitRepo {
   }
 
   hasCommit(sha: string): boolean {
-    return /^[0-9a-f]{40}$/.test(sha) && this.tryRun(["cat-file", "-e", `${sha}^{commit}`]) !== undefined;
+    return this.typeOf(sha) === "commit";
   }
 
   hasTree(sha: string): boolean {
-    return /^[0-9a-f]{40}$/.test(sha) && this.tryRun(["cat-file", "-e", `${sha}^{tree}`]) !== undefined;
+    return this.typeOf(sha) === "tree";
   }
 
   commit(sha: string): CommitInfo {
+    if (SHA.test(sha)) return structuredClone(this.once(`commit ${sha}`, () => this.readCommit(sha)));
+    return this.readCommit(sha);
+  }
+
+  private readCommit(sha: string): CommitInfo {
     const raw = this.run(["cat-file", "commit", sha]);
     const [header = "", ...body] = raw.split("\n\n");
     const lines = header.split("\n");
@@ -383,6 +444,11 @@ export class GitRepo {
 
   /** Every blob under a tree, recursively: what `GET /git/trees/{sha}?recursive=1` lists. */
   listTree(tree: string): Array<{ path: string; mode: string; sha: string; size: number }> {
+    if (SHA.test(tree)) return structuredClone(this.once(`tree ${tree}`, () => this.readListTree(tree)));
+    return this.readListTree(tree);
+  }
+
+  private readListTree(tree: string): Array<{ path: string; mode: string; sha: string; size: number }> {
     const out: Array<{ path: string; mode: string; sha: string; size: number }> = [];
     for (const entry of this.raw(["ls-tree", "-r", "-z", "--long", tree]).split("\0").filter(Boolean)) {
       const tab = entry.indexOf("\t");
@@ -394,8 +460,8 @@ export class GitRepo {
 
   /** A blob's bytes, or undefined when there is no such blob. */
   blob(sha: string): Buffer | undefined {
-    if (!/^[0-9a-f]{40}$/.test(sha) || this.tryRun(["cat-file", "-t", sha]) !== "blob") return undefined;
-    return execFileSync("git", ["--git-dir", this.dir, "cat-file", "blob", sha], { maxBuffer: 64 * 1024 * 1024 });
+    if (this.typeOf(sha) !== "blob") return undefined;
+    return Buffer.from(this.once(`blob ${sha}`, () => execFileSync("git", ["--git-dir", this.dir, "cat-file", "blob", sha], { maxBuffer: 64 * 1024 * 1024 })));
   }
 
   /** Commits reachable from `ref`, newest first. */
@@ -412,9 +478,12 @@ export class GitRepo {
 
   /** A file's text at a commit, or undefined. */
   readFile(commit: string, path: string): string | undefined {
-    const type = this.tryRun(["cat-file", "-t", `${commit}:${path}`]);
-    if (type !== "blob") return undefined;
-    return this.raw(["cat-file", "blob", `${commit}:${path}`]);
+    const read = () => {
+      const type = this.tryRun(["cat-file", "-t", `${commit}:${path}`]);
+      if (type !== "blob") return undefined;
+      return this.raw(["cat-file", "blob", `${commit}:${path}`]);
+    };
+    return SHA.test(commit) ? this.once(`file ${commit} ${path}`, read) : read();
   }
 
   remove(): void {

@@ -80,6 +80,13 @@ export class WebhookSender {
     this.kick();
   }
 
+  /** Sends these deliveries (signed with this sender's secret), all at once; resolves when each is answered. */
+  async replay(deliveries: readonly Delivery[]): Promise<Delivery[]> {
+    const copies = deliveries.map((d) => ({ id: d.id, name: d.name, action: d.action, payload: d.payload }));
+    await Promise.all(copies.map((d) => this.send(d)));
+    return copies;
+  }
+
   /** Deliveries waiting while paused. */
   get held(): readonly Delivery[] {
     return this.queue;
@@ -93,7 +100,7 @@ export class WebhookSender {
 
   /** Sends a delivery again with the same id, as "Redeliver" does in GitHub's UI. */
   redeliver(id: string): void {
-    const original = this.deliveries.find((d) => d.id === id);
+    const original = this.deliveries.find((d) => d.id === id) ?? this.queue.find((d) => d.id === id);
     if (!original) throw new Error(`no delivery ${id}`);
     this.push({ id: original.id, name: original.name, action: original.action, payload: original.payload });
   }

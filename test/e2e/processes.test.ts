@@ -8,7 +8,7 @@ import { decodeBlocks } from "../../src/state/codec.js";
 import { checkRecord } from "../../src/state/carriers.js";
 import type { SignedRecord } from "../../src/state/records.js";
 import { foldFromDouble } from "../../src/sandbox/fold-double.js";
-import { ProcessLine, type AppProcess } from "../support/app-processes.js";
+import { ProcessLine, type AppProcess } from "../../src/sandbox/process-line.js";
 import { startRedis, type RunningRedis } from "../support/redis.js";
 import { SAMPLE_FILES, VALID_BODY } from "./use-sandbox.js";
 
@@ -99,47 +99,45 @@ describe("two app processes on one redis-server", () => {
 
 describe("a process killed after it acknowledged a delivery", () => {
   it("SIGKILL 100 ms after the answer: another process does the work, once, within 60 s", async () => {
-    const l = await startWith(2);
+    // One process takes the delivery (and so the event); the other starts once it is dead, as a replacement would.
+    const l = await startWith(1);
     const issue = l.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
     await l.idle();
+    const victim = l.apps[0] as AppProcess;
     let killedAt = 0;
-    let victim: AppProcess | undefined;
-    let survivor: AppProcess | undefined;
     let answered: number | undefined;
     l.sender.onDelivered = (delivery) => {
       if (delivery.name !== "issues" || delivery.action !== "labeled" || killedAt) return;
       answered = delivery.status;
-      victim = l.apps.find((app) => app.url === delivery.url);
-      survivor = l.apps.find((app) => app.url !== delivery.url);
-      // Everything after the answer goes to the survivor, as a load balancer would once the process is gone.
-      if (survivor) l.sender.only(survivor.url);
       killedAt = Date.now() + 100;
-      setTimeout(() => victim?.child.kill("SIGKILL"), 100);
+      setTimeout(() => victim.child.kill("SIGKILL"), 100);
     };
     // A round trip to GitHub takes 40 ms here, so the victim is mid-event when it dies.
     l.server.latencyMs = 40;
     l.double.addLabel(issue, "factory:intake");
-
-    const deadline = Date.now() + 60_000;
-    const memo = () => records(l, l.double.pulls()[0]?.number ?? 0).some((r) => r.record.kind === "stage.completed" && r.record.data.stage === "scout");
-    while (!memo() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(memo()).toBe(true);
-    const tookMs = Date.now() - killedAt;
-    console.info(`the survivor finished the killed process's event ${tookMs} ms after the kill`);
-    expect(answered).toBe(200);
-    if (!victim || !survivor) throw new Error("the label delivery never reached a process");
+    while (!killedAt) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await victim.exited).toBeNull();
     expect(victim.child.signalCode).toBe("SIGKILL");
+    // The victim had begun: the branch or the PR may be there, the memo is not.
+    const pr = () => l.double.pulls()[0]?.number ?? 0;
+    const memo = () => records(l, pr()).some((r) => r.record.kind === "stage.completed" && r.record.data.stage === "scout");
+    expect(memo()).toBe(false);
+
+    const survivor = await l.spawn();
+    l.sender.only(survivor.url);
+    const deadline = Date.now() + 60_000;
+    while (!memo() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    const tookMs = Date.now() - killedAt;
+    expect(memo()).toBe(true);
+    expect(answered).toBe(200);
+    expect(tookMs).toBeLessThan(60_000);
+    console.info(`the survivor finished the killed process's event ${tookMs} ms after the kill`);
     await l.idle();
 
-    expect(tookMs).toBeLessThan(60_000);
-    // The victim had begun (it holds the artifact's lock until its lease runs out), so the survivor waited for the lease.
-    expect(tookMs).toBeGreaterThan(5_000);
     expect(l.double.pulls()).toHaveLength(1);
     expect(l.double.commentsOn(issue).filter((c) => c.user.login === l.double.bot.login && c.body.includes("software-factory:tracking"))).toHaveLength(1);
-    const pr = l.double.pulls()[0]?.number as number;
-    expect(records(l, pr).filter((r) => r.record.kind === "stage.completed" && r.record.data.stage === "scout")).toHaveLength(1);
-    expect(foldFromDouble(l.double, issue, l.stateKey)).toMatchObject({ stage: "build", status: "active", pr });
+    expect(records(l, pr()).filter((r) => r.record.kind === "stage.completed" && r.record.data.stage === "scout")).toHaveLength(1);
+    expect(foldFromDouble(l.double, issue, l.stateKey)).toMatchObject({ stage: "build", status: "active", pr: pr() });
     expect(survivor.errors).toEqual([]);
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 /**
  * The app as it runs in production behind a load balancer: several real processes
- * (test/fixtures/app-process.ts, the server of `npm start`) sharing one redis-server,
+ * (app-process.ts, the server of `npm start`) sharing one redis-server,
  * in front of the GitHub double over HTTP, with signed webhooks. A test can stop
  * deliveries, let them arrive in a burst, route each to one process or to all, and
  * kill a process with any signal.
@@ -10,14 +10,14 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
-import { subscribedEvents } from "../../src/sandbox/sandbox.js";
-import { GitHubDouble } from "../../src/sandbox/github-double.js";
-import { SandboxServer } from "../../src/sandbox/server.js";
-import { WebhookSender } from "../../src/sandbox/webhook-sender.js";
-import { stateKey } from "../../src/state/sign.js";
-import type { RunningRedis } from "./redis.js";
+import { stateKey } from "../state/sign.js";
+import { GitHubDouble } from "./github-double.js";
+import type { RunningRedis } from "./redis-server.js";
+import { subscribedEvents } from "./sandbox.js";
+import { SandboxServer } from "./server.js";
+import { WebhookSender } from "./webhook-sender.js";
 
-const FIXTURE = new URL("../fixtures/app-process.ts", import.meta.url).pathname;
+const APP_PROCESS = new URL("./app-process.ts", import.meta.url).pathname;
 
 export interface AppProcess {
   child: ChildProcess;
@@ -28,7 +28,52 @@ export interface AppProcess {
   exited: Promise<number | null>;
 }
 
-function freePort(): Promise<number> {
+/**
+ * Runs a server script (`node --import tsx <script>`) with `env` on `port` (a free
+ * one by default) and waits until it answers `/ping`. Its log lines at level error
+ * and above are kept in `errors`.
+ */
+export async function startProcess(script: string, env: Record<string, string>, port?: number): Promise<AppProcess> {
+  const at = port ?? (await freePort());
+  const child = spawn(process.execPath, ["--import", "tsx", script], { env: { ...env, PORT: String(at) }, stdio: ["pipe", "pipe", "pipe"] });
+  const errors: string[] = [];
+  let pending = "";
+  const read = (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+        if ((entry.level ?? 0) >= 50) errors.push(`${entry.msg ?? ""}${entry.err?.message ? `: ${entry.err.message}` : ""}`);
+      } catch {
+        if (line.trim()) errors.push(`(not JSON) ${line.slice(0, 500)}`);
+      }
+    }
+  };
+  child.stdout?.on("data", read);
+  child.stderr?.on("data", read);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const app: AppProcess = { child, url: `http://127.0.0.1:${at}/api/github/webhooks`, port: at, errors, exited };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${at}/ping`);
+      if (response.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${errors.join("; ")}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${script} on port ${at} did not answer within 30 s`);
+    }
+    await sleep(100);
+  }
+  return app;
+}
+
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -49,7 +94,7 @@ export class ProcessLine {
     readonly server: SandboxServer,
     readonly sender: WebhookSender,
     readonly secret: string,
-    private readonly env: Record<string, string>,
+    readonly env: Record<string, string>,
   ) {
     const connection = { url: env.REDIS_URL as string };
     this.queues = [new Queue("factory-events", { connection }), new Queue("factory-cells", { connection })];
@@ -87,42 +132,10 @@ export class ProcessLine {
     return stateKey({ WEBHOOK_SECRET: this.secret });
   }
 
-  /** Starts one more process on `port` and waits until it answers. */
+  /** Starts one more app process on `port` and waits until it answers. */
   async spawn(port?: number): Promise<AppProcess> {
-    const at = port ?? (await freePort());
-    const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], { env: { ...this.env, PORT: String(at) }, stdio: ["pipe", "pipe", "pipe"] });
-    const errors: string[] = [];
-    let pending = "";
-    const read = (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        try {
-          const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-          if ((entry.level ?? 0) >= 50) errors.push(`${entry.msg ?? ""}${entry.err?.message ? `: ${entry.err.message}` : ""}`);
-        } catch {
-          if (line.trim()) errors.push(`(not JSON) ${line.slice(0, 500)}`);
-        }
-      }
-    };
-    child.stdout?.on("data", read);
-    child.stderr?.on("data", read);
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    const app: AppProcess = { child, url: `http://127.0.0.1:${at}/api/github/webhooks`, port: at, errors, exited };
+    const app = await startProcess(APP_PROCESS, this.env, port);
     this.apps.push(app);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${at}/ping`);
-        if (response.ok) break;
-      } catch {
-        // Not listening yet.
-      }
-      if (child.exitCode !== null) throw new Error(`app process exited with ${child.exitCode}: ${errors.join("; ")}`);
-      if (Date.now() > deadline) throw new Error(`app process on port ${at} did not answer within 30 s`);
-      await sleep(100);
-    }
     return app;
   }
 
