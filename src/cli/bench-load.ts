@@ -157,7 +157,7 @@ function audit(line: ProcessLine, issues: number[], commands: number[]): { dupli
       problems.push(`#${issue} never reached build`);
     }
     const folded = foldRecords(`${double.owner}/${double.repo}#${issue}`.toLowerCase(), all.map((r) => r.record));
-    let last = "";
+    let last = "intake/new";
     for (let i = 0; i < folded.records.length; i++) {
       const a = foldRecords(folded.artifact.id, folded.records.slice(0, i + 1)).artifact;
       const now = `${a.stage}/${a.status}`;
