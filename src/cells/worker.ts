@@ -9,10 +9,12 @@ import { shuttingDown, type CellJob } from "./queue.js";
 
 /** What a worker needs: how to authenticate as the job's installation, and where its result goes. */
 export interface WorkerDeps {
+  /** An Octokit authenticated as an installation (a fresh instance per call). */
   auth: (installationId: number) => Promise<ProbotOctokit>;
   botLogin: () => Promise<string>;
   stateKey: Buffer;
   caches: PortCaches;
+  /** Cell contracts, loaded and compiled once at startup. */
   contracts: ReadonlyMap<string, CellContract>;
   /** Hands an event to the line (the inbox): a job's result is judged there, holding the artifact's lock. */
   emit: (event: LineEvent) => Promise<void>;

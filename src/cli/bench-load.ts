@@ -1,5 +1,6 @@
 import { SAMPLE_REPO } from "../demo/sample-repo.js";
-import { freePort, ProcessLine, startProcess } from "../sandbox/process-line.js";
+import { freePort } from "../sandbox/free-port.js";
+import { ProcessLine, startProcess } from "../sandbox/process-line.js";
 import { startRedis } from "../sandbox/redis-server.js";
 import type { Delivery } from "../sandbox/webhook-sender.js";
 import { WebhookSender } from "../sandbox/webhook-sender.js";

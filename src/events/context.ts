@@ -1,11 +1,10 @@
-import type { Logger, ProbotOctokit } from "probot";
-import type { CellContract } from "../cells/contracts.js";
+import type { Logger } from "probot";
 import type { JobQueue } from "../cells/queue.js";
+import type { WorkerDeps } from "../cells/worker.js";
 import type { FactoryConfig } from "../config/schema.js";
-import type { PortCaches } from "../github/repo-port.js";
-import type { Line } from "../stages/advance.js";
+import { advance, type Line } from "../stages/advance.js";
 import { runTitle } from "../stages/build/actions-runner.js";
-import type { ArtifactStore } from "../state/artifact-store.js";
+import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
 import type { AckGate } from "./ack-gate.js";
 import type { ChangedArtifacts } from "./changed-artifacts.js";
 import type { Inbox } from "./inbox.js";
@@ -13,21 +12,13 @@ import type { LineEvent } from "./line-event.js";
 import type { ArtifactLocks } from "./locks.js";
 
 /** What the line needs besides an event: shared by every event this process handles. */
-export interface Deps {
-  /** An Octokit authenticated as an installation (a fresh instance per call). */
-  auth: (installationId: number) => Promise<ProbotOctokit>;
-  botLogin: () => Promise<string>;
-  stateKey: Buffer;
-  caches: PortCaches;
-  /** Cell contracts, loaded and compiled once at startup. */
-  contracts: ReadonlyMap<string, CellContract>;
+export interface Deps extends Omit<WorkerDeps, "emit"> {
   /** Where the local runner's jobs wait: memory, or Redis when `REDIS_URL` is set. */
   queue: JobQueue;
   /** Where events wait: memory, or Redis when `REDIS_URL` is set. */
   inbox: Inbox;
   locks: ArtifactLocks;
   changed: ChangedArtifacts;
-  log: Logger;
   /** How long the ledger gathers a burst of changes before one refresh. */
   ledgerDelayMs: number;
   /** Deliveries being acknowledged go before events being handled. */
@@ -47,6 +38,17 @@ export interface EventContext {
   config(report?: { issue: number; key: string }): Promise<FactoryConfig | undefined>;
   /** An artifact's records changed: the ledger catches up with it (one refresh per burst). */
   changed(config: FactoryConfig, issue: number): Promise<void>;
+}
+
+/**
+ * Whether the record keyed `key` is already on the artifact (a redelivery, or an
+ * earlier try of this event that failed after writing it). A try after a failure
+ * part-way then finishes what the first began: the stage after it and the views.
+ */
+export async function alreadyDone(ctx: EventContext, config: FactoryConfig, loaded: LoadedArtifact, key: string, trigger: string): Promise<boolean> {
+  if (!loaded.artifact.keys.has(key)) return false;
+  if (ctx.attempt > 1) await advance(ctx.store, config, ctx.line, loaded, trigger, { sync: true });
+  return true;
 }
 
 /** With a config we cannot read we cannot know a custom label: report only on what looks like the factory's. */

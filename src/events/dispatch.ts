@@ -14,7 +14,7 @@ import { handleIntake } from "./handle-intake.js";
 import { handleCellRun, handleJobDead, handleJobDone } from "./handle-jobs.js";
 import { handlePullClosed, handleReview } from "./handle-pull-end.js";
 import type { DeadEventHandler, EventHandler } from "./inbox.js";
-import { lineEvent, lockKey, type EventKind, type EventOf, type LineEvent } from "./line-event.js";
+import { lineEvent, lockKey, targetIssue, type EventKind, type EventOf, type LineEvent } from "./line-event.js";
 import type { Lease } from "./locks.js";
 import { loadConfig } from "./load-config.js";
 
@@ -64,7 +64,8 @@ export function eventHandler(deps: Deps): EventHandler {
         config: (report) => (config ??= loadConfig(() => readConfigFile(octokit, repo, event.id, log), store, report, log)),
         changed: (current, issue) => noteChanged(deps, event, current, issue),
       };
-      await (HANDLERS[event.kind] as (ctx: EventContext, event: LineEvent) => Promise<void>)(ctx, event);
+      // Handlers see the artifact the event is for: a PR comment's target is the artifact's issue by now.
+      await (HANDLERS[event.kind] as (ctx: EventContext, event: LineEvent) => Promise<void>)(ctx, { ...event, target });
     });
   };
 }
@@ -142,8 +143,7 @@ export function deadEventHandler(deps: Deps): DeadEventHandler {
 
 async function handleEventFailed(ctx: EventContext, event: EventOf<"event.failed">): Promise<void> {
   const { store } = ctx;
-  const issue = await issueOfTarget(ctx, event);
-  if (issue === undefined) return;
+  const issue = targetIssue(event);
   const loaded = await store.load(issue);
   const key = `${event.data.event}:failed`;
   if (loaded.artifact.keys.has(key)) return;
@@ -159,10 +159,4 @@ async function handleEventFailed(ctx: EventContext, event: EventOf<"event.failed
   const updated = withRecord(loaded, record);
   await syncViews(store, config, updated, updated.artifact, await store.port.issueLabels(issue), { title: updated.artifact.title, missing: [] });
   await ctx.changed(config, issue);
-}
-
-async function issueOfTarget(ctx: EventContext, event: LineEvent): Promise<number | undefined> {
-  if ("issue" in event.target) return event.target.issue;
-  if ("pull" in event.target) return artifactIssue(await ctx.store.port.pullHeadRef(event.target.pull)) ?? event.target.pull;
-  return undefined;
 }

@@ -1,7 +1,7 @@
 import { advance } from "../stages/advance.js";
 import { withRecord } from "../state/artifact-store.js";
-import type { EventContext } from "./context.js";
-import type { EventOf } from "./line-event.js";
+import { alreadyDone, type EventContext } from "./context.js";
+import { targetIssue, type EventOf } from "./line-event.js";
 
 /**
  * Evidence changed on a commit (a check run or suite finished, a status was set, a
@@ -15,7 +15,7 @@ export async function handleChecks(ctx: EventContext, event: EventOf<"checks">):
   if (event.data.appSlug === own) return;
   const config = await ctx.config();
   if (!config || !event.data.branch.startsWith(config.branchPrefix)) return;
-  const issue = (event.target as { issue: number }).issue;
+  const issue = targetIssue(event);
   const loaded = await store.load(issue);
   // A try after a failure part-way goes on from where the first stopped, wherever the artifact is now.
   const waiting = loaded.artifact.stage === "verify" && loaded.artifact.status === "active" && loaded.artifact.branch === event.data.branch;
@@ -32,13 +32,10 @@ export async function handleSynchronize(ctx: EventContext, event: EventOf<"pull.
   const { pr, headRef, headSha } = event.data;
   const config = await ctx.config();
   if (!config || !headRef.startsWith(config.branchPrefix)) return;
-  const issue = (event.target as { issue: number }).issue;
+  const issue = targetIssue(event);
   let loaded = await store.load(issue);
   const { artifact } = loaded;
-  if (artifact.keys.has(event.id)) {
-    if (ctx.attempt > 1) await advance(store, config, ctx.line, loaded, event.id, { sync: true });
-    return;
-  }
+  if (await alreadyDone(ctx, config, loaded, event.id, event.id)) return;
   if (artifact.pr !== pr || artifact.verifiedSha === undefined || artifact.verifiedSha === headSha || artifact.running) return;
   const record = store.record(loaded, "verify.stale", { sha: headSha, previous: artifact.verifiedSha }, event.id);
   await store.port.createComment(

@@ -8,17 +8,15 @@ import type { Evidence } from "../stages/verify/verdict.js";
 import { withRecord } from "../state/artifact-store.js";
 import { stageFailedView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
-import type { EventContext } from "./context.js";
+import { alreadyDone, type EventContext } from "./context.js";
 import { PermanentFailure } from "./inbox.js";
-import type { EventOf } from "./line-event.js";
+import { targetIssue, type EventOf } from "./line-event.js";
 
 const buildResult = z.union([
   z.object({ outcome: z.literal("completed"), summary: z.record(z.string(), z.unknown()) }),
   z.object({ outcome: z.literal("failed"), reason: z.string().max(5000), lines: z.array(z.string()).max(500) }),
 ]);
 const verifyResult = z.object({ sha: z.string().min(7), evidence: z.array(z.record(z.string(), z.unknown())).max(50) });
-
-const issueOf = (event: { target: unknown }) => (event.target as { issue: number }).issue;
 
 /**
  * A local job finished. Its result is judged here, holding the artifact's lock, on
@@ -31,12 +29,9 @@ export async function handleJobDone(ctx: EventContext, event: EventOf<"job.done"
   const { job, cell, result } = event.data;
   const config = await ctx.config();
   if (!config) return;
-  const issue = issueOf(event);
+  const issue = targetIssue(event);
   let loaded = await store.load(issue);
-  if (loaded.artifact.keys.has(`${job}:done`)) {
-    if (ctx.attempt > 1) await advance(store, config, ctx.line, loaded, job, { sync: true });
-    return;
-  }
+  if (await alreadyDone(ctx, config, loaded, `${job}:done`, job)) return;
   if (cell === "builder") {
     const contract = contractFor(ctx.deps.contracts, "build");
     const parsed = buildResult.safeParse(result);
@@ -65,12 +60,9 @@ export async function handleJobDead(ctx: EventContext, event: EventOf<"job.dead"
   const { job, cell, reason } = event.data;
   const config = await ctx.config();
   if (!config) return;
-  const issue = issueOf(event);
+  const issue = targetIssue(event);
   const loaded = await store.load(issue);
-  if (loaded.artifact.keys.has(`${job}:done`)) {
-    if (ctx.attempt > 1) await advance(store, config, ctx.line, loaded, job, { sync: true });
-    return;
-  }
+  if (await alreadyDone(ctx, config, loaded, `${job}:done`, job)) return;
   const stage = cell === "verifier" ? "verify" : "build";
   const text = `The worker running ${stage} job \`${job}\` failed twice (${reason.slice(0, 300)}), so the artifact is blocked rather than retried again.`;
   const record = store.record(loaded, "stage.failed", { stage, reason: text, job }, `${job}:done`);
@@ -92,5 +84,5 @@ export async function handleCellRun(ctx: EventContext, event: EventOf<"cell.run"
   const loaded = await collectWorkflowRun({ store, contract, log: ctx.log }, { id: run, conclusion, title, htmlUrl }, config.cells.build.harness ?? "command", config.cells.build.model);
   if (!loaded) return;
   await advance(store, config, ctx.line, loaded, title, { sync: true });
-  await ctx.changed(config, issueOf(event));
+  await ctx.changed(config, targetIssue(event));
 }

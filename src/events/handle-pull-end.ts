@@ -4,8 +4,8 @@ import { runAnalyst } from "../stages/analyst/run-analyst.js";
 import { withRecord } from "../state/artifact-store.js";
 import { fitBody } from "../views/render.js";
 import { mayMutate } from "./commands/registry.js";
-import { cancelRunning, type EventContext } from "./context.js";
-import type { EventOf } from "./line-event.js";
+import { alreadyDone, cancelRunning, type EventContext } from "./context.js";
+import { targetIssue, type EventOf } from "./line-event.js";
 
 /** A review record holds the whole review, shortened so the record fits its comment: later comments are counted, not kept. */
 export function reviewRecord(
@@ -37,12 +37,9 @@ export async function handleReview(ctx: EventContext, event: EventOf<"review">):
   const { pr, headRef, review } = event.data;
   const config = await ctx.config();
   if (!config || !headRef.startsWith(config.branchPrefix)) return;
-  const issue = (event.target as { issue: number }).issue;
+  const issue = targetIssue(event);
   let loaded = await store.load(issue);
-  if (loaded.artifact.keys.has(event.id)) {
-    if (ctx.attempt > 1) await advance(store, config, ctx.line, loaded, event.id, { sync: true });
-    return;
-  }
+  if (await alreadyDone(ctx, config, loaded, event.id, event.id)) return;
   if (loaded.artifact.pr !== pr || loaded.artifact.status === "done") return;
   if (!mayMutate(config, await store.port.permission(review.by))) {
     ctx.log.info({ artifact: loaded.id, reviewer: review.by }, "a review requesting changes from someone without write access: recorded by GitHub, not acted on");
@@ -68,7 +65,7 @@ export async function handlePullClosed(ctx: EventContext, event: EventOf<"pull.c
   const config = await ctx.config();
   const contract = contractFor(ctx.deps.contracts, "analyst");
   if (!config || !contract || !headRef.startsWith(config.branchPrefix)) return;
-  const issue = (event.target as { issue: number }).issue;
+  const issue = targetIssue(event);
   const loaded = await store.load(issue);
   if (loaded.artifact.pr !== pr) return;
   if (loaded.records.some((r) => r.kind === "run.ended")) {

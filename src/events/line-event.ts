@@ -120,3 +120,10 @@ export function lineEvent<K extends EventKind>(kind: K, fields: Omit<EventOf<K>,
 export function lockKey(owner: string, repo: string, target: { issue: number } | { ledger: true }): string {
   return `${owner}/${repo}#${"issue" in target ? target.issue : "ledger"}`.toLowerCase();
 }
+
+/** The issue an event's target names (events a handler gets for an artifact always name one, once the dispatcher resolved a PR). */
+export function targetIssue(event: { target: EventTarget }): number {
+  if ("issue" in event.target) return event.target.issue;
+  if ("pull" in event.target) return event.target.pull;
+  throw new Error("the ledger's events name no issue");
+}

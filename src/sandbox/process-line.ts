@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
 import { stateKey } from "../state/sign.js";
@@ -16,6 +15,7 @@ import type { RunningRedis } from "./redis-server.js";
 import { subscribedEvents } from "./sandbox.js";
 import { SandboxServer } from "./server.js";
 import { WebhookSender } from "./webhook-sender.js";
+import { freePort } from "./free-port.js";
 
 const APP_PROCESS = new URL("./app-process.ts", import.meta.url).pathname;
 
@@ -73,17 +73,6 @@ export async function startProcess(script: string, env: Record<string, string>, 
   return app;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class ProcessLine {
   readonly apps: AppProcess[] = [];
