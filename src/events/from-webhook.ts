@@ -43,6 +43,15 @@ const labelNames = (labels: unknown): string[] =>
  * have is ignored with the reason, never thrown at the webhook.
  */
 export function fromWebhook(delivery: Delivery): Translation {
+  try {
+    return translate(delivery);
+  } catch (error) {
+    // A payload whose facts do not fit an event's schema (a field of the wrong type, one too long) is not ours to handle.
+    return { ignored: `the payload does not fit a ${delivery.name} event: ${(error as Error).message.split("\n")[0]?.slice(0, 300)}` };
+  }
+}
+
+function translate(delivery: Delivery): Translation {
   const p = obj(delivery.payload);
   const repository = obj(p?.repository);
   const owner = loginOf(repository?.owner);
@@ -90,7 +99,7 @@ export function fromWebhook(delivery: Delivery): Translation {
           ...base,
           target: onPull ? { pull: thread } : { issue: thread },
           what: `\`${commands.map((c) => `/factory ${c.name}`).join("`, `")}\` from @${sender} on #${thread}`.slice(0, 200),
-          data: { comment: id, thread, onPull, labels: labelNames(issue.labels), sender, commands: commands.map((c) => ({ ...c, line: c.line.slice(0, 300) })) },
+          data: { comment: id, thread, onPull, labels: labelNames(issue.labels), sender, commands: commands.map((c) => ({ ...c, args: c.args.slice(0, 10), line: c.line.slice(0, 300) })) },
         }),
       };
     }
