@@ -8,7 +8,7 @@ import { checkRequest, checkResponse } from "./openapi-contract.js";
  * `lost`: the double does the write, then answers 502, as when GitHub performed a
  * request and the connection failed on the way back. Only writes lose answers.
  */
-export type FaultKind = "5xx" | "429" | "secondary" | "lost";
+export type FaultKind = "5xx" | "429" | "secondary" | "lost" | "404";
 
 /**
  * Faults to inject on REST requests (never on the token exchange), at `rate` in
@@ -21,6 +21,8 @@ export interface FaultPlan {
   retryAfterSeconds?: number;
   /** Seeds the dice, so a run with faults repeats exactly. */
   seed?: number;
+  /** Only requests whose `METHOD /path` matches (an outage of one API): every one of them fails, not only every other. */
+  only?: RegExp;
 }
 
 /**
@@ -149,7 +151,8 @@ export class SandboxServer {
     const plan = this.faults;
     const kinds = plan?.kinds.filter((k) => k !== "lost" || method !== "GET") ?? [];
     if (!plan || kinds.length === 0 || path.includes("/access_tokens")) return undefined;
-    if (this.lastWasFault || this.random() >= plan.rate) {
+    if (plan.only && !plan.only.test(`${method} ${path}`)) return undefined;
+    if ((this.lastWasFault && !plan.only) || this.random() >= plan.rate) {
       this.lastWasFault = false;
       return undefined;
     }
@@ -160,6 +163,8 @@ export class SandboxServer {
     switch (kind) {
       case "lost":
         return { status: 502, body: { message: "Server Error" }, headers: {}, lost: true };
+      case "404":
+        return { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" }, headers: {} };
       case "5xx":
         return { status: 502, body: { message: "Server Error" }, headers: {} };
       case "429":

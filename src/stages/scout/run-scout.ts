@@ -1,5 +1,6 @@
 import type { Logger } from "probot";
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
+import { isTransient } from "../../github/errors.js";
 import { GitHubReader } from "../../github/repo-reader.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
@@ -36,6 +37,8 @@ export async function runScout(
   try {
     memo = await scout(reader, { title: artifact.title, goal: artifact.goal, criteria: artifact.criteria }, { filesRead: budget.filesRead ?? 150, historyCommits: 100 });
   } catch (error) {
+    // GitHub not answering is not the repository's fault: the event is tried again.
+    if (isTransient(error)) throw error;
     return fail(`The scout could not read the repository: ${(error as Error).message}`, []);
   }
   if (reader.truncated) memo.notFound.push("the whole file tree (GitHub truncated it; the largest repositories are read in part)");
