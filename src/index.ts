@@ -35,6 +35,8 @@ export interface FactoryAppOptions extends Partial<LineServices> {
   workRoot?: string;
   /** How long the ledger gathers a burst of changes into one refresh (default 2 s). */
   ledgerDelayMs?: number;
+  /** How long after an Actions dispatch the line looks for its workflow run (default 2 min). */
+  handOffCheckMs?: number;
   /** How failed events are tried again (default: `DEFAULT_RETRY`). */
   retry?: RetryPolicy;
   /** Told the services the app runs on, so the server can close them in order on shutdown. */
@@ -63,6 +65,7 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       log: app.log,
       ledgerDelayMs: options.ledgerDelayMs ?? 2_000,
       gate: new AckGate(),
+      handOffCheckMs: options.handOffCheckMs ?? 120_000,
     };
     const worker = { ...deps, emit: (event: Parameters<typeof deps.inbox.push>[0]) => deps.inbox.push(event) };
     // Workers start with the app: on Redis they pick up what a dead process left behind.

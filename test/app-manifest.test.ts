@@ -50,6 +50,7 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "GET /repos/{owner}/{repo}/commits/{ref}/status": { permission: "statuses", level: "read" },
   "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs": { permission: "actions", level: "read" },
   "GET /repos/{owner}/{repo}/actions/runs": { permission: "actions", level: "read" },
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs": { permission: "actions", level: "read" },
   "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel": { permission: "actions", level: "write" },
   "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": { permission: "pull_requests", level: "read" },
   "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits": { permission: "pull_requests", level: "read" },

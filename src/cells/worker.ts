@@ -5,7 +5,7 @@ import { runBuild } from "../stages/build/run-build.js";
 import { runVerifierJob } from "../stages/verify/verifier-job.js";
 import { ArtifactStore } from "../state/artifact-store.js";
 import { contractFor, type CellContract } from "./contracts.js";
-import { shuttingDown, type CellJob } from "./queue.js";
+import type { CellJob } from "./queue.js";
 
 /** What a worker needs: how to authenticate as the job's installation, and where its result goes. */
 export interface WorkerDeps {
@@ -37,8 +37,8 @@ function jobEvent(job: CellJob): Pick<LineEvent, "installationId" | "owner" | "r
  * The local runner's worker: runs a cell job and hands its result to the line as a
  * `job.done` event. It writes no record itself: by the time a job ends, a person may
  * have stopped, retried or pushed, and only the line, holding the artifact's lock,
- * can judge the result against that. A job stopped by a shutdown throws, so the
- * queue hands it back; only a failure of the worker itself rejects otherwise.
+ * can judge the result against that. A job cut short by a shutdown throws (the
+ * queue hands it back); one that finished reports, shutdown or not.
  */
 export function cellWorker(deps: WorkerDeps, options: { env?: NodeJS.ProcessEnv | undefined; workRoot?: string | undefined } = {}) {
   return async (job: CellJob, signal: AbortSignal): Promise<void> => {
@@ -53,7 +53,6 @@ export function cellWorker(deps: WorkerDeps, options: { env?: NodeJS.ProcessEnv 
       if (!contract) throw new Error("no contract for the build stage under cells/");
       result = await runBuild({ store, token, contract, log, env, workRoot: options.workRoot }, job, signal);
     }
-    if (shuttingDown(signal)) throw new Error("the process is shutting down; the job goes back to the queue");
     if (!result) return;
     await deps.emit(
       lineEvent("job.done", {

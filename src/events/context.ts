@@ -3,7 +3,7 @@ import type { JobQueue } from "../cells/queue.js";
 import type { WorkerDeps } from "../cells/worker.js";
 import type { FactoryConfig } from "../config/schema.js";
 import { advance, type Line } from "../stages/advance.js";
-import { runTitle } from "../stages/build/actions-runner.js";
+import { CELL_WORKFLOW, runTitle } from "../stages/build/actions-runner.js";
 import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
 import type { AckGate } from "./ack-gate.js";
 import type { ChangedArtifacts } from "./changed-artifacts.js";
@@ -23,13 +23,15 @@ export interface Deps extends Omit<WorkerDeps, "emit"> {
   ledgerDelayMs: number;
   /** Deliveries being acknowledged go before events being handled. */
   gate: AckGate;
+  /** How long after an Actions dispatch the line looks for its run (default 2 min). */
+  handOffCheckMs: number;
 }
 
 /** One event being handled, holding its artifact's lock. */
 export interface EventContext {
   deps: Deps;
   event: LineEvent;
-  /** 1 for the first try; more when an earlier try failed part-way (views are then rewritten in full). */
+  /** 1 for the first try (also after a crash: BullMQ does not count those); for log lines. A try goes on from what it finds on GitHub, whatever its number. */
   attempt: number;
   store: ArtifactStore;
   line: Line;
@@ -41,13 +43,15 @@ export interface EventContext {
 }
 
 /**
- * Whether the record keyed `key` is already on the artifact (a redelivery, or an
- * earlier try of this event that failed after writing it). A try after a failure
- * part-way then finishes what the first began: the stage after it and the views.
+ * Whether the record keyed `key` is already on the artifact: an earlier try of this
+ * event wrote it and then failed, or its process died (a redelivery never gets
+ * here: the inbox knows its id). This try then finishes what the first began, the
+ * stage after it and the views; `advance` is idempotent by its keys, so finishing
+ * twice does nothing more.
  */
 export async function alreadyDone(ctx: EventContext, config: FactoryConfig, loaded: LoadedArtifact, key: string, trigger: string): Promise<boolean> {
   if (!loaded.artifact.keys.has(key)) return false;
-  if (ctx.attempt > 1) await advance(ctx.store, config, ctx.line, loaded, trigger, { sync: true });
+  await advance(ctx.store, config, ctx.line, loaded, trigger, { sync: true });
   return true;
 }
 
@@ -63,6 +67,6 @@ export function looksLikeFactory(labels: readonly string[]): boolean {
  */
 export async function cancelRunning(deps: Pick<Deps, "queue">, store: ArtifactStore, running: { runner: string; job: string; stage: string } | undefined): Promise<void> {
   if (!running) return;
-  if (running.runner === "actions") await store.port.cancelWorkflowRunTitled(runTitle(running.stage === "build" ? "builder" : running.stage, running.job));
+  if (running.runner === "actions") await store.port.cancelWorkflowRunTitled(CELL_WORKFLOW, runTitle(running.stage === "build" ? "builder" : running.stage, running.job));
   else await deps.queue.cancel(running.job);
 }

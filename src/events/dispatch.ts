@@ -3,6 +3,7 @@ import type { FactoryConfig } from "../config/schema.js";
 import { readConfigFile } from "../github/config-file.js";
 import { RepoPort } from "../github/repo-port.js";
 import { refreshLedger } from "../ledger/refresh-ledger.js";
+import { advance, checkHandOff, type LineTimer } from "../stages/advance.js";
 import { syncViews } from "../stages/sync-views.js";
 import { ArtifactStore, withRecord } from "../state/artifact-store.js";
 import { fitBody } from "../views/render.js";
@@ -31,8 +32,33 @@ const HANDLERS: Handlers = {
   "job.done": handleJobDone,
   "job.dead": handleJobDead,
   "event.failed": handleEventFailed,
+  "handoff.check": handleHandOffCheck,
   ledger: handleLedger,
 };
+
+/** The event a timer becomes: its id names the job and the look, so asking twice for one look queues it once. */
+function timerEvent(from: LineEvent, timer: LineTimer): LineEvent {
+  return lineEvent("handoff.check", {
+    id: `${timer.job}:check-${timer.attempt}`,
+    installationId: from.installationId,
+    owner: from.owner,
+    repo: from.repo,
+    target: { issue: timer.issue },
+    what: `the look for build job ${timer.job}'s workflow run`,
+    data: { job: timer.job, attempt: timer.attempt },
+  });
+}
+
+async function handleHandOffCheck(ctx: EventContext, event: EventOf<"handoff.check">): Promise<void> {
+  const config = await ctx.config();
+  if (!config) return;
+  const issue = targetIssue(event);
+  const loaded = await ctx.store.load(issue);
+  const record = await checkHandOff(ctx.store, config, ctx.line, loaded, { kind: "handoff.check", issue, job: event.data.job, attempt: event.data.attempt });
+  if (!record) return;
+  await advance(ctx.store, config, ctx.line, withRecord(loaded, record), event.data.job, { sync: true });
+  await ctx.changed(config, issue);
+}
 
 /**
  * The one handler loop every trigger goes through. For each event: find the
@@ -60,7 +86,14 @@ export function eventHandler(deps: Deps): EventHandler {
         attempt,
         store,
         log,
-        line: { contracts: deps.contracts, queue: deps.queue, installationId: event.installationId, log, resume: attempt > 1 },
+        line: {
+          contracts: deps.contracts,
+          queue: deps.queue,
+          installationId: event.installationId,
+          log,
+          handOffCheckMs: deps.handOffCheckMs,
+          later: (timer, delayMs) => deps.inbox.push(timerEvent(event, timer), { delayMs }),
+        },
         config: (report) => (config ??= loadConfig(() => readConfigFile(octokit, repo, event.id, log), store, report, log)),
         changed: (current, issue) => noteChanged(deps, event, current, issue),
       };
@@ -102,19 +135,14 @@ async function noteChanged(deps: Deps, event: LineEvent, config: FactoryConfig, 
   );
 }
 
-/** The ledger refresh, holding the repository's ledger lock; marks it took go back if it fails. */
+/** The ledger refresh, holding the repository's ledger lock; the marks it read are cleared only once it is done. */
 async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promise<void> {
   const config = await ctx.config();
   if (!config?.ledger.issue) return;
-  const repository = `${event.owner}/${event.repo}`;
-  const marks = await ctx.deps.changed.take(repository);
-  try {
-    const outcome = await refreshLedger(ctx.store, config, ctx.log, { changed: [...marks, ...(event.data.issue ? [event.data.issue] : [])] });
-    ctx.log.debug({ ...outcome }, "ledger refreshed");
-  } catch (error) {
-    for (const issue of marks) await ctx.deps.changed.mark(repository, issue);
-    throw error;
-  }
+  const marks = await ctx.deps.changed.marked(`${event.owner}/${event.repo}`);
+  const outcome = await refreshLedger(ctx.store, config, ctx.log, { changed: [...marks.issues, ...(event.data.issue ? [event.data.issue] : [])] });
+  await marks.clear();
+  ctx.log.debug({ ...outcome }, "ledger refreshed");
 }
 
 /**
@@ -150,7 +178,7 @@ async function handleEventFailed(ctx: EventContext, event: EventOf<"event.failed
   const { what, reason, transient, attempts } = event.data;
   const record = store.record(loaded, "event.failed", { what, reason, transient, attempts }, key);
   const text = transient
-    ? `### Waiting on GitHub\n\nHandling ${what} failed ${attempts} time${attempts === 1 ? "" : "s"} (${reason}), so the factory stopped trying it. The next event on this artifact, or \`/factory retry\`, picks the line up again.`
+    ? `### Waiting on GitHub\n\nHandling ${what} failed ${attempts} time${attempts === 1 ? "" : "s"} (${reason}), so the factory stopped trying it. \`/factory retry\` picks the line up again.`
     : `### Could not handle ${what}\n\n${reason}\n\nNothing more is tried for it. \`/factory retry\` runs the current stage again.`;
   await store.port.createComment(loaded.artifact.pr ?? issue, fitBody(text, [store.block(record)]));
   const config = await ctx.config();

@@ -17,10 +17,11 @@ export async function handleChecks(ctx: EventContext, event: EventOf<"checks">):
   if (!config || !event.data.branch.startsWith(config.branchPrefix)) return;
   const issue = targetIssue(event);
   const loaded = await store.load(issue);
-  // A try after a failure part-way goes on from where the first stopped, wherever the artifact is now.
+  // A record this event wrote means an earlier try began (a lost answer, a crash): this one goes on from there, wherever the artifact is now.
+  const begun = loaded.records.some((r) => r.key.startsWith(`${event.id}:`));
   const waiting = loaded.artifact.stage === "verify" && loaded.artifact.status === "active" && loaded.artifact.branch === event.data.branch;
-  if (!waiting && ctx.attempt === 1) return;
-  if (await advance(store, config, ctx.line, loaded, event.id, { sync: ctx.attempt > 1 })) await ctx.changed(config, issue);
+  if (!waiting && !begun) return;
+  if (await advance(store, config, ctx.line, loaded, event.id, { sync: begun })) await ctx.changed(config, issue);
 }
 
 /**

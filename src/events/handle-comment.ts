@@ -52,13 +52,13 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
     target = withRecord(target, record);
     if (result.kind !== "answer") changed = true;
   }
-  // A try after a failure part-way finishes what the first began: the views, and the stage a retry asked for.
-  if (ctx.attempt > 1) changed ||= target.records.some((r) => mine(r.key) && r.kind !== "command.answered");
-  if (!changed || target.artifact.pr === undefined) return;
-  const labels = target.issue === thread && ctx.attempt === 1 ? event.data.labels : await port.issueLabels(target.issue);
+  // Commands of this comment answered by an earlier try (a lost answer, a crash): this one finishes what it began, the views and the stage a retry asked for.
+  const resumed = pending.length < commands.length && target.records.some((r) => mine(r.key) && r.kind !== "command.answered");
+  if (!(changed || resumed) || target.artifact.pr === undefined) return;
+  const labels = target.issue === thread && !resumed ? event.data.labels : await port.issueLabels(target.issue);
   await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
   const retry = [...target.records].reverse().find((r) => r.kind === "command.retry" && mine(r.key));
-  if (retry) await advance(store, config, ctx.line, target, retry.key, { sync: ctx.attempt > 1 });
+  if (retry) await advance(store, config, ctx.line, target, retry.key, { sync: resumed });
   await ctx.changed(config, target.issue);
 }
 

@@ -26,7 +26,7 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
     },
     ctx.log,
   );
-  // A try after a failure part-way (a lost answer, a crash) finishes what the first began: the scout, the views.
-  if (outcome === "opened" || (ctx.attempt > 1 && (outcome === "already-open" || outcome === "duplicate"))) await advance(ctx.store, config, ctx.line, issue.number, event.id, { sync: ctx.attempt > 1 });
+  // This event's record already there: an earlier try (a lost answer, a crash) began; this one finishes it, the scout and the views.
+  if (outcome === "opened" || outcome === "duplicate") await advance(ctx.store, config, ctx.line, issue.number, event.id, { sync: outcome === "duplicate" });
   if (outcome === "opened" || outcome === "needs-criteria") await ctx.changed(config, issue.number);
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { contractFor } from "../cells/contracts.js";
 import { advance } from "../stages/advance.js";
-import { collectWorkflowRun } from "../stages/build/actions-runner.js";
+import { collectWorkflowRun, jobFromRunTitle } from "../stages/build/actions-runner.js";
 import { recordBuild, type BuildResult, type BuildSummary } from "../stages/build/run-build.js";
 import { runVerify } from "../stages/verify/run-verify.js";
 import type { Evidence } from "../stages/verify/verdict.js";
@@ -81,7 +81,10 @@ export async function handleCellRun(ctx: EventContext, event: EventOf<"cell.run"
   const contract = contractFor(ctx.deps.contracts, "build");
   if (!config || !contract) return;
   const { run, conclusion, title, htmlUrl } = event.data;
-  const loaded = await collectWorkflowRun({ store, contract, log: ctx.log }, { id: run, conclusion, title, htmlUrl }, config.cells.build.harness ?? "command", config.cells.build.model);
+  const job = jobFromRunTitle(title)?.job;
+  const current = await store.load(targetIssue(event));
+  if (job && (await alreadyDone(ctx, config, current, `${job}:done`, title))) return;
+  const loaded = await collectWorkflowRun({ store, contract, log: ctx.log }, current, { id: run, conclusion, title, htmlUrl }, config.cells.build.harness ?? "command", config.cells.build.model);
   if (!loaded) return;
   await advance(store, config, ctx.line, loaded, title, { sync: true });
   await ctx.changed(config, targetIssue(event));

@@ -68,10 +68,8 @@ export async function handlePullClosed(ctx: EventContext, event: EventOf<"pull.c
   const issue = targetIssue(event);
   const loaded = await store.load(issue);
   if (loaded.artifact.pr !== pr) return;
-  if (loaded.records.some((r) => r.kind === "run.ended")) {
-    if (ctx.attempt > 1) await advance(store, config, ctx.line, loaded, event.id, { sync: true });
-    return;
-  }
+  if (await alreadyDone(ctx, config, loaded, event.id, event.id)) return;
+  if (loaded.records.some((r) => r.kind === "run.ended")) return;
   await cancelRunning(ctx.deps, store, loaded.artifact.running);
   const { record } = await runAnalyst(store, config, contract, loaded, { merged, endedAt, defaultBranch }, event.id);
   await advance(store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });

@@ -21,8 +21,11 @@ export interface Inbox {
   /**
    * Stops taking events, lets the ones being handled finish (up to `graceMs`), then
    * hands back what is left: in Redis another process takes it; in memory it is lost
-   * with the process, as everything in memory is.
+   * with the process, as everything in memory is. Events can still be pushed (a
+   * job that finishes while its queue closes reports its result).
    */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** `stop`, then no more pushes; connections closed. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
@@ -147,6 +150,11 @@ export class MemoryInbox implements Inbox {
   idle(): Promise<void> {
     if (!this.busy) return Promise.resolve();
     return new Promise((resolve) => this.settled.push(resolve));
+  }
+
+  /** In memory there is nobody to hand anything to: stopping is closing. */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    return this.close(options);
   }
 
   async close(options: { graceMs?: number } = {}): Promise<void> {

@@ -65,6 +65,8 @@ export const eventData = {
   "job.dead": z.object({ job: z.string().min(1).max(200), cell: z.enum(["builder", "verifier"]), reason: z.string().max(2000) }),
   /** An event the line gave up on: shown on the artifact, once. */
   "event.failed": z.object({ event: z.string().max(200), kind: z.string().max(40), what: z.string().max(200), reason: z.string().max(2000), transient: z.boolean(), attempts: z.number().int() }),
+  /** A timer: did the workflow run for a dispatched Actions job start? */
+  "handoff.check": z.object({ job: z.string().min(1).max(200), attempt: z.union([z.literal(1), z.literal(2)]) }),
   /** The ledger should catch up: `issue` changed (absent: just look). */
   ledger: z.object({ issue: issueNumber.optional() }),
 } as const;
@@ -111,9 +113,11 @@ export function parseEvent(value: unknown): { ok: true; event: LineEvent } | { o
   return { ok: true, event: { ...outer.data, kind, data: data.data } as LineEvent };
 }
 
-/** Builds an event, checking its data against its kind's schema (a bug here is ours, so it throws). */
+/** Builds an event, checked as the inbox will check it when it reads it back (a bug here is ours, so it throws). */
 export function lineEvent<K extends EventKind>(kind: K, fields: Omit<EventOf<K>, "kind" | "data"> & { data: z.input<(typeof eventData)[K]> }): EventOf<K> {
-  return { ...fields, kind, data: eventData[kind].parse(fields.data) } as unknown as EventOf<K>;
+  const event = { ...fields, kind, data: eventData[kind].parse(fields.data) };
+  envelope.parse(event);
+  return event as unknown as EventOf<K>;
 }
 
 /** The lock an event takes: one artifact (`owner/repo#12`), or the repository's ledger. */

@@ -35,10 +35,15 @@ export function createLineServices(env: NodeJS.ProcessEnv, log: Logger, given: P
   };
 }
 
-/** Closes what the line holds, in the order a shutdown needs: no new events, then jobs back to the queue, then the connections. */
+/**
+ * Closes what the line holds, in the order a shutdown needs: no new events (those in
+ * hand finished or handed back), then jobs back to the queue (one that finishes as it
+ * closes still reports to the inbox), then the inbox and the connections.
+ */
 export async function closeLineServices(services: LineServices, options: { graceMs?: number } = {}): Promise<void> {
-  await services.inbox.close(options);
+  await services.inbox.stop(options);
   await services.queue.close();
+  await services.inbox.close(options);
   await services.locks.close();
   await services.changed.close?.();
 }

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import type { ChangedArtifacts } from "./changed-artifacts.js";
+import type { ChangedArtifacts, Marks } from "./changed-artifacts.js";
 
 export type RedisChangedArtifactsOptions = (
   | {
@@ -19,10 +19,18 @@ export type RedisChangedArtifactsOptions = (
   log?: ((message: string, fields: Record<string, unknown>) => void) | undefined;
 };
 
+/** Deletes each field whose value is still the one read: a mark made again since stays. */
+const CLEAR = `
+for i = 1, #ARGV, 2 do
+  if redis.call("HGET", KEYS[1], ARGV[i]) == ARGV[i + 1] then redis.call("HDEL", KEYS[1], ARGV[i]) end
+end
+return 0`;
+
 /**
- * The marks in Redis, shared by every process: one set of issue numbers per
- * repository. `take` drains a set in one transaction, so two refreshes never take
- * the same mark and a mark made while one takes is kept for the next.
+ * The marks in Redis, shared by every process: one hash per repository, issue →
+ * how many times it was marked. A refresh reads them, and clears each one only if
+ * its count is still the one it read (in one script), so a mark made while a refresh
+ * runs is kept for the next, and a refresh that dies clears nothing.
  *
  * It takes an existing ioredis client (`{ redis }`, which it never closes) or a URL
  * (`{ url }`, a connection of its own that `close` quits).
@@ -50,20 +58,23 @@ export class RedisChangedArtifacts implements ChangedArtifacts {
   }
 
   async mark(repository: string, issue: number): Promise<void> {
-    await this.redis.sadd(this.key(repository), String(issue));
+    await this.redis.hincrby(this.key(repository), String(issue), 1);
   }
 
-  async take(repository: string): Promise<number[]> {
+  async marked(repository: string): Promise<Marks> {
     const key = this.key(repository);
-    const replies = await this.redis.multi().smembers(key).del(key).exec();
-    const [members] = replies ?? [];
-    if (!members) throw new Error("the marks transaction was discarded");
-    const [error, value] = members;
-    if (error) throw error;
-    return (value as string[])
+    const seen = await this.redis.hgetall(key);
+    const issues = Object.keys(seen)
       .map(Number)
       .filter((n) => Number.isSafeInteger(n) && n > 0)
       .sort((a, b) => a - b);
+    return {
+      issues,
+      clear: async () => {
+        const pairs = Object.entries(seen).flat();
+        if (pairs.length) await this.redis.eval(CLEAR, 1, key, ...pairs);
+      },
+    };
   }
 
   /** Quits the connection if these marks opened it; a shared client is left to its owner. */

@@ -192,11 +192,18 @@ export class RedisInbox implements Inbox {
    * the event as stalled (which counts toward `maxStalledCount`). Idempotent.
    */
   close(options: { graceMs?: number } = {}): Promise<void> {
-    this.closing ??= this.shutDown(options.graceMs ?? 10_000);
+    this.closing ??= this.stop(options).then(() => this.shutDown());
     return this.closing;
   }
 
-  private async shutDown(graceMs: number): Promise<void> {
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopped ??= this.stopTaking(options.graceMs ?? 10_000);
+    return this.stopped;
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  private async stopTaking(graceMs: number): Promise<void> {
     this.stopping = true;
     const worker = this.worker;
     if (worker) {
@@ -210,6 +217,9 @@ export class RedisInbox implements Inbox {
       }
     }
     await Promise.all([...this.reporting]);
+  }
+
+  private async shutDown(): Promise<void> {
     this.queueClosed = true;
     await Promise.all([this.events?.close(), this.queue.close()]);
     if (this.redis.status === "ready") await this.redis.quit().catch(() => this.redis.disconnect());
@@ -295,6 +305,8 @@ export class RedisInbox implements Inbox {
       await this.onDead?.(event, failure, attempts);
     } catch (error) {
       this.log("could not report an event given up on", { event: event.id, err: (error as Error).message });
+      // Another process that hears of the failure may report it instead.
+      await this.redis.del(this.deadKey(jobId)).catch(() => undefined);
     }
   }
 

@@ -21,7 +21,7 @@ export function validationMessages(error: unknown): string {
  */
 export function isTransient(error: unknown): boolean {
   const status = statusOf(error);
-  if (status === undefined) return true;
+  if (status === undefined) return isNetworkError(error);
   if (status >= 500 || status === 429) return true;
   if (status !== 403) return false;
   const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
@@ -37,4 +37,15 @@ export function describeError(error: unknown): string {
   if (status === undefined) return message;
   const where = request?.method && request.url ? ` to ${request.method} ${new URL(request.url, "https://api.github.com").pathname}` : "";
   return `GitHub answered ${status}${where}: ${message}`;
+}
+
+/**
+ * An error with no HTTP status: the way to GitHub or to Redis failed (a reset, a
+ * timeout, a closed connection), which may pass; anything else is a bug of ours,
+ * which asking again will not mend.
+ */
+function isNetworkError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+  const text = [e?.code, e?.name, e?.message, e?.cause?.code, e?.cause?.message].filter((x) => typeof x === "string").join(" ");
+  return /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|UND_ERR|socket hang up|fetch failed|network|timed? ?out|Connection is closed|MaxRetriesPerRequest|ReplyError|LOADING|READONLY/i.test(text);
 }

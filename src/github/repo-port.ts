@@ -321,16 +321,16 @@ export class RepoPort {
     await this.octokit.rest.actions.createWorkflowDispatch({ ...this.ref, workflow_id: workflow, ref, inputs });
   }
 
-  /** The newest dispatched run whose title is `title` (the cell workflow's `run-name`), if GitHub lists one yet. */
-  async findWorkflowRunTitled(title: string): Promise<{ id: number; status: string | null } | undefined> {
-    const { data } = await this.octokit.rest.actions.listWorkflowRunsForRepo({ ...this.ref, event: "workflow_dispatch", per_page: 50 });
+  /** The newest dispatched run of `workflow` whose title is `title` (the cell workflow's `run-name`), if GitHub lists one yet. */
+  async findWorkflowRunTitled(workflow: string, title: string): Promise<{ id: number; status: string | null } | undefined> {
+    const { data } = await this.octokit.rest.actions.listWorkflowRuns({ ...this.ref, workflow_id: workflow, event: "workflow_dispatch", per_page: 100 });
     const run = data.workflow_runs.find((r) => r.display_title === title);
     return run && { id: run.id, status: run.status };
   }
 
-  /** Cancels the unfinished dispatched run whose title is `title` (the cell workflow's `run-name`); false when there is none. */
-  async cancelWorkflowRunTitled(title: string): Promise<boolean> {
-    const run = await this.findWorkflowRunTitled(title);
+  /** Cancels the unfinished dispatched run of `workflow` whose title is `title`; false when there is none. */
+  async cancelWorkflowRunTitled(workflow: string, title: string): Promise<boolean> {
+    const run = await this.findWorkflowRunTitled(workflow, title);
     if (!run || run.status === "completed") return false;
     try {
       await this.octokit.rest.actions.cancelWorkflowRun({ ...this.ref, run_id: run.id });

@@ -21,6 +21,8 @@ export async function collectLedger(store: ArtifactStore, config: FactoryConfig,
 }
 
 const LEDGER_PAGE_MARKER = "<!-- software-factory:ledger-page -->";
+const SINCE_OVERLAP_MS = 5_000;
+const LIST_PAGE = 100;
 
 export interface LedgerRefresh {
   /** Artifacts whose records changed since the last refresh (the handlers' marks): read again whatever else says. */
@@ -75,7 +77,9 @@ export async function refreshLedger(store: ArtifactStore, config: FactoryConfig,
 
   // What to read: the marked artifacts, and the factory's issues whose update time moved (all of them, the first time).
   const toRead = new Map<number, ListedIssue | undefined>(refresh.changed.map((n) => [n, undefined]));
-  const listed = cached ? await port.listIssuesWithLabel(undefined, "all", watermark) : await port.listIssuesWithLabel(config.labels.intake, "all");
+  // A little before the watermark: GitHub's times are to the second and its index lags a moment; `seen` spares a second read.
+  const since = watermark === undefined ? undefined : new Date(Date.parse(watermark) - SINCE_OVERLAP_MS).toISOString();
+  const listed = cached && since !== undefined ? await port.listIssuesWithLabel(undefined, "all", since) : await port.listIssuesWithLabel(config.labels.intake, "all");
   for (const issue of listed) {
     // The ledger's own writes move its `updated_at`: counting them would make every refresh write again.
     if (issue.number === ledger?.number) continue;
@@ -96,7 +100,8 @@ export async function refreshLedger(store: ArtifactStore, config: FactoryConfig,
   }
 
   const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit);
-  const written = await writePages(store, config, log, ledger, pages, wanted);
+  // A watermark alone is no reason to write, unless keeping the old one costs more than a page of reading next time.
+  const written = await writePages(store, config, log, ledger, pages, wanted, listed.length > LIST_PAGE);
   return { read: toRead.size, written };
 }
 
@@ -183,7 +188,7 @@ function compact(entry: LedgerEntry): RecordDataOf<"ledger.rows">["entries"][num
 }
 
 /** Writes the pages whose content differs: the body, then comments, creating the ledger if there is none. */
-async function writePages(store: ArtifactStore, config: FactoryConfig, log: Logger, ledger: ListedIssue | undefined, pages: readonly Page[], wanted: readonly Wanted[]): Promise<number> {
+async function writePages(store: ArtifactStore, config: FactoryConfig, log: Logger, ledger: ListedIssue | undefined, pages: readonly Page[], wanted: readonly Wanted[], moveWatermark: boolean): Promise<number> {
   const { port } = store;
   const [first, ...rest] = wanted;
   if (!first) return 0;
@@ -201,7 +206,8 @@ async function writePages(store: ArtifactStore, config: FactoryConfig, log: Logg
     }
   } else {
     number = ledger.number;
-    if (content(ledger.body, pages[0]?.data) !== content(first.body, first.data)) {
+    const watermarkMoved = moveWatermark && pages[0]?.data?.watermark !== first.data.watermark;
+    if (watermarkMoved || content(ledger.body, pages[0]?.data) !== content(first.body, first.data)) {
       await port.updateIssueBody(number, first.body);
       written += 1;
     }

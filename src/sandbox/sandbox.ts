@@ -109,7 +109,7 @@ export class Sandbox {
     // Retries on a millisecond clock too: an event that fails part-way is tried again at once, as it would be seconds later.
     const inbox = new MemoryInbox({ ...(fast ? { retry: { attempts: 6, baseMs: 5, capMs: 50 } } : {}), log: (message, fields) => logLine(log, message, fields) });
     const appEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", GHE_HOST: server.host, GHE_PROTOCOL: "http", ...options.harnessEnv };
-    const middleware = await createNodeMiddleware(factoryApp({ queue, inbox, locks: new MemoryLocks(), changed: new MemoryChangedArtifacts(), ledgerDelayMs: fast ? 20 : 2_000, env: appEnv, ...(options.workRoot ? { workRoot: options.workRoot } : {}), stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
+    const middleware = await createNodeMiddleware(factoryApp({ queue, inbox, locks: new MemoryLocks(), changed: new MemoryChangedArtifacts(), ledgerDelayMs: fast ? 20 : 2_000, handOffCheckMs: fast ? 20 : 120_000, env: appEnv, ...(options.workRoot ? { workRoot: options.workRoot } : {}), stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
     const appServer = createServer((req, res) => {
       void middleware(req, res, () => res.writeHead(404).end());
     });

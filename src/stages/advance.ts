@@ -5,9 +5,10 @@ import type { FactoryConfig } from "../config/schema.js";
 import { runnableStage } from "../line/next.js";
 import { type ArtifactStore, type LoadedArtifact, withRecord } from "../state/artifact-store.js";
 import type { SignedRecord } from "../state/records.js";
+import { stageFailedView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
 import { spentBudget } from "./budgets.js";
-import { dispatchCell, runTitle } from "./build/actions-runner.js";
+import { CELL_WORKFLOW, dispatchCell, runTitle } from "./build/actions-runner.js";
 import { startBuild } from "./build/start-build.js";
 import { runScout } from "./scout/run-scout.js";
 import { runVerify } from "./verify/run-verify.js";
@@ -22,8 +23,18 @@ export interface Line {
   installationId: number;
   log: Logger;
   now?: () => Date;
-  /** An earlier try of this event failed part-way: hand-offs it may have missed are checked (an Actions dispatch). */
-  resume?: boolean;
+  /** Asks the line to look again later (a timer event): whether a dispatched Actions run started. */
+  later: (timer: LineTimer, delayMs: number) => Promise<void>;
+  /** How long after a dispatch the line looks for its workflow run. */
+  handOffCheckMs: number;
+}
+
+/** A look the line takes later: did the workflow run for job `job` start? (`attempt` 1, then 2 after a second dispatch.) */
+export interface LineTimer {
+  kind: "handoff.check";
+  issue: number;
+  job: string;
+  attempt: 1 | 2;
 }
 
 /**
@@ -86,30 +97,51 @@ export async function advance(
  * A stage recorded as started is handed to its runner after the record is written;
  * a crash or a lost answer in between would leave it waiting forever. So the job
  * a running stage names is handed off again whenever the line looks at it: adding
- * a job the local queue already has (or had) is a no-op, and an Actions run is
- * dispatched again only on a retry of the event, when GitHub lists none.
+ * a job the local queue already has (or had) is a no-op. An Actions run cannot be
+ * asked for that way (GitHub lists a dispatched run only a while later, so a second
+ * dispatch would often make a second run): a timer looks for it instead, and
+ * dispatches again only if none started.
  */
 async function ensureHandedOff(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact): Promise<void> {
   const { running, status } = loaded.artifact;
   if (!running || status !== "active") return;
-  const started = [...loaded.records].reverse().find((r) => r.kind === "stage.started" && r.data.job === running.job);
-  if (running.runner === "local") {
-    const sha = started?.kind === "stage.started" ? started.data.sha : undefined;
-    if (running.stage === "verify" && !sha) return;
-    await line.queue.add({
-      id: running.job,
-      cell: running.stage === "verify" ? "verifier" : "builder",
-      installationId: line.installationId,
-      owner: store.port.ref.owner,
-      repo: store.port.ref.repo,
-      issue: loaded.issue,
-      config,
-      ...(sha ? { sha } : {}),
-    });
-  } else if (running.runner === "actions" && line.resume && running.stage === "build") {
-    if (await store.port.findWorkflowRunTitled(runTitle("builder", running.job))) return;
-    const contract = contractFor(line.contracts, "build");
-    line.log.warn({ artifact: loaded.id, job: running.job }, "build: no workflow run for the started job; dispatching it again");
-    await dispatchCell(store, loaded, { cell: "builder", job: running.job, config, ...(contract ? { contract } : {}) });
+  if (running.runner === "actions") {
+    if (running.stage === "build") await line.later({ kind: "handoff.check", issue: loaded.issue, job: running.job, attempt: 1 }, line.handOffCheckMs);
+    return;
   }
+  const started = [...loaded.records].reverse().find((r) => r.kind === "stage.started" && r.data.job === running.job);
+  const sha = started?.kind === "stage.started" ? started.data.sha : undefined;
+  if (running.stage === "verify" && !sha) return;
+  await line.queue.add({
+    id: running.job,
+    cell: running.stage === "verify" ? "verifier" : "builder",
+    installationId: line.installationId,
+    owner: store.port.ref.owner,
+    repo: store.port.ref.repo,
+    issue: loaded.issue,
+    config,
+    ...(sha ? { sha } : {}),
+  });
+}
+
+/**
+ * The timer after an Actions dispatch: when the artifact still waits for that job and
+ * GitHub lists no run for it, the dispatch is made again, once; if there is still no
+ * run after that, the stage fails with what to check. Returns the record it wrote.
+ */
+export async function checkHandOff(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact, timer: LineTimer): Promise<SignedRecord | undefined> {
+  const { running, status } = loaded.artifact;
+  if (status !== "active" || running?.job !== timer.job || running.runner !== "actions") return undefined;
+  if (await store.port.findWorkflowRunTitled(CELL_WORKFLOW, runTitle("builder", timer.job))) return undefined;
+  if (timer.attempt === 1) {
+    line.log.warn({ artifact: loaded.id, job: timer.job }, "build: no workflow run for the dispatched job; dispatching it again");
+    const contract = contractFor(line.contracts, "build");
+    await line.later({ ...timer, attempt: 2 }, line.handOffCheckMs);
+    await dispatchCell(store, loaded, { cell: "builder", job: timer.job, config, ...(contract ? { contract } : {}) });
+    return undefined;
+  }
+  const reason = `No workflow run started for build job \`${timer.job}\`, dispatched twice: check that \`.github/workflows/${CELL_WORKFLOW}\` is on the default branch, has a \`workflow_dispatch\` trigger, and that Actions is enabled for this repository.`;
+  const record = store.record(loaded, "stage.failed", { stage: "build", reason, job: timer.job }, `${timer.job}:done`);
+  await store.port.createComment(loaded.artifact.pr as number, fitBody(stageFailedView("build", reason, []), [store.block(record)]));
+  return record;
 }

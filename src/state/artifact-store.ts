@@ -1,7 +1,7 @@
 import type { Logger } from "probot";
 import type { Comment, RepoPort } from "../github/repo-port.js";
 import { type Carrier, makeRecord, readRecords, recordBlock } from "./carriers.js";
-import { foldRecords, type Artifact } from "./fold.js";
+import { foldRecords, GENESIS, type Artifact } from "./fold.js";
 import { artifactId, type RecordDataOf, type RecordKind, type SignedRecord } from "./records.js";
 
 /** Marks the tracking comment (never a record: the comment is a view). */
@@ -72,7 +72,7 @@ export class ArtifactStore {
 
   /** A signed record that follows everything the loaded artifact has seen. */
   record<K extends RecordKind>(loaded: LoadedArtifact, kind: K, data: RecordDataOf<K>, key: string): SignedRecord {
-    return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1, prev: loaded.artifact.head }, this.options.key);
+    return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1, prev: loaded.artifact.head ?? GENESIS }, this.options.key);
   }
 
   /** A signed record outside any artifact's chain (the ledger's pages): `seq` and `key` are the caller's. */

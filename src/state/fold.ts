@@ -75,6 +75,9 @@ export function emptyArtifact(id: string): Artifact {
   };
 }
 
+/** The `prev` of a writer that saw no record (its artifact's first): every record of this version names one. */
+export const GENESIS = "-";
+
 /** A record's link: what the next record of the same writer names as its `prev`. */
 export function linkOf(record: SignedRecord): string {
   return record.sig.slice(0, 16);
@@ -102,25 +105,35 @@ export interface Folded {
  *   this one, so a writer that lost a race cannot go on from what it alone saw;
  * - a key applied once is not applied again (a redelivery handled twice).
  * A `prev` naming a record that is not there at all (a deleted comment) is accepted.
+ * Records of versions before `prev` existed keep the rule they were written under:
+ * two of them may share a seq (both count, ordered by time and key), and at a seq
+ * they share with a newer record, they come first.
  */
 export function chainRecords(records: readonly SignedRecord[]): { records: SignedRecord[]; voided: VoidRecord[] } {
   const seen = new Set<string>();
   const unique = records.filter((r) => (seen.has(r.sig) ? false : (seen.add(r.sig), true)));
   const known = new Set(unique.map(linkOf));
-  // A stable sort: records of one seq keep their carrier order, so the first written wins.
-  const sorted = [...unique].sort((a, b) => a.seq - b.seq);
+  const position = new Map(unique.map((r, i) => [r, i]));
+  const legacy = (r: SignedRecord) => r.prev === undefined;
+  // Records of one seq keep their carrier order, so the first written wins; older versions' records go first, in their old order.
+  const sorted = [...unique].sort(
+    (a, b) =>
+      a.seq - b.seq ||
+      Number(!legacy(a)) - Number(!legacy(b)) ||
+      (legacy(a) && legacy(b) ? cmp(a.at, b.at) || cmp(a.key, b.key) || cmp(a.kind, b.kind) : (position.get(a) ?? 0) - (position.get(b) ?? 0)),
+  );
   const accepted: SignedRecord[] = [];
   const voided: VoidRecord[] = [];
   const keys = new Set<string>();
   let head: SignedRecord | undefined;
   for (const record of sorted) {
-    const link = head && linkOf(head);
-    if (head && record.seq <= head.seq) {
-      voided.push({ record, reason: `seq ${record.seq} is taken by an earlier record` });
-    } else if (record.prev !== undefined && record.prev !== link && known.has(record.prev)) {
-      voided.push({ record, reason: `it follows record ${record.prev}, which does not count` });
-    } else if (keys.has(record.key)) {
+    const link = head ? linkOf(head) : GENESIS;
+    if (keys.has(record.key)) {
       voided.push({ record, reason: `key ${record.key} was already applied` });
+    } else if (!legacy(record) && head && record.seq <= head.seq) {
+      voided.push({ record, reason: `seq ${record.seq} is taken by an earlier record` });
+    } else if (!legacy(record) && record.prev !== link && known.has(record.prev as string)) {
+      voided.push({ record, reason: `it follows record ${record.prev}, which does not count` });
     } else {
       keys.add(record.key);
       accepted.push(record);
@@ -128,6 +141,10 @@ export function chainRecords(records: readonly SignedRecord[]): { records: Signe
     }
   }
   return { records: accepted, voided };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -272,7 +289,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       return {
         ...a,
         nextHandoff: record.data.transient
-          ? `waiting: ${record.data.what} failed ${record.data.attempts} times (${record.data.reason.slice(0, 160)}); the next event or \`/factory retry\` picks the line up again`
+          ? `waiting: ${record.data.what} failed ${record.data.attempts} times (${record.data.reason.slice(0, 160)}); \`/factory retry\` picks the line up again`
           : `a person: ${record.data.what} could not be handled (${record.data.reason.slice(0, 160)}); \`/factory retry\` runs the stage again`,
       };
     case "ledger.rows":

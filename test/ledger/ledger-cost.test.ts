@@ -41,6 +41,8 @@ function seed(s: Scenario, count: number): number[] {
       blocks.push(recordBlock(ended));
     }
     double.postComment(issue.number, double.bot, `### Software Factory\n\n<!-- software-factory:tracking -->\n${blocks.join("\n")}`);
+    // Last touched over the past days, as a repository's artifacts are.
+    issue.updated_at = new Date(Date.now() - (count - i) * 3_600_000).toISOString();
     numbers.push(issue.number);
   }
   return numbers;
@@ -50,7 +52,7 @@ describe("ledger refresh cost", () => {
   it("300 artifacts, one changes: the refresh reads the ledger, one page of updated issues and that artifact, and writes one page", async () => {
     const s = await createScenario();
     // Threads #1-#300 stand for the artifacts' PRs (with no comments on them).
-    for (let i = 0; i < 300; i++) s.double.newIssue(s.double.user("alice"), `PR ${i}`, null);
+    for (let i = 0; i < 300; i++) s.double.newIssue(s.double.user("alice"), `PR ${i}`, null).updated_at = new Date(Date.now() - 400 * 3_600_000).toISOString();
     const artifacts = seed(s, 300);
     const octokit = await s.app.probot.auth(1);
     const store = new ArtifactStore(new RepoPort(octokit, { owner: s.double.owner, repo: s.double.repo }), { botLogin: s.double.bot.login, key: stateKey(), log: silentLogger() });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeRecord } from "../../src/state/carriers.js";
-import { fold, foldRecords, linkOf, type Artifact } from "../../src/state/fold.js";
+import { fold, foldRecords, GENESIS, linkOf, type Artifact } from "../../src/state/fold.js";
 import type { RecordDataOf, RecordKind, SignedRecord } from "../../src/state/records.js";
 import { ARTIFACT, KEY, atArb, kindDataArb, type KindData } from "./arbitraries.js";
 
@@ -163,7 +163,7 @@ const linearHistory = fc.array(historyRecord(atArb), { maxLength: 14 }).map((ite
 });
 
 function signedAfter(prev: SignedRecord | undefined, kd: KindData, key: string, at: Date): SignedRecord {
-  return makeRecord(kd.kind, kd.data, { artifact: ARTIFACT, key, seq: (prev?.seq ?? 0) + 1, prev: prev && linkOf(prev), at }, KEY);
+  return makeRecord(kd.kind, kd.data, { artifact: ARTIFACT, key, seq: (prev?.seq ?? 0) + 1, prev: prev ? linkOf(prev) : GENESIS, at }, KEY);
 }
 
 function permutationOf<T>(items: readonly T[]): fc.Arbitrary<T[]> {
@@ -240,7 +240,7 @@ describe("fold: properties", () => {
         for (const [i, { writer, load, kd }] of steps.entries()) {
           if (load) views[writer] = foldRecords(ARTIFACT, thread);
           const view = views[writer] as { records: SignedRecord[]; artifact: Artifact };
-          const record = makeRecord(kd.kind, kd.data, { artifact: ARTIFACT, key: `w${writer}-${i}`, seq: view.artifact.seq + 1, prev: view.artifact.head, at: new Date(T0 + i * 1000) }, KEY);
+          const record = makeRecord(kd.kind, kd.data, { artifact: ARTIFACT, key: `w${writer}-${i}`, seq: view.artifact.seq + 1, prev: view.artifact.head ?? GENESIS, at: new Date(T0 + i * 1000) }, KEY);
           basis.set(record.sig, view.artifact);
           thread.push(record);
           views[writer] = foldRecords(ARTIFACT, [...view.records, record]);
@@ -280,6 +280,16 @@ describe("fold: writers that raced", () => {
     expect(folded.records).toEqual([opened, winner, winnerNext]);
     expect(folded.voided.map((v) => v.record)).toEqual([loser, loserNext]);
     expect(folded.artifact).toMatchObject({ stage: "build", status: "stopped", attempts: { scout: 1 } });
+  });
+
+  it("keeps what older versions wrote: two records without prev at one seq both count, in time order, before a newer record there", () => {
+    const answered = rec(2, "command.answered", { by: "carol", command: "status", outcome: "answered" }, "a");
+    const built = rec(2, "stage.completed", { stage: "scout", summary: "memo" }, "b");
+    const folded = foldRecords(ARTIFACT, [built, opened, answered]);
+    expect(folded.voided).toEqual([]);
+    expect(folded.artifact).toMatchObject({ stage: "build", attempts: { scout: 1 }, seq: 2 });
+    const late = after(built, 2, { kind: "command.stop", data: { by: "dave" } }, "c");
+    expect(foldRecords(ARTIFACT, [opened, late, answered, built]).voided.map((v) => v.record)).toEqual([late]);
   });
 
   it("accepts a record whose predecessor is not there at all (a deleted comment), and records of older versions without prev", () => {

@@ -58,6 +58,7 @@ function lineServices(errors: string[], locks: MemoryLocks) {
     locks,
     changed: new MemoryChangedArtifacts(),
     ledgerDelayMs: 5,
+    handOffCheckMs: 5,
   };
 }
 

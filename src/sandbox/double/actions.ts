@@ -63,6 +63,7 @@ export class ActionsArea {
     return [
       route("POST", "/actions/workflows/{workflow_id}/dispatches", ({ params, body }) => this.dispatch(params.workflow_id ?? "", body)),
       route("GET", "/actions/runs", ({ query }) => this.listRuns(query)),
+      route("GET", "/actions/workflows/{workflow_id}/runs", ({ params, query }) => this.listRuns(query, params.workflow_id ?? "")),
       route("GET", "/actions/runs/{run_id}", ({ params }) => this.getRun(Number(params.run_id))),
       route("POST", "/actions/runs/{run_id}/cancel", ({ params }) => this.cancel(Number(params.run_id))),
       route("GET", "/actions/runs/{run_id}/jobs", ({ params, query }) => this.runJobs(Number(params.run_id), query)),
@@ -295,7 +296,9 @@ export class ActionsArea {
   }
 
   /** Newest first; `event`, `branch`, `status` (a status or a conclusion), `actor`, `head_sha`. */
-  private listRuns(query: URLSearchParams): DoubleResponse {
+  private listRuns(query: URLSearchParams, workflow?: string): DoubleResponse {
+    const registry = this.workflows();
+    const path = workflow === undefined ? undefined : /^\d+$/.test(workflow) ? registry.find((p) => this.workflowId(p) === Number(workflow)) : `.github/workflows/${workflow}`;
     const event = query.get("event");
     const branch = query.get("branch");
     const status = query.get("status");
@@ -303,12 +306,13 @@ export class ActionsArea {
     const head = query.get("head_sha");
     const runs = [...this.runs.values()]
       .sort((a, b) => b.id - a.id)
+      .filter((r) => path === undefined || r.path === path)
       .filter((r) => !event || r.event === event)
       .filter((r) => !branch || r.head_branch === branch)
       .filter((r) => !status || r.status === status || r.conclusion === status)
       .filter((r) => !actor || r.actor.login === actor)
       .filter((r) => !head || r.head_sha === head);
-    const page = paginate(runs.map((r) => this.runJson(r)), query, `/repos/${this.d.owner}/${this.d.repo}/actions/runs`);
+    const page = paginate(runs.map((r) => this.runJson(r)), query, `/repos/${this.d.owner}/${this.d.repo}/actions/${workflow === undefined ? "" : `workflows/${workflow}/`}runs`);
     return { ...page, body: { total_count: runs.length, workflow_runs: page.body } };
   }
 

@@ -18,7 +18,7 @@ const PROMPT_INPUT_LIMIT = 48_000;
 
 /** `run-name: factory <cell> <job>`: how a `workflow_run` event names the job it ran. */
 export function jobFromRunTitle(title: string | null | undefined): { cell: string; job: string } | undefined {
-  const match = /^factory (\w+) ([a-z]+-\d+-[a-z0-9]+)$/i.exec((title ?? "").trim());
+  const match = /^factory (\w{1,40}) ([a-z]{1,20}-\d{1,10}-[a-z0-9]{1,40})$/i.exec((title ?? "").trim());
   return match ? { cell: match[1] as string, job: match[2] as string } : undefined;
 }
 
@@ -29,7 +29,7 @@ export function runTitle(cell: string, job: string): string {
 
 /** The issue a job id belongs to: `build-<issue>-<hash>`. */
 export function issueOfJob(job: string): number | undefined {
-  const match = /^[a-z]+-(\d+)-[a-z0-9]+$/i.exec(job);
+  const match = /^[a-z]{1,20}-(\d{1,10})-[a-z0-9]{1,40}$/i.exec(job);
   return match ? Number(match[1]) : undefined;
 }
 
@@ -88,15 +88,14 @@ export interface WorkflowRunEvent {
  */
 export async function collectWorkflowRun(
   ctx: { store: ArtifactStore; contract: CellContract; log: Logger },
+  loaded: LoadedArtifact,
   run: WorkflowRunEvent,
   harness: string,
   model: string | undefined,
 ): Promise<LoadedArtifact | undefined> {
   const named = jobFromRunTitle(run.title);
-  const issue = named && issueOfJob(named.job);
-  if (!named || !issue) return undefined;
+  if (!named) return undefined;
   const { store, log } = ctx;
-  const loaded = await store.load(issue);
   const { artifact } = loaded;
   // A run the artifact never started is none of its business; one it started and moved on from is recorded as late.
   const started = loaded.records.some((r) => r.kind === "stage.started" && r.data.job === named.job);

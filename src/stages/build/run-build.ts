@@ -4,7 +4,7 @@ import type { Logger } from "probot";
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessEnv, harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
 import { lastLines, runProcess, type ProcessResult } from "../../cells/process.js";
-import type { CellJob } from "../../cells/queue.js";
+import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
 import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
@@ -126,6 +126,8 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
     const result = await runProcess(argv, { cwd: workspace.dir, env, timeoutMs, signal, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 });
     const tail = lastLines(result, tailLines);
 
+    // Cut short by a shutdown, not a person: the queue hands the job back to run again.
+    if (result.cancelled && shuttingDown(signal)) throw new Error("the process is shutting down; the job goes back to the queue");
     if (result.cancelled) return fail("The build was cancelled (`/factory stop`); nothing was pushed.", tail);
     if (result.spawnError) {
       const install = harness.install ? ` Install it on the runner (\`${harness.install}\`) or choose another harness.` : "";

@@ -36,6 +36,8 @@ export async function startBuild(store: ArtifactStore, config: FactoryConfig, li
   await store.port.createComment(pr, fitBody(body, [store.block(record)]));
   if (choice.runner === "actions") {
     const contract = contractFor(line.contracts, "build");
+    // Before the dispatch: whatever happens to it, the line looks for its run later.
+    await line.later({ kind: "handoff.check", issue: loaded.issue, job, attempt: 1 }, line.handOffCheckMs);
     await dispatchCell(store, loaded, { cell: "builder", job, config, ...(contract ? { contract } : {}) });
   } else {
     await line.queue.add({ id: job, cell: "builder", installationId: line.installationId, owner: store.port.ref.owner, repo: store.port.ref.repo, issue: loaded.issue, config });

@@ -28,10 +28,11 @@ export async function runPackage(store: ArtifactStore, config: FactoryConfig, co
     await port.createComment(pr, fitBody(stageFailedView("package", reason, checked.problems), [store.block(failed)]));
     return failed;
   }
-  const record = store.record(loaded, "stage.completed", { stage: "package", summary: note.decision, output: note as unknown as Record<string, unknown> }, key);
-  await port.createComment(pr, fitBody(packageNoteView(note, Object.keys(config.package.targets).length > 0), [store.block(record)]));
+  // The labels before the record: once the record is there, a try after a failure would not come back for them.
   const wanted = note.targets.map((t) => targetLabel(t.name)).filter((l) => !labels.includes(l));
   for (const label of wanted) await port.ensureLabel(label, "0e8a16", `Ships to the ${label.slice("factory:target/".length)} target`);
   if (wanted.length) await port.addLabels(pr, wanted);
+  const record = store.record(loaded, "stage.completed", { stage: "package", summary: note.decision, output: note as unknown as Record<string, unknown> }, key);
+  await port.createComment(pr, fitBody(packageNoteView(note, Object.keys(config.package.targets).length > 0), [store.block(record)]));
   return record;
 }

@@ -129,9 +129,10 @@ export async function runVerify(
   const final = { status: "completed" as const, conclusion: verdict === "pass" ? ("success" as const) : ("failure" as const), title, summary: body, ...(summary ? { text: summary } : {}) };
   if (ours) await port.updateCheckRun(ours.id, final);
   else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...final });
+  // Before the record: once the record is there, a try after a failure would not come back for this.
+  if (verdict === "pass" && pull.draft) await port.markReadyForReview(pull.nodeId);
   const record = store.record(loaded, "stage.completed", { stage: "verify", summary: `${verdict} at ${sha.slice(0, 7)}`, output: output as unknown as Record<string, unknown>, ...(loaded.artifact.running?.stage === "verify" ? { job: loaded.artifact.running.job } : {}) }, key);
   await port.createComment(pr, fitBody(body, [store.block(record)]));
-  if (verdict === "pass" && pull.draft) await port.markReadyForReview(pull.nodeId);
   line.log.info({ artifact: loaded.id, sha, verdict, failures }, "verify: verdict posted");
   return record;
 }

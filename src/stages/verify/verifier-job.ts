@@ -1,4 +1,4 @@
-import type { CellJob } from "../../cells/queue.js";
+import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
 import type { ArtifactStore } from "../../state/artifact-store.js";
 import { doneKey } from "../build/run-build.js";
@@ -27,6 +27,8 @@ export async function runVerifierJob(
       path: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       signal,
     });
+    // Commands cut short by a shutdown prove nothing: the queue hands the job back to run again.
+    if (shuttingDown(signal)) throw new Error("the process is shutting down; the job goes back to the queue");
     return { sha: job.sha, evidence };
   } finally {
     await workspace.remove();
