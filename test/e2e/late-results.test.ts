@@ -103,3 +103,52 @@ describe("a build that finishes after a person acted", () => {
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", verifiedSha: pushed });
   });
 });
+
+describe("an Actions dispatch that went wrong", () => {
+  it("a dispatch whose answer was lost is not repeated: the look for its run finds it, one run", async () => {
+    sb.injectFaults({ rate: 1, kinds: ["lost"], only: /^POST \/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/ });
+    const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;
+    sb.label(issue, "factory:intake");
+    await sb.idle();
+    sb.injectFaults(undefined);
+    expect(sb.server.injected.filter((f) => f.startsWith("lost POST"))).toHaveLength(1);
+    expect(sb.double.workflowRuns()).toHaveLength(1);
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "active", running: { runner: "actions" } });
+  });
+
+  it("a dispatch GitHub refused (no run started): the look for its run dispatches once more, and the build goes on", async () => {
+    // The first dispatch fails and is not retried (it creates something); the event's next tries do not dispatch either.
+    let refused = 0;
+    const handle = sb.double.handle.bind(sb.double);
+    sb.double.handle = (request) => {
+      if (request.method === "POST" && request.path.endsWith("/dispatches") && refused++ === 0) return { status: 500, body: { message: "Server Error" } };
+      return handle(request);
+    };
+    const { issue, pr, branch, job } = await started();
+    sb.double.handle = handle;
+    const [run, ...more] = sb.double.workflowRuns();
+    expect(more).toEqual([]);
+    expect(run?.inputs.job).toBe(job);
+    finishRun(run?.id ?? 0, job, branch);
+    await sb.idle();
+    expect(summaries(pr)).toHaveLength(1);
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", status: "active" });
+  });
+
+  it("no run after a second dispatch either: the build fails, saying what to check, once", async () => {
+    const handle = sb.double.handle.bind(sb.double);
+    sb.double.handle = (request) => (request.method === "POST" && request.path.endsWith("/dispatches") ? { status: 500, body: { message: "Server Error" } } : handle(request));
+    const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;
+    sb.label(issue, "factory:intake");
+    await sb.idle();
+    sb.double.handle = handle;
+    const pr = sb.double.pulls()[0]?.number ?? 0;
+    const failed = sb.double.commentsOn(pr).filter((c) => c.body.startsWith("### build failed"));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.body).toContain("dispatched twice: check that `.github/workflows/factory-cell.yml` is on the default branch");
+    expect(sb.double.workflowRuns()).toEqual([]);
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked", running: undefined });
+    // The refused dispatches were errors the app logged: expected here.
+    sb.errors.length = 0;
+  });
+});
