@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { DelayedError, Job, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { DEFAULT_RETRY, backoffMs, failureOf, type DeadEventHandler, type EventHandler, type Failure, type Inbox, type RetryPolicy } from "./inbox.js";
 import { parseEvent, type LineEvent } from "./line-event.js";
@@ -80,7 +80,6 @@ export class RedisInbox implements Inbox {
   /** The dead-report guard keys; a connection of our own, as BullMQ's speaks only its own commands. */
   private readonly redis: Redis;
   private worker: Worker<LineEvent, void, string> | undefined;
-  private events: QueueEvents | undefined;
   private handle: EventHandler | undefined;
   private onDead: DeadEventHandler | undefined;
   /** Handlers running in this process. */
@@ -121,13 +120,6 @@ export class RedisInbox implements Inbox {
     this.handle = handle;
     this.onDead = onDead;
 
-    // Every process hears of every final failure here, including an event failed for
-    // stalling too often (no handler runs for that one); the guard keeps the report to one.
-    const events = new QueueEvents(this.name, { connection: { url: this.url } });
-    this.events = events;
-    events.on("error", (error) => this.log("redis inbox events error", { err: error.message }));
-    events.on("failed", ({ jobId, failedReason }) => this.track(this.reportFailed(jobId, failedReason)));
-
     const policy = this.retry;
     this.worker = new Worker<LineEvent, void, string>(this.name, (job, token) => this.process(job, token), {
       connection: { url: this.url },
@@ -139,7 +131,14 @@ export class RedisInbox implements Inbox {
       settings: { backoffStrategy: (attemptsMade: number) => backoffMs(policy, attemptsMade) },
     });
     this.worker.on("error", (error) => this.log("redis inbox worker error", { err: error.message }));
-    await Promise.all([events.waitUntilReady(), this.worker.waitUntilReady()]);
+    // An event failed for stalling too often: BullMQ fails it as a worker takes it (no handler runs
+    // for it), and that worker reports it. The guard keeps the report to one. (Not QueueEvents: reading every event of the stream in every process costs the
+    // webhook path more than it is worth.)
+    this.worker.on("failed", (job) => {
+      // Other failures are the handler's, reported as it gives up (the worker hears of each attempt's).
+      if (job?.id && job.failedReason === STALLED_REASON) this.track(this.reportFailed(job.id, job.failedReason));
+    });
+    await this.worker.waitUntilReady();
   }
 
   async push(event: LineEvent, options: { delayMs?: number } = {}): Promise<void> {
@@ -221,7 +220,7 @@ export class RedisInbox implements Inbox {
 
   private async shutDown(): Promise<void> {
     this.queueClosed = true;
-    await Promise.all([this.events?.close(), this.queue.close()]);
+    await this.queue.close();
     if (this.redis.status === "ready") await this.redis.quit().catch(() => this.redis.disconnect());
     else this.redis.disconnect();
   }
