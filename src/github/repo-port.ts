@@ -48,6 +48,26 @@ export interface ListedIssue {
   isPull: boolean;
 }
 
+/** A failure at a line of a file, shown on the PR's diff by a check run (GitHub takes 50 per request). */
+export interface Annotation {
+  path: string;
+  line: number;
+  title?: string;
+  message: string;
+}
+
+function checkOutput(input: { title: string; summary: string; text?: string; annotations?: Annotation[] }) {
+  const annotations = (input.annotations ?? []).slice(0, 50).map((a) => ({
+    path: a.path,
+    start_line: a.line,
+    end_line: a.line,
+    annotation_level: "failure" as const,
+    message: a.message.slice(0, 60_000),
+    ...(a.title ? { title: a.title.slice(0, 255) } : {}),
+  }));
+  return { title: input.title, summary: input.summary.slice(0, 65_000), ...(input.text ? { text: input.text.slice(0, 65_000) } : {}), ...(annotations.length ? { annotations } : {}) };
+}
+
 export type Reaction = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes";
 
 interface CommentLike {
@@ -388,7 +408,7 @@ export class RepoPort {
     }
   }
 
-  async createCheckRun(input: { name: string; sha: string; status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string; detailsUrl?: string }): Promise<number> {
+  async createCheckRun(input: { name: string; sha: string; status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string; detailsUrl?: string; annotations?: Annotation[] }): Promise<number> {
     const { data } = await this.octokit.rest.checks.create({
       ...this.ref,
       name: input.name,
@@ -396,18 +416,18 @@ export class RepoPort {
       status: input.status,
       ...(input.conclusion ? { conclusion: input.conclusion, completed_at: new Date().toISOString() } : {}),
       ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
-      output: { title: input.title, summary: input.summary.slice(0, 65_000), ...(input.text ? { text: input.text.slice(0, 65_000) } : {}) },
+      output: checkOutput(input),
     });
     return data.id;
   }
 
-  async updateCheckRun(id: number, input: { status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string }): Promise<void> {
+  async updateCheckRun(id: number, input: { status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string; annotations?: Annotation[] }): Promise<void> {
     await this.octokit.rest.checks.update({
       ...this.ref,
       check_run_id: id,
       status: input.status,
       ...(input.conclusion ? { conclusion: input.conclusion, completed_at: new Date().toISOString() } : {}),
-      output: { title: input.title, summary: input.summary.slice(0, 65_000), ...(input.text ? { text: input.text.slice(0, 65_000) } : {}) },
+      output: checkOutput(input),
     });
   }
 

@@ -86,10 +86,14 @@ describe("the verifier on the sandbox: fail, back to build, pass", () => {
     const second = readFileSync(join(evidence, "prompt-2.md"), "utf8");
     expect(second).toContain("The verifier failed the last build");
     expect(second).toContain("default is the light theme");
+    // The workspace was a temporary directory: the summary, the prompt and the check's annotation name the repository's file.
+    expect(fail?.output.summary).toMatch(/test\/theme\.test\.js:\d+/);
+    for (const text of [fail?.body ?? "", fail?.output.summary ?? "", second]) expect(text).not.toMatch(/factory-job-|\/tmp\//);
 
     // The gate: a factory/verify check run on each commit, failure then success.
     const runs = sb.double.checkRunsFor(fail?.output.sha ?? "").filter((r) => r.name === "factory/verify");
     expect(runs.map((r) => r.conclusion)).toEqual(["failure"]);
+    expect(runs[0]?.output.annotations.map((a) => [a.path, a.annotation_level])).toEqual([["test/theme.test.js", "failure"]]);
     const passed = sb.double.checkRunsFor(pass?.output.sha ?? "").filter((r) => r.name === "factory/verify");
     expect(passed.map((r) => r.conclusion)).toEqual(["success"]);
 

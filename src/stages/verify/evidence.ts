@@ -5,9 +5,9 @@ import { checkState, statusState, VERIFY_CHECK, type Evidence, type FailureNote 
 /** Failed checks whose details (annotations, job logs) are fetched: the rest are named only. */
 const DETAILED_FAILURES = 5;
 
-/** The shortest failure summary of a tool's output: parsed when a parser knows it, else its last lines. */
-export function notesFrom(output: string, maxFailures = 5): FailureNote[] {
-  const summary = summarizeFailures(output, { maxFailures });
+/** The shortest failure summary of a tool's output: parsed when a parser knows it, else its last lines; paths under `roots` become the repository's. */
+export function notesFrom(output: string, options: { maxFailures?: number; roots?: readonly string[] } = {}): FailureNote[] {
+  const summary = summarizeFailures(output, { maxFailures: options.maxFailures ?? 5, ...(options.roots?.length ? { root: options.roots } : {}) });
   if (summary.failures.length > 0) {
     return summary.failures.map((f) => ({ test: f.test, message: f.message, file: f.file, line: f.line, lines: f.lines }));
   }
@@ -39,7 +39,8 @@ export async function collectEvidence(port: RepoPort, sha: string, runs: readonl
       }
       if (notes.length === 0 && run.appSlug === "github-actions") {
         const log = await port.actionsJobLog(run.id);
-        if (log) notes.push(...notesFrom(log));
+        // A GitHub-hosted runner checks the repository out at /home/runner/work/<repo>/<repo>.
+        if (log) notes.push(...notesFrom(log, { roots: [`/home/runner/work/${port.ref.repo}/${port.ref.repo}`] }));
       }
       if (notes.length === 0) {
         const text = [run.output.title, run.output.summary, run.output.text].filter(Boolean).join("\n");

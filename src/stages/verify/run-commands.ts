@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { lastLines, runProcess } from "../../cells/process.js";
 import type { Workspace } from "../../cells/workspace.js";
@@ -28,7 +28,7 @@ export async function runVerifyCommands(
     }
     const output = `${result.stdout}\n${result.stderr}`;
     const why = result.timedOut ? `timed out after ${Math.round(options.timeoutMs / 60_000)} min` : result.spawnError ? `could not start: ${result.spawnError}` : `exited with ${result.signal ?? `code ${String(result.exitCode)}`}`;
-    const notes = notesFrom(output);
+    const notes = notesFrom(output, { roots: [workspace.dir, await realpath(workspace.dir).catch(() => workspace.dir)] });
     evidence.push({
       kind: "command",
       name: command,

@@ -126,7 +126,12 @@ export async function runVerify(
   }
   const title = verdict === "pass" ? (evidence.length ? `Passed: ${evidence.length} check${evidence.length === 1 ? "" : "s"}` : "Passed: nothing to verify") : `Failed: ${failures} of ${evidence.length}`;
   const body = verifierResultView(output, config.maxBuildAttempts, (loaded.artifact.attempts.build ?? 0));
-  const final = { status: "completed" as const, conclusion: verdict === "pass" ? ("success" as const) : ("failure" as const), title, summary: body, ...(summary ? { text: summary } : {}) };
+  // Each failure at a line of a file of the repository shows on the PR's diff.
+  const annotations = evidence
+    .flatMap((e) => (e.state === "failure" ? (e.failures ?? []) : []))
+    .filter((f) => f.file !== undefined && f.line !== undefined && !f.file.startsWith("/"))
+    .map((f) => ({ path: f.file as string, line: f.line as number, message: [f.message, ...f.lines].join("\n"), ...(f.test ? { title: f.test } : {}) }));
+  const final = { status: "completed" as const, conclusion: verdict === "pass" ? ("success" as const) : ("failure" as const), title, summary: body, ...(summary ? { text: summary } : {}), ...(annotations.length ? { annotations } : {}) };
   if (ours) await port.updateCheckRun(ours.id, final);
   else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...final });
   // Before the record: once the record is there, a try after a failure would not come back for this.

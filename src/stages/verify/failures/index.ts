@@ -32,8 +32,8 @@ export interface SummarizeOptions {
   maxLinesPerFailure?: number;
   /** Failures shown; 10 unless said. The rest are counted in `truncated`. */
   maxFailures?: number;
-  /** The project's directory where the output was made: absolute paths under it are shown relative. */
-  root?: string;
+  /** The project's directory where the output was made (and any other name it goes by): paths under it are shown relative, everywhere in the summary. */
+  root?: string | readonly string[];
 }
 
 /** Every parser; detection runs them all, so a log with tsc then vitest yields both. */
@@ -52,12 +52,13 @@ const MAX_MESSAGE = 500;
 export function summarizeFailures(output: string, options: SummarizeOptions = {}): FailureSummary {
   const maxLines = options.maxLinesPerFailure ?? 15;
   const maxFailures = options.maxFailures ?? 10;
-  const lines = cleanLines(output);
+  const given = typeof options.root === "string" ? [options.root] : (options.root ?? []);
+  const lines = cleanLines(given.length ? withoutRoots(output, given) : output);
   const parsers = options.tool ? PARSERS.filter((p) => p.tool === options.tool) : detect(lines);
 
   const found: Found[] = [];
   for (const parser of parsers) {
-    const roots = [options.root, parser.root?.(lines)].filter((r): r is string => Boolean(r));
+    const roots = [...given, parser.root?.(lines)].filter((r): r is string => Boolean(r));
     for (const failure of parser.parse(lines)) found.push(relative(failure, roots));
   }
   // Stable: failures on one line (vitest's shared errors) keep their parser's order.
@@ -74,6 +75,22 @@ export function summarizeFailures(output: string, options: SummarizeOptions = {}
 export function detect(lines: readonly string[]): Parser[] {
   const text = lines.join("\n");
   return PARSERS.filter((p) => p.detects(text));
+}
+
+/**
+ * The output with the project's directory taken out of every path (`file://` URLs
+ * too), so messages, stack lines and file names all speak the repository's paths,
+ * whatever temporary directory the run happened in.
+ */
+export function withoutRoots(output: string, roots: readonly string[]): string {
+  let text = output;
+  // Longest first: a root inside another (a symlinked temp dir) is replaced whole.
+  for (const root of [...new Set(roots.map((r) => r.replace(/\/+$/, "")))].filter(Boolean).sort((a, b) => b.length - a.length)) {
+    text = text.replaceAll(`file://${root}/`, "").replaceAll(`${root}/`, "");
+    // The directory itself (`rootdir: /tmp/…/work`) is the repository's top.
+    text = text.replace(new RegExp(`(?:file://)?${root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w.-])`, "g"), ".");
+  }
+  return text;
 }
 
 function relative(failure: Found, roots: readonly string[]): Found {
