@@ -94,6 +94,17 @@ export const configSchema = z
           .describe("Commands the verifier runs at the PR head (with `sh -c`, on the local runner), besides the checks and statuses GitHub reports."),
         timeoutMinutes: z.number().positive().max(120).default(15).describe("Per command."),
         ignoreChecks: z.array(z.string().min(1).max(200)).max(50).default([]).describe("Check runs and status contexts that do not count, by name."),
+        requiredChecks: z
+          .array(z.string().min(1).max(200))
+          .max(50)
+          .default([])
+          .describe("Check runs and status contexts (names or globs, like `ci/*`) that must report on the PR head before there is a verdict. Empty: the base branch's required status checks (branch protection and rulesets), else whatever CI starts on the commit."),
+        ciGraceMinutes: z
+          .number()
+          .min(0)
+          .max(1440)
+          .default(10)
+          .describe("With no required checks, how long CI has to register its checks on a new commit before the verifier judges what is there (and nothing there is no evidence, not a pass)."),
       })
       .prefault({}),
     budgets: z

@@ -33,20 +33,28 @@ const HANDLERS: Handlers = {
   "job.dead": handleJobDead,
   "event.failed": handleEventFailed,
   "handoff.check": handleHandOffCheck,
+  "verify.grace": handleVerifyGrace,
   ledger: handleLedger,
 };
 
-/** The event a timer becomes: its id names the job and the look, so asking twice for one look queues it once. */
+/** The event a timer becomes: its id names what it looks at, so asking twice for one look queues it once. */
 function timerEvent(from: LineEvent, timer: LineTimer): LineEvent {
-  return lineEvent("handoff.check", {
-    id: `${timer.job}:check-${timer.attempt}`,
-    installationId: from.installationId,
-    owner: from.owner,
-    repo: from.repo,
-    target: { issue: timer.issue },
-    what: `the look for build job ${timer.job}'s workflow run`,
-    data: { job: timer.job, attempt: timer.attempt },
-  });
+  const base = { installationId: from.installationId, owner: from.owner, repo: from.repo, target: { issue: timer.issue } };
+  if (timer.kind === "verify.grace") {
+    return lineEvent("verify.grace", { ...base, id: `grace:${timer.issue}:${timer.sha}`, what: `the end of CI's grace period on ${timer.sha.slice(0, 7)}`, data: { sha: timer.sha } });
+  }
+  return lineEvent("handoff.check", { ...base, id: `${timer.job}:check-${timer.attempt}`, what: `the look for build job ${timer.job}'s workflow run`, data: { job: timer.job, attempt: timer.attempt } });
+}
+
+/** CI's grace period on a commit ended: the artifact, if it still waits at verify on that commit, is judged on what is there. */
+async function handleVerifyGrace(ctx: EventContext, event: EventOf<"verify.grace">): Promise<void> {
+  const config = await ctx.config();
+  if (!config) return;
+  const issue = targetIssue(event);
+  const loaded = await ctx.store.load(issue);
+  const { artifact } = loaded;
+  if (artifact.stage !== "verify" || artifact.status !== "active" || artifact.running) return;
+  if (await advance(ctx.store, config, ctx.line, loaded, event.id, { sync: true })) await ctx.changed(config, issue);
 }
 
 async function handleHandOffCheck(ctx: EventContext, event: EventOf<"handoff.check">): Promise<void> {

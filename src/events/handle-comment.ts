@@ -57,7 +57,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
   if (!(changed || resumed) || target.artifact.pr === undefined) return;
   const labels = target.issue === thread && !resumed ? event.data.labels : await port.issueLabels(target.issue);
   await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
-  const retry = [...target.records].reverse().find((r) => r.kind === "command.retry" && mine(r.key));
+  const retry = [...target.records].reverse().find((r) => (r.kind === "command.retry" || r.kind === "verify.accepted") && mine(r.key));
   if (retry) await advance(store, config, ctx.line, target, retry.key, { sync: resumed });
   await ctx.changed(config, target.issue);
 }
@@ -68,6 +68,8 @@ function recordFor(store: ArtifactStore, loaded: LoadedArtifact, result: Command
       return store.record(loaded, "command.stop", { by }, key);
     case "retry":
       return store.record(loaded, "command.retry", { by, stage: result.stage }, key);
+    case "accept":
+      return store.record(loaded, "verify.accepted", { by, sha: result.sha }, key);
     case "answer":
       return store.record(loaded, "command.answered", { by, command: name.slice(0, 50), outcome: result.outcome }, key);
   }

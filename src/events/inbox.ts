@@ -16,8 +16,12 @@ export interface Inbox {
   push(event: LineEvent, options?: { delayMs?: number }): Promise<void>;
   /** Whether this process has events waiting, delayed (for a retry) or being handled. */
   readonly busy: boolean;
-  /** Resolves when nothing is waiting or being handled (timers far in the future aside: see `idle`'s implementations). */
-  idle(): Promise<void>;
+  /**
+   * Resolves when nothing is waiting or being handled, and no timer falls due within
+   * `horizonMs` (default: none at all; a test passes a horizon, so a timer ten
+   * minutes out does not keep it waiting ten minutes).
+   */
+  idle(options?: { horizonMs?: number }): Promise<void>;
   /**
    * Stops taking events, lets the ones being handled finish (up to `graceMs`), then
    * hands back what is left: in Redis another process takes it; in memory it is lost
@@ -115,7 +119,8 @@ interface Entry {
 export class MemoryInbox implements Inbox {
   readonly kind = "memory" as const;
   private readonly waiting: Entry[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Timers and when each falls due. */
+  private readonly timers = new Map<NodeJS.Timeout, number>();
   private readonly seen = new SeenIds();
   private running = 0;
   private handle: EventHandler | undefined;
@@ -147,9 +152,18 @@ export class MemoryInbox implements Inbox {
     return this.waiting.length > 0 || this.running > 0 || this.timers.size > 0;
   }
 
-  idle(): Promise<void> {
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.settled.push(resolve));
+  /** Whether anything waits, runs, or falls due within `horizonMs`. */
+  pending(horizonMs = Infinity): boolean {
+    return this.waiting.length > 0 || this.running > 0 || [...this.timers.values()].some((at) => at - Date.now() <= horizonMs);
+  }
+
+  async idle(options: { horizonMs?: number } = {}): Promise<void> {
+    const horizon = options.horizonMs ?? Infinity;
+    for (;;) {
+      if (this.waiting.length > 0 || this.running > 0) await new Promise<void>((resolve) => this.settled.push(resolve));
+      else if (this.pending(horizon)) await new Promise((resolve) => setTimeout(resolve, 5));
+      else return;
+    }
   }
 
   /** In memory there is nobody to hand anything to: stopping is closing. */
@@ -159,7 +173,7 @@ export class MemoryInbox implements Inbox {
 
   async close(options: { graceMs?: number } = {}): Promise<void> {
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers.keys()) clearTimeout(timer);
     this.timers.clear();
     const dropped = this.waiting.splice(0);
     if (dropped.length) this.log("inbox closed with events still waiting; they are lost with this process (set REDIS_URL to keep them)", { events: dropped.map((e) => e.event.id) });
@@ -186,7 +200,7 @@ export class MemoryInbox implements Inbox {
       this.waiting.push(entry);
       this.pump();
     }, delayMs);
-    this.timers.add(timer);
+    this.timers.set(timer, Date.now() + delayMs);
   }
 
   private pump(): void {
@@ -223,8 +237,9 @@ export class MemoryInbox implements Inbox {
     }
   }
 
+  /** Wakes `idle` whenever nothing is waiting or running (it looks at the timers itself). */
   private notify(): void {
-    if (this.busy) return;
+    if (this.waiting.length > 0 || this.running > 0) return;
     for (const resolve of this.settled.splice(0)) resolve();
   }
 

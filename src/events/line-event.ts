@@ -65,6 +65,8 @@ export const eventData = {
   "job.dead": z.object({ job: z.string().min(1).max(200), cell: z.enum(["builder", "verifier"]), reason: z.string().max(2000) }),
   /** An event the line gave up on: shown on the artifact, once. */
   "event.failed": z.object({ event: z.string().max(200), kind: z.string().max(40), what: z.string().max(200), reason: z.string().max(2000), transient: z.boolean(), attempts: z.number().int() }),
+  /** A timer: CI's grace period on a commit ended. */
+  "verify.grace": z.object({ sha: z.string().min(7).max(64) }),
   /** A timer: did the workflow run for a dispatched Actions job start? */
   "handoff.check": z.object({ job: z.string().min(1).max(200), attempt: z.union([z.literal(1), z.literal(2)]) }),
   /** The ledger should catch up: `issue` changed (absent: just look). */

@@ -40,6 +40,20 @@ export function jobIdOf(eventId: string): string {
   return `e-${eventId.replaceAll("%", "%25").replaceAll(":", "%3A")}`;
 }
 
+/**
+ * Jobs waiting, active, prioritized, or delayed and falling due within `horizonMs`.
+ * One count of all four (a job moving from delayed to waiting between two counts
+ * would be seen in neither), less the delayed ones due later.
+ */
+export async function workWithin(queue: Queue, horizonMs: number): Promise<number> {
+  const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+  const all = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  if (horizonMs === Infinity || !counts.delayed) return all;
+  const limit = Date.now() + horizonMs;
+  const later = (await queue.getDelayed()).filter((job) => job.timestamp + (job.delay ?? 0) > limit).length;
+  return all - later;
+}
+
 /** A transient failure with attempts left: BullMQ retries it after `backoffMs`. */
 class TryAgain extends Error {
   constructor(reason: string) {
@@ -165,19 +179,17 @@ export class RedisInbox implements Inbox {
   }
 
   /**
-   * Resolves when no event of this queue is waiting, delayed, prioritized or active
-   * in Redis (any process's) and nothing runs here. Delayed events count, timers
-   * included: a timer an hour out keeps this pending for the hour. A dead report that
-   * arrives by the QueueEvents stream (an event whose process died too often) may
-   * come just after. After `close`, only this process's handlers count.
+   * Resolves when no event of this queue is waiting, prioritized or active in Redis
+   * (any process's), none delayed falls due within `horizonMs` (default: any delayed
+   * one counts, timers included), and nothing runs here. After `close`, only this
+   * process's handlers count.
    */
-  async idle(): Promise<void> {
+  async idle(options: { horizonMs?: number } = {}): Promise<void> {
     for (;;) {
       if (this.queueClosed) {
         this.queued = 0;
       } else {
-        const counts = await this.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
-        this.queued = Object.values(counts).reduce((sum, n) => sum + n, 0);
+        this.queued = await workWithin(this.queue, options.horizonMs ?? Infinity);
       }
       if (!this.busy) return;
       await sleep(IDLE_POLL_MS);

@@ -55,6 +55,14 @@ export class GitHubDouble {
   tokens = new Set<string>();
   /** Check runs another app (CI) starts, queued, on every push to a branch other than the default. */
   ciChecks: string[] = [];
+  /**
+   * How CI behaves, as on GitHub: its check runs register `registerAfterMs` after a
+   * push (not within it), and, with `finish`, complete with that conclusion after
+   * `finishAfterMs`. A push made with a workflow's `GITHUB_TOKEN` (as
+   * `github-actions[bot]`) starts no workflow at all.
+   */
+  ci: { registerAfterMs: number; finish?: { conclusion: string; afterMs: number } } = { registerAfterMs: 0 };
+  private readonly ciTimers = new Set<NodeJS.Timeout>();
   /** Receives every change as the webhook GitHub would send. */
   onEvent: (event: DoubleEvent) => void = () => {};
   /** Requests per `METHOD /repos/{owner}/{repo}/…` route template, for request-cost figures. */
@@ -102,6 +110,8 @@ export class GitHubDouble {
 
   /** Removes the repository from disk. */
   close(): void {
+    for (const timer of this.ciTimers) clearTimeout(timer);
+    this.ciTimers.clear();
     this.git.remove();
   }
 
@@ -379,7 +389,8 @@ export class GitHubDouble {
         continue;
       }
       if (old === undefined) this.emit("create", undefined, sender, { ref: branch, ref_type: "branch", master_branch: this.defaultBranch, description: null, pusher_type: "user" });
-      if (branch !== this.defaultBranch && this.ciChecks.length) this.checks.queueCi(sha, this.ciChecks);
+      // GitHub's rule: what a workflow pushes with its GITHUB_TOKEN starts no workflow.
+      if (branch !== this.defaultBranch && this.ciChecks.length && sender.login !== "github-actions[bot]") this.startCi(sha);
       for (const pull of this.pulls().filter((p) => p.state === "open" && p.pull?.head === branch)) {
         const previous = pull.pull?.headSha;
         if (pull.pull) pull.pull.headSha = sha;
@@ -387,6 +398,27 @@ export class GitHubDouble {
         this.emit("pull_request", "synchronize", sender, { number: pull.number, before: previous, after: sha, pull_request: this.pullApi.json(pull) });
       }
     }
+  }
+
+  /** Whether CI has check runs still to register or finish (a test waits for them). */
+  get ciBusy(): boolean {
+    return this.ciTimers.size > 0;
+  }
+
+  private startCi(sha: string): void {
+    const names = [...this.ciChecks];
+    const later = (ms: number, run: () => void) => {
+      const timer = setTimeout(() => {
+        this.ciTimers.delete(timer);
+        run();
+      }, ms);
+      this.ciTimers.add(timer);
+    };
+    later(this.ci.registerAfterMs, () => {
+      this.checks.queueCi(sha, names);
+      const finish = this.ci.finish;
+      if (finish) later(finish.afterMs, () => names.forEach((name) => this.completeCheck(sha, name, { conclusion: finish.conclusion })));
+    });
   }
 
   private pushPayload(ref: string, old: string | undefined, sha: string | undefined, sender: DoubleUser, after: Map<string, string>) {

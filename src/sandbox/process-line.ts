@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
+import { workWithin } from "../events/redis-inbox.js";
 import { stateKey } from "../state/sign.js";
 import { GitHubDouble } from "./github-double.js";
 import type { RunningRedis } from "./redis-server.js";
@@ -135,8 +136,9 @@ export class ProcessLine {
     while (quiet < 3) {
       if (Date.now() > deadline) throw new Error(`the line did not settle within ${timeoutMs} ms`);
       await this.sender.idle();
-      const counts = await Promise.all(this.queues.map((q) => q.getJobCounts("waiting", "active", "delayed", "prioritized")));
-      const busy = counts.some((c) => Object.values(c).some((n) => n > 0)) || this.sender.busy;
+      // A timer minutes out (CI's grace period) is not work to wait for.
+      const work = await Promise.all(this.queues.map((q) => workWithin(q, 5_000)));
+      const busy = work.some((n) => n > 0) || this.sender.busy || this.double.ciBusy;
       quiet = busy ? 0 : quiet + 1;
       await sleep(100);
     }

@@ -8,7 +8,7 @@ import { createNodeMiddleware, createProbot, type Logger } from "probot";
 import { parse } from "yaml";
 import { MemoryQueue, type JobQueue } from "../cells/queue.js";
 import { MemoryChangedArtifacts } from "../events/changed-artifacts.js";
-import { MemoryInbox, type Inbox } from "../events/inbox.js";
+import { MemoryInbox } from "../events/inbox.js";
 import { MemoryLocks } from "../events/locks.js";
 import { factoryOctokit } from "../github/octokit.js";
 import { factoryApp } from "../index.js";
@@ -37,6 +37,12 @@ export interface SandboxOptions {
   harnessEnv?: Record<string, string>;
   /** Where the app's job workspaces go (default: the OS temp directory). */
   workRoot?: string;
+  /**
+   * The repository's CI: check runs that register a moment after every push to a
+   * branch (not a workflow token's), and finish with a conclusion. Default: one
+   * check, `ci/test`, that passes; `false` for a repository with no CI at all.
+   */
+  ci?: { checks: string[]; registerAfterMs?: number; conclusion?: string; finishAfterMs?: number } | false;
 }
 
 export interface TimelineEntry {
@@ -62,8 +68,8 @@ export class Sandbox {
   readonly webhookViolations: string[] = [];
   /** The local runner's queue inside the app: `idle()` waits for its jobs too. */
   queue: JobQueue = new MemoryQueue(0);
-  /** The app's event inbox: `idle()` waits until it has handled everything. */
-  inbox: Inbox = new MemoryInbox();
+  /** The app's event inbox: `idle()` waits until it has handled everything due soon. */
+  inbox = new MemoryInbox();
   private readonly started = Date.now();
 
   private constructor(
@@ -83,6 +89,11 @@ export class Sandbox {
       ...(options.files ? { files: options.files } : {}),
     });
     const server = await SandboxServer.start(double);
+    const ci = options.ci ?? { checks: ["ci/test"] };
+    if (ci) {
+      double.ciChecks = [...ci.checks];
+      double.ci = { registerAfterMs: ci.registerAfterMs ?? 20, ...(ci.conclusion !== "none" ? { finish: { conclusion: ci.conclusion ?? "success", afterMs: ci.finishAfterMs ?? 30 } } : {}) };
+    }
     const secret = randomBytes(20).toString("hex");
     const { privateKey } = generateKeyPairSync("rsa", {
       modulusLength: 2048,
@@ -207,10 +218,15 @@ export class Sandbox {
   async idle(): Promise<void> {
     for (;;) {
       await this.sender.idle();
-      await this.inbox.idle();
+      // A timer minutes out (CI's grace period) is not work to wait for.
+      await this.inbox.idle({ horizonMs: IDLE_HORIZON_MS });
       await this.queue.idle();
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.sender.busy || this.inbox.busy || this.queue.busy) continue;
+      if (this.double.ciBusy) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      if (this.sender.busy || this.queue.busy || this.inbox.pending(IDLE_HORIZON_MS)) continue;
       return;
     }
   }
@@ -253,6 +269,9 @@ export class Sandbox {
     }
   }
 }
+
+/** How far ahead `idle` looks for timers: one due later is not work the line has now. */
+const IDLE_HORIZON_MS = 5_000;
 
 /** The app's Octokit with write spacing and retry waits on a millisecond clock. */
 export function fastOctokit() {

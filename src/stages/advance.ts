@@ -23,19 +23,17 @@ export interface Line {
   installationId: number;
   log: Logger;
   now?: () => Date;
-  /** Asks the line to look again later (a timer event): whether a dispatched Actions run started. */
+  /** Asks the line to look again later (a timer event): whether a dispatched Actions run started, whether CI registered. */
   later: (timer: LineTimer, delayMs: number) => Promise<void>;
   /** How long after a dispatch the line looks for its workflow run. */
   handOffCheckMs: number;
 }
 
-/** A look the line takes later: did the workflow run for job `job` start? (`attempt` 1, then 2 after a second dispatch.) */
-export interface LineTimer {
-  kind: "handoff.check";
-  issue: number;
-  job: string;
-  attempt: 1 | 2;
-}
+/**
+ * A look the line takes later: did the workflow run for job `job` start? (`attempt`
+ * 1, then 2 after a second dispatch); has CI's grace period on commit `sha` ended?
+ */
+export type LineTimer = { kind: "handoff.check"; issue: number; job: string; attempt: 1 | 2 } | { kind: "verify.grace"; issue: number; sha: string };
 
 /**
  * Runs whatever the line says comes next for an artifact, then brings its views up
@@ -129,7 +127,7 @@ async function ensureHandedOff(store: ArtifactStore, config: FactoryConfig, line
  * GitHub lists no run for it, the dispatch is made again, once; if there is still no
  * run after that, the stage fails with what to check. Returns the record it wrote.
  */
-export async function checkHandOff(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact, timer: LineTimer): Promise<SignedRecord | undefined> {
+export async function checkHandOff(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact, timer: Extract<LineTimer, { kind: "handoff.check" }>): Promise<SignedRecord | undefined> {
   const { running, status } = loaded.artifact;
   if (status !== "active" || running?.job !== timer.job || running.runner !== "actions") return undefined;
   if (await store.port.findWorkflowRunTitled(CELL_WORKFLOW, runTitle("builder", timer.job))) return undefined;

@@ -2,7 +2,7 @@ import { nextStage, type Stage } from "../line/stages.js";
 import type { SignedRecord } from "./records.js";
 
 export type ArtifactStatus = "new" | "needs-criteria" | "active" | "stopped" | "blocked" | "done";
-export type Verification = "none" | "pending" | "pass" | "fail" | "stale";
+export type Verification = "none" | "pending" | "pass" | "fail" | "stale" | "no-evidence";
 
 export interface Artifact {
   id: string;
@@ -292,6 +292,23 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
           ? `waiting: ${record.data.what} failed ${record.data.attempts} times (${record.data.reason.slice(0, 160)}); \`/factory retry\` picks the line up again`
           : `a person: ${record.data.what} could not be handled (${record.data.reason.slice(0, 160)}); \`/factory retry\` runs the stage again`,
       };
+    case "verify.waiting":
+      if (a.stage !== "verify" || a.status !== "active") return a;
+      return {
+        ...a,
+        verification: "pending",
+        nextHandoff: `verify: waiting for CI to register its checks on ${record.data.sha.slice(0, 7)} (up to ${record.data.graceMinutes} min from ${record.data.since.slice(11, 16)} UTC)`,
+      };
+    case "verify.no_evidence":
+      if (a.stage !== "verify" || a.status !== "active") return a;
+      return {
+        ...a,
+        verification: "no-evidence",
+        verifiedSha: record.data.sha,
+        nextHandoff: `a maintainer: nothing verified ${record.data.sha.slice(0, 7)} (no check or status within ${record.data.graceMinutes} min, no \`verify.commands\`): add CI, set \`verify.commands\` or \`verify.requiredChecks\` in \`.github/factory.yml\`, or accept it with \`/factory verify --accept-no-evidence\``,
+      };
+    case "verify.accepted":
+      return { ...a, nextHandoff: `verify: @${record.data.by} accepted ${record.data.sha.slice(0, 7)} without evidence` };
     case "ledger.rows":
     case "config.invalid":
     case "command.answered":

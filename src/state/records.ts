@@ -51,6 +51,12 @@ export const recordData = {
     job: z.string().min(1).max(200),
     evidence: z.array(z.record(z.string(), z.unknown())).max(50),
   }),
+  /** No check or status had registered on a commit: the verifier waits for CI until `since` + `graceMinutes`. */
+  "verify.waiting": z.object({ sha: z.string().min(7).max(64), since: z.iso.datetime(), graceMinutes: z.number().min(0) }),
+  /** Nothing reported on a commit within the grace period and no command ran: no evidence, which is not a pass. */
+  "verify.no_evidence": z.object({ sha: z.string().min(7).max(64), graceMinutes: z.number().min(0) }),
+  /** A person with write access accepted a verdict with no evidence for a commit (`/factory verify --accept-no-evidence`). */
+  "verify.accepted": z.object({ sha: z.string().min(7).max(64), by: login }),
   /** A push moved the PR head past the commit the last verdict was for: that verdict no longer counts. */
   "verify.stale": z.object({ sha: z.string().min(7).max(64), previous: z.string().min(7).max(64) }),
   /** A person with write access requested changes: the whole review, batched, is the builder's next feedback. */

@@ -192,6 +192,7 @@ export function postRunNoteView(
     buildAttempts: m.buildAttempts,
     verifyAttempts: m.verifyAttempts,
     firstTry: m.verifyFirstTry ? "passed" : "failed",
+    accepted: m.acceptedWithoutEvidence ? `@${m.acceptedWithoutEvidence}` : false,
     reviewRounds: m.reviewRounds,
     reviewFixCommits: m.reviewFixCommits,
     linesChanged: m.linesChanged,

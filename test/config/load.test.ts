@@ -37,7 +37,7 @@ describe("parseConfig: defaults", () => {
         learn: { enabled: true },
       },
       cells: { build: { runner: "local", timeoutMinutes: 30, env: [] } },
-      verify: { commands: [], timeoutMinutes: 15, ignoreChecks: [] },
+      verify: { commands: [], timeoutMinutes: 15, ignoreChecks: [], requiredChecks: [], ciGraceMinutes: 10 },
       package: { targets: {} },
       analyst: { runNotes: "commit", lessons: true },
       budgets: { artifact: {}, build: {} },

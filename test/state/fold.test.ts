@@ -138,7 +138,7 @@ describe("fold: examples", () => {
 });
 
 /** Histories that open early and mostly touch scout/build, so the fold goes through many states. */
-function historyRecord(at: fc.Arbitrary<Date>) {
+function historyRecord(at: fc.Arbitrary<Date>): fc.Arbitrary<{ kd: KindData; seq: number; at: Date }> {
   return fc.record({
     kd: fc.oneof(
       { weight: 1, arbitrary: kindDataArb },
@@ -231,7 +231,8 @@ describe("fold: properties", () => {
    * that of some serial order of the writers' steps, never a mix.
    */
   it("racing writers: one record per seq, and every record that counts was decided on the state before it", () => {
-    const step = fc.record({ writer: fc.nat({ max: 2 }), load: fc.boolean(), kd: historyRecord(fc.constant(new Date(T0))).map((h) => h.kd) });
+    const kinds: fc.Arbitrary<KindData> = historyRecord(fc.constant(new Date(T0))).map((h) => h.kd);
+    const step: fc.Arbitrary<{ writer: number; load: boolean; kd: KindData }> = fc.record({ writer: fc.nat({ max: 2 }), load: fc.boolean(), kd: kinds });
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), (steps) => {
         const thread: SignedRecord[] = [];

@@ -74,9 +74,10 @@ export async function createScenario(options: { app?: FactoryAppOptions } = {}):
   const locks = new MemoryLocks();
   const services = lineServices(errors, locks);
   const app = await createTestApp(factoryApp({ ...services, ...options.app }), { log });
+  // A timer minutes out (CI's grace period) is not work to wait for.
   const idle = async (line: { inbox: MemoryInbox; queue: MemoryQueue }) => {
-    while (line.inbox.busy || line.queue.busy) {
-      await line.inbox.idle();
+    while (line.inbox.pending(5_000) || line.queue.busy) {
+      await line.inbox.idle({ horizonMs: 5_000 });
       await line.queue.idle();
     }
   };

@@ -12,7 +12,9 @@ import { render } from "../../views/render.js";
 export type CommandResult =
   | { kind: "answer"; reply: string; outcome: RecordDataOf<"command.answered">["outcome"] }
   | { kind: "stop"; reply: string }
-  | { kind: "retry"; reply: string; stage: Stage };
+  | { kind: "retry"; reply: string; stage: Stage }
+  /** A pass with no evidence for commit `sha`, accepted by the person who asked. */
+  | { kind: "accept"; reply: string; sha: string };
 
 export interface CommandInput {
   args: string[];
@@ -92,12 +94,18 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: "verify",
-    usage: "/factory verify",
-    summary: "Verify the PR head now: its checks, statuses and `verify.commands`; posts the verdict and sets the factory/verify check.",
+    usage: "/factory verify [--accept-no-evidence]",
+    summary: "Verify the PR head now: its checks, statuses and `verify.commands`; posts the verdict and sets the factory/verify check. With `--accept-no-evidence`, a commit nothing verified passes anyway, and the post-run note says who accepted it.",
     mutates: true,
-    run: ({ loaded, actor }) => {
+    run: ({ loaded, actor, args }) => {
       const { artifact } = loaded;
       if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      if (args.includes("--accept-no-evidence")) {
+        if (artifact.verification !== "no-evidence" || !artifact.verifiedSha || artifact.status !== "active") {
+          return answer("There is nothing to accept: `--accept-no-evidence` is for a commit the verifier found no evidence for, and this artifact is not waiting on one.", "rejected");
+        }
+        return { kind: "accept", reply: `Accepted \`${artifact.verifiedSha.slice(0, 7)}\` without evidence, as @${actor} asked: the verifier passes it, and the post-run note will say so.`, sha: artifact.verifiedSha };
+      }
       if (artifact.running?.stage === "build" && artifact.status === "active") {
         return answer(`A build is running (job \`${artifact.running.job}\`); the verifier runs when it finishes.`, "rejected");
       }

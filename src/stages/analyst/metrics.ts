@@ -24,6 +24,8 @@ export interface RunMetrics {
   verifyAttempts: number;
   /** The first verdict was a pass. */
   verifyFirstTry: boolean;
+  /** Who accepted a pass with no evidence (`/factory verify --accept-no-evidence`), if anyone did. */
+  acceptedWithoutEvidence?: string;
   /** Rounds of requested changes. */
   reviewRounds: number;
   /** Commits after the first review by a person. */
@@ -71,6 +73,7 @@ export function runMetrics(id: string, records: readonly SignedRecord[], pull: P
     buildAttempts: final.attempts.build ?? 0,
     verifyAttempts: final.attempts.verify ?? 0,
     verifyFirstTry: verdicts[0] === "pass",
+    ...acceptance(ordered),
     reviewRounds: ordered.filter((r) => r.kind === "review.changes_requested").length,
     reviewFixCommits: firstReview ? reviewFixCommits(ordered, pull.commits, firstReview) : 0,
     netLines: pull.files.reduce((n, f) => n + f.additions - f.deletions, 0),
@@ -103,4 +106,10 @@ function reviewFixCommits(records: readonly SignedRecord[], commits: PullFacts["
     if (Date.parse(r.at) > Date.parse(firstReview)) after += shas.length;
   }
   return after + commits.filter((c) => !built.has(c.sha) && Date.parse(c.date) > Date.parse(firstReview)).length;
+}
+
+/** The last pass a person accepted with no evidence, by whom. */
+function acceptance(records: readonly SignedRecord[]): { acceptedWithoutEvidence?: string } {
+  const by = records.flatMap((r) => (r.kind === "stage.completed" && r.data.stage === "verify" && typeof r.data.output?.acceptedBy === "string" ? [r.data.output.acceptedBy] : [])).at(-1);
+  return by ? { acceptedWithoutEvidence: by } : {};
 }

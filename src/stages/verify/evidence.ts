@@ -22,12 +22,13 @@ export function notesFrom(output: string, options: { maxFailures?: number; roots
  * summary of each failure from its annotations, its output, or (for GitHub Actions)
  * its job log.
  */
-export async function collectEvidence(port: RepoPort, sha: string, runs: readonly CheckRun[], options: { ignore: readonly string[] }): Promise<Evidence[]> {
+export async function collectEvidence(port: RepoPort, sha: string, runs: readonly CheckRun[], options: { ignore: readonly string[]; ownApp?: string }): Promise<Evidence[]> {
   const ignored = new Set([VERIFY_CHECK, ...options.ignore]);
   const evidence: Evidence[] = [];
   let detailed = 0;
   for (const run of runs) {
-    if (ignored.has(run.name)) continue;
+    // The app's own check runs are not evidence of anything.
+    if (ignored.has(run.name) || (options.ownApp !== undefined && run.appSlug === options.ownApp)) continue;
     const state = checkState(run.status, run.conclusion);
     const item: Evidence = { kind: "check", name: run.name, state, url: run.url };
     if (state === "failure" && detailed++ < DETAILED_FAILURES) {

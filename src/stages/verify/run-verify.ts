@@ -2,22 +2,25 @@ import { checkOutput, contractFor } from "../../cells/contracts.js";
 import { clipLine } from "../../cells/process.js";
 import { jobId } from "../../cells/queue.js";
 import type { FactoryConfig } from "../../config/schema.js";
+import type { Annotation } from "../../github/repo-port.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
-import type { SignedRecord } from "../../state/records.js";
+import type { RecordDataOf, SignedRecord } from "../../state/records.js";
 import { stageFailedView, verifierResultView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { Line } from "../advance.js";
 import { collectEvidence } from "./evidence.js";
-import { failureSummary, verdictOf, VERIFY_CHECK, type Evidence, type Verdict } from "./verdict.js";
+import { failureSummary, judge, VERIFY_CHECK, type Evidence } from "./verdict.js";
 
 /** The verifier's output: `stage.completed` data for verify, bound to one commit. */
 export interface VerifyOutput {
-  verdict: Exclude<Verdict, "pending">;
+  verdict: "pass" | "fail";
   sha: string;
   evidence: Array<Pick<Evidence, "kind" | "name" | "state" | "url">>;
   /** The shortest failure summary; empty on a pass. */
   summary: string;
   failures: number;
+  /** A pass with no evidence that a person accepted (`/factory verify --accept-no-evidence`). */
+  acceptedBy?: string;
 }
 
 /** Where the verify commands' results come from when they ran: a verifier job at this commit. */
@@ -44,6 +47,25 @@ export function compactEvidence(evidence: readonly Evidence[], limit = EVIDENCE_
     if (JSON.stringify(compact).length <= limit || lines === 0) return compact;
   }
   return [...evidence];
+}
+
+/** When the verifier began waiting for CI on this commit: its `verify.waiting`, or when the commands' results were kept. */
+function waitingSinceOf(loaded: LoadedArtifact, sha: string): string | undefined {
+  for (let i = loaded.records.length - 1; i >= 0; i--) {
+    const r = loaded.records[i];
+    if (r?.kind === "verify.waiting" && r.data.sha === sha) return r.data.since;
+    if (r?.kind === "verify.evidence" && r.data.sha === sha) return r.at;
+  }
+  return undefined;
+}
+
+/** The newest record of a kind about this commit, if any. */
+function latest<K extends "verify.no_evidence" | "verify.accepted">(loaded: LoadedArtifact, kind: K, sha: string): RecordDataOf<K> | undefined {
+  for (let i = loaded.records.length - 1; i >= 0; i--) {
+    const r = loaded.records[i];
+    if (r?.kind === kind && (r.data as { sha: string }).sha === sha) return r.data as RecordDataOf<K>;
+  }
+  return undefined;
 }
 
 /** The commands' results an earlier evaluation of this commit recorded. */
@@ -91,13 +113,41 @@ export async function runVerify(
     return record;
   }
 
-  const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, runs, { ignore: config.verify.ignoreChecks }))];
-  const verdict = verdictOf(evidence);
-  if (verdict === "pending") {
-    const waiting = evidence.filter((e) => e.state === "pending").map((e) => e.name);
-    const pending = { status: "in_progress" as const, title: `Waiting on ${waiting.length} check${waiting.length === 1 ? "" : "s"}`, summary: waiting.map((n) => `- ${n}`).join("\n") };
-    if (ours) await port.updateCheckRun(ours.id, pending);
-    else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...pending });
+  const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, runs, { ignore: config.verify.ignoreChecks, ownApp: store.botLogin.replace(/\[bot\]$/, "") }))];
+  const required = config.verify.requiredChecks;
+  const waitingSince = waitingSinceOf(loaded, sha);
+  const now = (line.now ?? (() => new Date()))();
+  const graceMs = config.verify.ciGraceMinutes * 60_000;
+  const graceOver = waitingSince !== undefined ? now.getTime() >= Date.parse(waitingSince) + graceMs : graceMs === 0;
+  const accepted = latest(loaded, "verify.accepted", sha);
+  const judgement = judge(evidence, { required, graceOver, accepted: accepted !== undefined });
+  const setCheck = async (input: { status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string; annotations?: Annotation[] }) => {
+    if (ours) await port.updateCheckRun(ours.id, input);
+    else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...input });
+  };
+
+  if (judgement.verdict === "pending" && judgement.registering) {
+    // No CI has shown up on this commit yet: a timer wakes the line when the grace period ends, if no check event does first.
+    const since = waitingSince ?? now.toISOString();
+    await line.later({ kind: "verify.grace", issue: loaded.issue, sha }, Math.max(0, Date.parse(since) + graceMs - now.getTime()));
+    await setCheck({ status: "in_progress", title: "Waiting for CI to register", summary: `No check or status has reported on ${sha.slice(0, 7)} yet; the verifier waits up to ${config.verify.ciGraceMinutes} min for CI to start.` });
+    line.log.info({ artifact: loaded.id, sha, since }, "verify: waiting for CI to register");
+    const job = loaded.artifact.running?.stage === "verify" ? loaded.artifact.running.job : undefined;
+    if (commands?.fresh && job) {
+      // The commands ran (and passed): kept, so the verdict after the grace period does not run them again.
+      const record = store.record(loaded, "verify.evidence", { sha, job, evidence: compactEvidence(commands.evidence) as unknown as Array<Record<string, unknown>> }, key);
+      await port.createComment(pr, fitBody(`### Verify: waiting for CI\n\nAt \`${sha.slice(0, 7)}\` the commands passed: ${commands.evidence.map((e) => `\`${e.name}\``).join(", ")}. No check or status has reported yet: the verifier waits up to ${config.verify.ciGraceMinutes} min (\`verify.ciGraceMinutes\`) for CI to register, then judges what is there.`, [store.block(record)]));
+      return record;
+    }
+    if (waitingSince !== undefined) return undefined;
+    const record = store.record(loaded, "verify.waiting", { sha, since, graceMinutes: config.verify.ciGraceMinutes }, key);
+    await port.createComment(pr, fitBody(`### Verify: waiting for CI\n\nNo check or status has reported on \`${sha.slice(0, 7)}\` yet. The verifier waits up to ${config.verify.ciGraceMinutes} min (\`verify.ciGraceMinutes\`) for CI to register, then judges what is there.`, [store.block(record)]));
+    return record;
+  }
+
+  if (judgement.verdict === "pending") {
+    const waiting = judgement.waitingOn;
+    await setCheck({ status: "in_progress", title: `Waiting on ${waiting.length} check${waiting.length === 1 ? "" : "s"}`, summary: waiting.map((n) => `- ${n}`).join("\n") });
     line.log.info({ artifact: loaded.id, sha, waiting }, "verify: pending");
     const job = loaded.artifact.running?.stage === "verify" ? loaded.artifact.running.job : undefined;
     if (!commands?.fresh || !job) return undefined;
@@ -108,6 +158,18 @@ export async function runVerify(
     return record;
   }
 
+  if (judgement.verdict === "no-evidence") {
+    const what = `No check or status reported on \`${sha.slice(0, 7)}\` within ${config.verify.ciGraceMinutes} min, and no \`verify.commands\` are set: nothing verified this commit, so there is no verdict.`;
+    const fix = "To have one: add CI that runs on pull requests, or set `verify.commands` (run by the factory at the PR head) or `verify.requiredChecks` in `.github/factory.yml`. To go on without one, a maintainer can answer `/factory verify --accept-no-evidence`.";
+    await setCheck({ status: "completed", conclusion: "neutral", title: "No evidence", summary: `${what}\n\n${fix}` });
+    if (latest(loaded, "verify.no_evidence", sha)) return undefined;
+    const record = store.record(loaded, "verify.no_evidence", { sha, graceMinutes: config.verify.ciGraceMinutes }, key);
+    await port.createComment(pr, fitBody(`### Verifier: no evidence\n\n${what}\n\n${fix}`, [store.block(record)]));
+    line.log.warn({ artifact: loaded.id, sha }, "verify: no evidence");
+    return record;
+  }
+
+  const verdict = judgement.verdict;
   const summary = failureSummary(evidence);
   const failures = evidence.filter((e) => e.state === "failure").length;
   const output: VerifyOutput = {
@@ -116,6 +178,7 @@ export async function runVerify(
     evidence: evidence.map(({ kind, name, state, url }) => ({ kind, name, state, ...(url ? { url } : {}) })),
     summary,
     failures,
+    ...(accepted && evidence.length === 0 ? { acceptedBy: accepted.by } : {}),
   };
   const checked = contract ? checkOutput(contract, output) : { ok: true as const };
   if (!checked.ok) {
@@ -124,7 +187,7 @@ export async function runVerify(
     await port.createComment(pr, fitBody(stageFailedView("verify", reason, checked.problems), [store.block(failed)]));
     return failed;
   }
-  const title = verdict === "pass" ? (evidence.length ? `Passed: ${evidence.length} check${evidence.length === 1 ? "" : "s"}` : "Passed: nothing to verify") : `Failed: ${failures} of ${evidence.length}`;
+  const title = verdict === "pass" ? (evidence.length ? `Passed: ${evidence.length} check${evidence.length === 1 ? "" : "s"}` : `Accepted without evidence by @${accepted?.by ?? "?"}`) : `Failed: ${failures} of ${evidence.length}`;
   const body = verifierResultView(output, config.maxBuildAttempts, (loaded.artifact.attempts.build ?? 0));
   // Each failure at a line of a file of the repository shows on the PR's diff.
   const annotations = evidence
@@ -132,8 +195,7 @@ export async function runVerify(
     .filter((f) => f.file !== undefined && f.line !== undefined && !f.file.startsWith("/"))
     .map((f) => ({ path: f.file as string, line: f.line as number, message: [f.message, ...f.lines].join("\n"), ...(f.test ? { title: f.test } : {}) }));
   const final = { status: "completed" as const, conclusion: verdict === "pass" ? ("success" as const) : ("failure" as const), title, summary: body, ...(summary ? { text: summary } : {}), ...(annotations.length ? { annotations } : {}) };
-  if (ours) await port.updateCheckRun(ours.id, final);
-  else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...final });
+  await setCheck(final);
   // Before the record: once the record is there, a try after a failure would not come back for this.
   if (verdict === "pass" && pull.draft) await port.markReadyForReview(pull.nodeId);
   const record = store.record(loaded, "stage.completed", { stage: "verify", summary: `${verdict} at ${sha.slice(0, 7)}`, output: output as unknown as Record<string, unknown>, ...(loaded.artifact.running?.stage === "verify" ? { job: loaded.artifact.running.job } : {}) }, key);

@@ -20,13 +20,50 @@ export interface Evidence {
   /** For a failure: the lines that say what broke, already shortened. */
   failures?: FailureNote[];
 }
-
 export interface FailureNote {
   test?: string | undefined;
   message: string;
   file?: string | undefined;
   line?: number | undefined;
   lines: string[];
+}
+
+/** What the verifier decides for one commit: a verdict, or that it waits (and for what), or that nothing reported. */
+export type Judgement =
+  | { verdict: "pass" | "fail" }
+  /** `waitingOn`: the checks it waits for; `registering`: no CI has shown up yet and the grace period runs. */
+  | { verdict: "pending"; waitingOn: string[]; registering: boolean }
+  /** Nothing reported within the grace period, and no command ran: not a pass. */
+  | { verdict: "no-evidence" };
+
+/** A check name against a name or a glob (`*` any run of characters, `?` one): check names are not paths. */
+export function nameMatches(pattern: string, name: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${source}$`, "i").test(name);
+}
+
+/**
+ * Judges one commit on the evidence it has and the evidence it must have, decided
+ * before judging:
+ * - `required` (names or globs: the configured ones, else the base branch's
+ *   required status checks): each must have reported, and every check that runs
+ *   must finish; a required check that never reports keeps it waiting, by name.
+ * - With none required, whatever CI started on the commit. While no check or status
+ *   has shown up and `graceOver` is false, it waits for CI to register; then the
+ *   verify commands alone decide.
+ * - Nothing at all after the grace period: no evidence, which is not a pass (unless
+ *   a person accepted exactly that).
+ * A failure anywhere is a fail at once: the builder can start on it.
+ */
+export function judge(evidence: readonly Evidence[], expected: { required: readonly string[]; graceOver: boolean; accepted: boolean }): Judgement {
+  if (evidence.some((e) => e.state === "failure")) return { verdict: "fail" };
+  const missing = expected.required.filter((pattern) => !evidence.some((e) => e.kind !== "command" && nameMatches(pattern, e.name)));
+  const running = evidence.filter((e) => e.state === "pending").map((e) => e.name);
+  if (missing.length || running.length) return { verdict: "pending", waitingOn: [...missing, ...running], registering: false };
+  if (expected.required.length > 0 || evidence.some((e) => e.kind !== "command")) return { verdict: "pass" };
+  if (expected.accepted) return { verdict: "pass" };
+  if (!expected.graceOver) return { verdict: "pending", waitingOn: [], registering: true };
+  return evidence.length > 0 ? { verdict: "pass" } : { verdict: "no-evidence" };
 }
 
 /** GitHub's check-run conclusions, in three words. */
@@ -48,18 +85,6 @@ export function statusState(state: string): Evidence["state"] {
   if (state === "success") return "success";
   if (state === "pending") return "pending";
   return "failure";
-}
-
-/**
- * The verdict for one commit: fail as soon as anything failed (a failure is final
- * even while other checks run: the builder can start on it), pending while
- * anything runs, pass when everything that ran passed. No evidence at all is a pass
- * that says nothing was verified, so a repository without CI is not stuck forever.
- */
-export function verdictOf(evidence: readonly Evidence[]): Verdict {
-  if (evidence.some((e) => e.state === "failure")) return "fail";
-  if (evidence.some((e) => e.state === "pending")) return "pending";
-  return "pass";
 }
 
 /** At most this many lines per failure, as the issue of the verifier asks. */

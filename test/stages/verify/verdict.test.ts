@@ -1,20 +1,52 @@
 import { describe, expect, it } from "vitest";
-import { checkState, failureSummary, statusState, verdictOf, type Evidence } from "../../../src/stages/verify/verdict.js";
+import { checkState, failureSummary, judge, nameMatches, statusState, type Evidence } from "../../../src/stages/verify/verdict.js";
 
 const ok = (name: string): Evidence => ({ kind: "check", name, state: "success" });
 
-describe("verdictOf", () => {
-  it("fails as soon as anything failed, even while other checks run", () => {
-    expect(verdictOf([ok("lint"), { kind: "check", name: "test", state: "pending" }, { kind: "status", name: "ci/build", state: "failure" }])).toBe("fail");
+describe("judge", () => {
+  const none = { required: [], graceOver: true, accepted: false };
+  const pending = (name: string): Evidence => ({ kind: "check", name, state: "pending" });
+  const command = (state: Evidence["state"]): Evidence => ({ kind: "command", name: "npm test", state });
+
+  it("fails as soon as anything failed, even while other checks run or required ones are missing", () => {
+    expect(judge([ok("lint"), pending("test"), { kind: "status", name: "ci/build", state: "failure" }], { ...none, required: ["e2e"] })).toEqual({ verdict: "fail" });
   });
 
-  it("is pending while anything runs and nothing failed", () => {
-    expect(verdictOf([ok("lint"), { kind: "check", name: "test", state: "pending" }])).toBe("pending");
+  it("waits for every check that runs, by name", () => {
+    expect(judge([ok("lint"), pending("test")], none)).toEqual({ verdict: "pending", waitingOn: ["test"], registering: false });
   });
 
-  it("passes when everything passed or was neutral, and when there is no evidence", () => {
-    expect(verdictOf([ok("lint"), { kind: "check", name: "docs", state: "neutral" }])).toBe("pass");
-    expect(verdictOf([])).toBe("pass");
+  it("waits for every required check, by name or glob, until it has reported, whatever else passed", () => {
+    const required = ["ci/*", "e2e"];
+    expect(judge([ok("lint")], { ...none, required })).toEqual({ verdict: "pending", waitingOn: ["ci/*", "e2e"], registering: false });
+    expect(judge([ok("lint"), ok("ci/test (ubuntu)")], { ...none, required })).toEqual({ verdict: "pending", waitingOn: ["e2e"], registering: false });
+    expect(judge([ok("CI/Test (ubuntu)"), { kind: "status", name: "e2e", state: "neutral" }], { ...none, required })).toEqual({ verdict: "pass" });
+    // A verify command does not stand in for a required check.
+    expect(judge([{ kind: "command", name: "e2e", state: "success" }, ok("ci/x")], { ...none, required })).toMatchObject({ verdict: "pending", waitingOn: ["e2e"] });
+  });
+
+  it("passes when what ran passed (neutral counts), with nothing required", () => {
+    expect(judge([ok("lint"), { kind: "check", name: "docs", state: "neutral" }], { ...none, graceOver: false })).toEqual({ verdict: "pass" });
+  });
+
+  it("waits for CI to register while its grace period runs, commands or not; then the commands decide", () => {
+    expect(judge([], { ...none, graceOver: false })).toEqual({ verdict: "pending", waitingOn: [], registering: true });
+    expect(judge([command("success")], { ...none, graceOver: false })).toEqual({ verdict: "pending", waitingOn: [], registering: true });
+    expect(judge([command("success")], none)).toEqual({ verdict: "pass" });
+    expect(judge([command("failure")], { ...none, graceOver: false })).toEqual({ verdict: "fail" });
+  });
+
+  it("no evidence at all after the grace period is no evidence, never a pass, unless a person accepted it", () => {
+    expect(judge([], none)).toEqual({ verdict: "no-evidence" });
+    expect(judge([], { ...none, accepted: true })).toEqual({ verdict: "pass" });
+    expect(judge([], { ...none, graceOver: false, accepted: true })).toEqual({ verdict: "pass" });
+  });
+
+  it("matches names and globs without case; a glob's other characters are literal", () => {
+    expect(nameMatches("ci/*", "ci/test (ubuntu-latest, 20)")).toBe(true);
+    expect(nameMatches("build ?", "Build 1")).toBe(true);
+    expect(nameMatches("a.b", "axb")).toBe(false);
+    expect(nameMatches("test", "tests")).toBe(false);
   });
 });
 
