@@ -66,6 +66,8 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       ledgerDelayMs: options.ledgerDelayMs ?? 2_000,
       gate: new AckGate(),
       handOffCheckMs: options.handOffCheckMs ?? 120_000,
+      env,
+      workRoot: options.workRoot,
     };
     const worker = { ...deps, emit: (event: Parameters<typeof deps.inbox.push>[0]) => deps.inbox.push(event) };
     // Workers start with the app: on Redis they pick up what a dead process left behind.

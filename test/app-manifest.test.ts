@@ -39,6 +39,8 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "POST /repos/{owner}/{repo}/pulls": { permission: "pull_requests", level: "write" },
   "GET /repos/{owner}/{repo}/pulls": { permission: "pull_requests", level: "read" },
   "GET /repos/{owner}/{repo}/pulls/{pull_number}": { permission: "pull_requests", level: "read" },
+  "PATCH /repos/{owner}/{repo}/pulls/{pull_number}": { permission: "pull_requests", level: "write" },
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}": { permission: "metadata", level: "read" },
   "GET /repos/{owner}/{repo}/collaborators/{username}/permission": { permission: "metadata", level: "read" },
   "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches": { permission: "actions", level: "write" },
   "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts": { permission: "actions", level: "read" },

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -139,6 +139,34 @@ export class Workspace {
 
   async remove(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
+  }
+
+  /**
+   * Pushes the commits a runner elsewhere made (a git bundle an Actions run uploaded)
+   * onto `branch`, with the app's token, so that GitHub starts CI on them (a
+   * workflow's own token starts none). Nothing of the bundle is checked out or run:
+   * its commits are fetched into a bare repository beside the branch, must end at
+   * `head`, and must follow the branch as it is (a fast-forward; never forced).
+   */
+  static async publishBundle(input: { url: string; token: string; branch: string; bundle: Buffer; head: string; parent?: string | undefined }): Promise<void> {
+    const root = await mkdtemp(join(input.parent ?? tmpdir(), "factory-publish-"));
+    try {
+      const repo = join(root, "publish.git");
+      const file = join(root, "commits.bundle");
+      await writeFile(file, input.bundle);
+      await run(["init", "--quiet", "--bare", repo], root, baseEnv());
+      await run([...SAFE, "fetch", "--quiet", "--no-tags", input.url, `+refs/heads/${input.branch}:refs/heads/${input.branch}`], repo, authEnv(input.token));
+      await run([...SAFE, "bundle", "verify", "--quiet", file], repo, baseEnv());
+      await run([...SAFE, "fetch", "--quiet", "--no-tags", file, "+HEAD:refs/factory/incoming"], repo, baseEnv());
+      const { stdout } = await run(["rev-parse", "refs/factory/incoming"], repo, baseEnv());
+      if (stdout.trim() !== input.head) throw new GitError(["bundle"], `the bundle ends at ${stdout.trim().slice(0, 12)}, not at ${input.head.slice(0, 12)} as the run reported`);
+      await run([...SAFE, "merge-base", "--is-ancestor", `refs/heads/${input.branch}`, "refs/factory/incoming"], repo, baseEnv()).catch(() => {
+        throw new GitError(["bundle"], `the commits do not follow ${input.branch} as it is now (it moved, or they were made elsewhere)`);
+      });
+      await run([...SAFE, "push", "--quiet", input.url, `refs/factory/incoming:refs/heads/${input.branch}`], repo, authEnv(input.token));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   }
 
   /** git in the clone the harness worked in: its hooks and command-running settings switched off. */

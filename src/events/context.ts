@@ -25,6 +25,9 @@ export interface Deps extends Omit<WorkerDeps, "emit"> {
   gate: AckGate;
   /** How long after an Actions dispatch the line looks for its run (default 2 min). */
   handOffCheckMs: number;
+  /** Where git reaches GitHub from (`GHE_HOST`), and where workspaces go. */
+  env: NodeJS.ProcessEnv;
+  workRoot: string | undefined;
 }
 
 /** One event being handled, holding its artifact's lock. */

@@ -13,14 +13,15 @@ export async function handleChecks(ctx: EventContext, event: EventOf<"checks">):
   const { store } = ctx;
   const own = (await ctx.deps.botLogin()).replace(/\[bot\]$/, "");
   if (event.data.appSlug === own) return;
-  const config = await ctx.config();
-  if (!config || !event.data.branch.startsWith(config.branchPrefix)) return;
   const issue = targetIssue(event);
+  // The artifact first: most check events find it elsewhere than at verify, and cost no config read.
   const loaded = await store.load(issue);
   // A record this event wrote means an earlier try began (a lost answer, a crash): this one goes on from there, wherever the artifact is now.
   const begun = loaded.records.some((r) => r.key.startsWith(`${event.id}:`));
   const waiting = loaded.artifact.stage === "verify" && loaded.artifact.status === "active" && loaded.artifact.branch === event.data.branch;
   if (!waiting && !begun) return;
+  const config = await ctx.config();
+  if (!config || !event.data.branch.startsWith(config.branchPrefix)) return;
   if (await advance(store, config, ctx.line, loaded, event.id, { sync: begun })) await ctx.changed(config, issue);
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { contractFor } from "../cells/contracts.js";
+import { cloneUrl, Workspace } from "../cells/workspace.js";
 import { advance } from "../stages/advance.js";
 import { collectWorkflowRun, jobFromRunTitle } from "../stages/build/actions-runner.js";
 import { recordBuild, type BuildResult, type BuildSummary } from "../stages/build/run-build.js";
@@ -84,7 +85,11 @@ export async function handleCellRun(ctx: EventContext, event: EventOf<"cell.run"
   const job = jobFromRunTitle(title)?.job;
   const current = await store.load(targetIssue(event));
   if (job && (await alreadyDone(ctx, config, current, `${job}:done`, title))) return;
-  const loaded = await collectWorkflowRun({ store, contract, log: ctx.log }, current, { id: run, conclusion, title, htmlUrl }, config.cells.build.harness ?? "command", config.cells.build.model);
+  const publish = async (bundle: Buffer, head: string) => {
+    const { token } = (await store.port.octokit.auth({ type: "installation" })) as { token: string };
+    await Workspace.publishBundle({ url: cloneUrl(ctx.deps.env, event.owner, event.repo), token, branch: current.artifact.branch as string, bundle, head, parent: ctx.deps.workRoot });
+  };
+  const loaded = await collectWorkflowRun({ store, contract, log: ctx.log, publish }, current, { id: run, conclusion, title, htmlUrl }, config.cells.build.harness ?? "command", config.cells.build.model);
   if (!loaded) return;
   await advance(store, config, ctx.line, loaded, title, { sync: true });
   await ctx.changed(config, targetIssue(event));

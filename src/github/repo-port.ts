@@ -29,6 +29,9 @@ export interface PullRef {
   number: number;
   headRef: string;
   headSha: string;
+  /** The branch it merges into. */
+  baseRef?: string;
+  title?: string;
   createdAt: string;
   nodeId: string;
   draft?: boolean;
@@ -99,7 +102,14 @@ export class PortCaches {
   readonly blobs = new Map<string, string>();
   /** A pull request's head branch (it never changes), per `owner/repo#number`. */
   readonly pullHeads = new Map<string, string>();
+  /** A branch's required status checks (branch protection and rulesets), for a few minutes. */
+  readonly requiredChecks = new Map<string, { checks: string[]; expires: number }>();
 }
+
+/** What marks a PR that could not be a draft as work in progress. */
+export const WIP_MARK = "[WIP] ";
+
+const REQUIRED_CHECKS_TTL_MS = 5 * 60_000;
 
 const BLOB_CACHE_LIMIT = 20_000;
 
@@ -206,10 +216,23 @@ export class RepoPort {
   /**
    * Opens a draft PR. GitHub allows one open PR per head and base: when one is
    * already open (an earlier try whose answer was lost), it is returned instead,
-   * with `created: false`.
+   * with `created: false`. Where drafts are refused (a private repository on a plan
+   * without them answers 422), a normal PR is opened with its title marked
+   * `WIP_MARK`, and `wip` says so.
    */
-  async openDraftPull(input: { title: string; head: string; base: string; body: string }): Promise<{ pull: PullRef; created: boolean }> {
-    return this.openPullOnce({ ...input, draft: true });
+  async openDraftPull(input: { title: string; head: string; base: string; body: string }): Promise<{ pull: PullRef; created: boolean; wip: boolean }> {
+    try {
+      return { ...(await this.openPullOnce({ ...input, draft: true })), wip: false };
+    } catch (error) {
+      if (statusOf(error) !== 422 || !/draft pull requests are not supported/i.test(validationMessages(error))) throw error;
+      return { ...(await this.openPullOnce({ ...input, title: `${WIP_MARK}${input.title}`, draft: false })), wip: true };
+    }
+  }
+
+  /** Takes the work-in-progress mark off a PR's title (once it is verified), if it is there. */
+  async unmarkWip(number: number, title: string): Promise<void> {
+    if (!title.startsWith(WIP_MARK)) return;
+    await this.octokit.rest.pulls.update({ ...this.ref, pull_number: number, title: title.slice(WIP_MARK.length) });
   }
 
   private async openPullOnce(input: { title: string; head: string; base: string; body: string; draft: boolean }): Promise<{ pull: PullRef; created: boolean }> {
@@ -232,7 +255,39 @@ export class RepoPort {
 
   async getPull(number: number): Promise<PullRef> {
     const { data } = await this.octokit.rest.pulls.get({ ...this.ref, pull_number: number });
-    return { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id, draft: data.draft ?? false };
+    return { number: data.number, title: data.title, headRef: data.head.ref, headSha: data.head.sha, baseRef: data.base.ref, createdAt: data.created_at, nodeId: data.node_id, draft: data.draft ?? false };
+  }
+
+  /**
+   * The status checks a merge into `branch` requires: its branch protection's (as
+   * "get a branch" shows it to anyone who can read the repository) and every
+   * ruleset's that applies to it, by name. Read once per branch every few minutes.
+   */
+  async requiredChecks(branch: string): Promise<string[]> {
+    const key = `${this.fullName}@${branch}`.toLowerCase();
+    const cached = this.caches.requiredChecks.get(key);
+    if (cached && cached.expires > Date.now()) return cached.checks;
+    const names = new Set<string>();
+    const { data } = await this.octokit.rest.repos.getBranch({ ...this.ref, branch });
+    const protection = data.protection?.required_status_checks;
+    if (data.protection?.enabled !== false && protection?.enforcement_level !== "off") {
+      for (const name of protection?.contexts ?? []) names.add(name);
+      for (const check of protection?.checks ?? []) names.add(check.context);
+    }
+    try {
+      const rules = await this.octokit.paginate(this.octokit.rest.repos.getBranchRules, { ...this.ref, branch, per_page: 100 });
+      for (const rule of rules) {
+        if (rule.type !== "required_status_checks") continue;
+        for (const check of rule.parameters?.required_status_checks ?? []) names.add(check.context);
+      }
+    } catch (error) {
+      // Rulesets are not there on every GitHub (an older Enterprise Server answers 404).
+      if (statusOf(error) !== 404) throw error;
+    }
+    const checks = [...names].sort();
+    if (this.caches.requiredChecks.size > 1_000) this.caches.requiredChecks.clear();
+    this.caches.requiredChecks.set(key, { checks, expires: Date.now() + REQUIRED_CHECKS_TTL_MS });
+    return checks;
   }
 
   /** A PR's head branch, which never changes: read once per process. */
@@ -361,15 +416,14 @@ export class RepoPort {
     }
   }
 
-  /** One file from a workflow run's artifact (a zip GitHub serves behind a redirect), or undefined when absent. */
-  async workflowArtifactFile(runId: number, artifact: string, file: string): Promise<string | undefined> {
+  /** Files from a workflow run's artifact (a zip GitHub serves behind a redirect): each as bytes, or absent; undefined when the artifact is. */
+  async workflowArtifactFiles(runId: number, artifact: string, files: readonly string[]): Promise<Map<string, Buffer> | undefined> {
     const { data } = await this.octokit.rest.actions.listWorkflowRunArtifacts({ ...this.ref, run_id: runId, per_page: 100 });
     const found = data.artifacts.find((a) => a.name === artifact && !a.expired);
     if (!found) return undefined;
     const zip = await this.octokit.rest.actions.downloadArtifact({ ...this.ref, artifact_id: found.id, archive_format: "zip" });
-    const entries = unzipSync(new Uint8Array(zip.data as ArrayBuffer), { filter: (entry) => entry.name === file });
-    const bytes = entries[file];
-    return bytes ? Buffer.from(bytes).toString("utf8") : undefined;
+    const entries = unzipSync(new Uint8Array(zip.data as ArrayBuffer), { filter: (entry) => files.includes(entry.name) });
+    return new Map(Object.entries(entries).map(([name, bytes]) => [name, Buffer.from(bytes)]));
   }
 
   /** Every check run on a commit (paginated), as the verifier reads them. */

@@ -53,6 +53,15 @@ export class GitHubDouble {
   permissions = new Map<string, string>();
   /** Installation tokens the double has issued: git over HTTP accepts only these. */
   tokens = new Set<string>();
+  /** Branch protection: the status checks it requires, per branch (as "get a branch" shows them to a reader). */
+  protection = new Map<string, string[]>();
+  /**
+   * Rulesets: each applies to the branches one of `include` matches (`~DEFAULT_BRANCH`,
+   * `~ALL`, or `refs/heads/<pattern>` with `*`) and requires the status checks `checks`.
+   */
+  rulesets: Array<{ id: number; name: string; include: string[]; checks: string[] }> = [];
+  /** false: a private repository on a plan without draft pull requests (GitHub answers 422 to a draft). */
+  draftsAllowed = true;
   /** Check runs another app (CI) starts, queued, on every push to a branch other than the default. */
   ciChecks: string[] = [];
   /**
@@ -408,6 +417,8 @@ export class GitHubDouble {
   private startCi(sha: string): void {
     const names = [...this.ciChecks];
     const later = (ms: number, run: () => void) => {
+      // No delay asked for: at once, inside the push (the double's tests assert on that).
+      if (ms <= 0) return run();
       const timer = setTimeout(() => {
         this.ciTimers.delete(timer);
         run();

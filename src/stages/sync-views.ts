@@ -31,7 +31,11 @@ export async function syncViews(
   if (waitingOn) artifact = { ...artifact, nextHandoff: waitingOn };
   if (loaded.tracking) {
     const body = trackingBody(artifact, view, existingBlocks(loaded.tracking.body));
-    if (body !== loaded.tracking.body) await port.updateComment(loaded.tracking.id, body);
+    if (body !== loaded.tracking.body) {
+      await port.updateComment(loaded.tracking.id, body);
+      // Every copy of this artifact shares the comment: a later sync in the same event compares with what is there now.
+      loaded.tracking.body = body;
+    }
   }
   const { add, remove } = labelChanges(config, currentLabels, desiredLabels(config, artifact));
   for (const label of add) await port.ensureLabel(label.name, label.color, label.description);

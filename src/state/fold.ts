@@ -18,6 +18,9 @@ export interface Artifact {
   branch: string | undefined;
   baseBranch: string | undefined;
   pr: number | undefined;
+  /** The repository refused a draft: the PR is a normal one, its title marked work in progress until verified. */
+  wip?: boolean;
+  /** `stale` stays until the new head has a verdict of its own. */
   verification: Verification;
   /** The commit the last verdict was for. */
   verifiedSha: string | undefined;
@@ -192,6 +195,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         branch: record.data.branch,
         baseBranch: record.data.baseBranch,
         pr: record.data.pr,
+        ...(record.data.wip ? { wip: true } : {}),
         owner: record.data.author,
         requestedBy: record.data.requestedBy,
         stage: "scout",
@@ -218,7 +222,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       if (a.status !== "active" || a.stage !== record.data.stage) return a;
       return {
         ...a,
-        ...(record.data.stage === "verify" ? { verification: "pending" as const } : {}),
+        ...(record.data.stage === "verify" ? { verification: pendingUnlessStale(a) } : {}),
         running: { stage: record.data.stage, runner: record.data.runner, job: record.data.job, since: record.at },
         firstStarted: { ...a.firstStarted, [record.data.stage]: a.firstStarted[record.data.stage] ?? record.at },
         nextHandoff: `${record.data.stage}: running on the ${record.data.runner} runner${record.data.harness ? ` (${record.data.harness})` : ""}`,
@@ -292,13 +296,17 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
           ? `waiting: ${record.data.what} failed ${record.data.attempts} times (${record.data.reason.slice(0, 160)}); \`/factory retry\` picks the line up again`
           : `a person: ${record.data.what} could not be handled (${record.data.reason.slice(0, 160)}); \`/factory retry\` runs the stage again`,
       };
-    case "verify.waiting":
+    case "verify.waiting": {
       if (a.stage !== "verify" || a.status !== "active") return a;
-      return {
-        ...a,
-        verification: "pending",
-        nextHandoff: `verify: waiting for CI to register its checks on ${record.data.sha.slice(0, 7)} (up to ${record.data.graceMinutes} min from ${record.data.since.slice(11, 16)} UTC)`,
-      };
+      const { sha, missing, requiredBy, overdue, graceMinutes, since } = record.data;
+      const named = (missing ?? []).map((n) => `\`${n}\``).join(", ");
+      const nextHandoff = !missing?.length
+        ? `verify: waiting for CI to register its checks on ${sha.slice(0, 7)} (up to ${graceMinutes} min from ${since.slice(11, 16)} UTC)`
+        : overdue
+          ? `a maintainer: the required check${missing.length === 1 ? "" : "s"} ${named} (${requiredBy ?? "required"}) never reported on ${sha.slice(0, 7)} in ${graceMinutes} min: make CI run ${missing.length === 1 ? "it" : "them"} on pull requests, or change what is required; the verifier waits for ${missing.length === 1 ? "it" : "them"}`
+          : `verify: waiting on the required check${missing.length === 1 ? "" : "s"} ${named} (${requiredBy ?? "required"}) on ${sha.slice(0, 7)}`;
+      return { ...a, verification: pendingUnlessStale(a), nextHandoff };
+    }
     case "verify.no_evidence":
       if (a.stage !== "verify" || a.status !== "active") return a;
       return {
@@ -314,6 +322,11 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
     case "command.answered":
       return a;
   }
+}
+
+/** Verifying a new head: a stale verdict is still shown as stale until that head has one. */
+function pendingUnlessStale(a: Artifact): Verification {
+  return a.verification === "stale" ? "stale" : "pending";
 }
 
 function withoutKey<T>(record: Partial<Record<Stage, T>>, key: Stage): Partial<Record<Stage, T>> {

@@ -27,6 +27,8 @@ export const recordData = {
     pr: z.number().int().positive(),
     author: login,
     requestedBy: login,
+    /** The repository refused a draft PR: a normal one was opened, its title marked `[WIP]` until the verifier passes. */
+    wip: z.boolean().optional(),
   }),
   "command.stop": z.object({ by: login }),
   /** A command that changed nothing (status, help, a refusal) was answered: its key stops a second answer. */
@@ -51,8 +53,19 @@ export const recordData = {
     job: z.string().min(1).max(200),
     evidence: z.array(z.record(z.string(), z.unknown())).max(50),
   }),
-  /** No check or status had registered on a commit: the verifier waits for CI until `since` + `graceMinutes`. */
-  "verify.waiting": z.object({ sha: z.string().min(7).max(64), since: z.iso.datetime(), graceMinutes: z.number().min(0) }),
+  /**
+   * The verifier waits for CI on a commit, until `since` + `graceMinutes`: for any check
+   * to register, or for the `missing` required checks (named by `requiredBy`) to
+   * report. `overdue`: the grace period ended and they still had not.
+   */
+  "verify.waiting": z.object({
+    sha: z.string().min(7).max(64),
+    since: z.iso.datetime(),
+    graceMinutes: z.number().min(0),
+    missing: z.array(z.string().min(1).max(300)).max(100).optional(),
+    requiredBy: z.string().min(1).max(300).optional(),
+    overdue: z.boolean().optional(),
+  }),
   /** Nothing reported on a commit within the grace period and no command ran: no evidence, which is not a pass. */
   "verify.no_evidence": z.object({ sha: z.string().min(7).max(64), graceMinutes: z.number().min(0) }),
   /** A person with write access accepted a verdict with no evidence for a commit (`/factory verify --accept-no-evidence`). */

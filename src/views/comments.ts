@@ -14,6 +14,8 @@ export function trackingView(artifact: Artifact, options: { title: string; missi
       ? {
           pr: artifact.pr,
           branch: artifact.branch,
+          wip: artifact.wip === true,
+          verification: verificationLine(artifact),
           stages: STAGES.map((name, index) => ({
             name,
             done: index < currentIndex,
@@ -26,6 +28,25 @@ export function trackingView(artifact: Artifact, options: { title: string; missi
         }
       : false,
   });
+}
+
+/** The tracking comment's word on verification: what the last verdict was for, and whether it still counts. */
+function verificationLine(artifact: Artifact): string | false {
+  const at = artifact.verifiedSha ? ` at \`${artifact.verifiedSha.slice(0, 7)}\`` : "";
+  switch (artifact.verification) {
+    case "stale":
+      return `**stale**: the last verdict${at} is for an older head; the new head has none yet, and is verified next`;
+    case "pass":
+      return `passed${at}`;
+    case "fail":
+      return `failed${at}`;
+    case "no-evidence":
+      return `**no evidence**${at}: nothing verified it`;
+    case "pending":
+      return "pending";
+    default:
+      return false;
+  }
 }
 
 export function statusView(artifact: Artifact, issue: number): string {
@@ -125,7 +146,7 @@ export function pullRequestBody(view: { issue: number; goal: string; criteria: r
 }
 
 export function verifierResultView(
-  output: { verdict: "pass" | "fail"; sha: string; evidence: ReadonlyArray<{ kind: string; name: string; state: string; url?: string | undefined }>; summary: string; failures: number },
+  output: { verdict: "pass" | "fail"; sha: string; evidence: ReadonlyArray<{ kind: string; name: string; state: string; url?: string | undefined }>; summary: string; failures: number; acceptedBy?: string | undefined },
   maxBuildAttempts: number,
   buildAttempts: number,
 ): string {
@@ -135,6 +156,7 @@ export function verifierResultView(
     pass: output.verdict === "pass",
     fail: output.verdict === "fail" ? { failures: output.failures, block: codeBlock(output.summary.split("\n")) } : false,
     count: output.evidence.length,
+    acceptedBy: output.acceptedBy ?? "?",
     // Links come from other apps' check runs: http(s) only, and nothing that could end the Markdown link early.
     evidence: output.evidence.map((e) => ({ ...e, url: e.url && /^https?:\/\//.test(e.url) ? e.url.replace(/[()\s<>]/g, (c) => encodeURIComponent(c)) : false })),
     retry: buildAttempts < maxBuildAttempts,

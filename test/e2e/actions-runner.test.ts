@@ -4,6 +4,7 @@ import { checkOutput, loadContracts } from "../../src/cells/contracts.js";
 import { foldFromDouble } from "../../src/sandbox/fold-double.js";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { decodeBlocks } from "../../src/state/codec.js";
+import { bundleOf } from "./cell-workflow.js";
 import { SAMPLE_FILES, sandboxKey, useSandbox, VALID_BODY } from "./use-sandbox.js";
 
 const WORKFLOW = readFileSync(new URL("../../templates/workflows/factory-cell.yml", import.meta.url), "utf8");
@@ -21,8 +22,7 @@ function recordOf(body: string | undefined) {
 }
 
 /** What the template's script uploads: the report of the harness run. */
-function report(job: string, sb: Sandbox, branch: string, overrides: Record<string, unknown> = {}) {
-  const head = sb.double.git.refSha(`heads/${branch}`) ?? "";
+function report(job: string, head: string, overrides: Record<string, unknown> = {}) {
   return JSON.stringify({
     job,
     exitCode: 0,
@@ -62,11 +62,13 @@ describe("the actions runner on the sandbox", () => {
     expect(sb.double.commentsOn(pr).find((c) => c.body.startsWith("### Build started"))?.body).toContain("GitHub Actions runs it in this repository");
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", running: { runner: "actions", job } });
 
-    // GitHub Actions runs the harness, pushes, uploads the report.
-    sb.push(branch, { "src/theme.js": "export function theme(settings) {\n  return settings.dark ? 'dark' : 'light';\n}\n" }, "Return the dark theme when asked", "github-actions[bot]");
+    // GitHub Actions runs the harness and uploads its commits and report; the app pushes the commits.
+    const before = sb.double.git.refSha(`heads/${branch}`);
+    const { bundle, head } = await bundleOf(sb, branch, { "src/theme.js": "export function theme(settings) {\n  return settings.dark ? 'dark' : 'light';\n}\n" }, "Return the dark theme when asked");
+    expect(sb.double.git.refSha(`heads/${branch}`)).toBe(before);
+    sb.double.completeWorkflowRun(run?.id ?? 0, { conclusion: "success", artifacts: { "factory-cell-output": { "output.json": report(job, head), "commits.bundle": bundle } } });
     await sb.idle();
-    sb.double.completeWorkflowRun(run?.id ?? 0, { conclusion: "success", artifacts: { "factory-cell-output": { "output.json": report(job, sb, branch) } } });
-    await sb.idle();
+    expect(sb.double.git.refSha(`heads/${branch}`)).toBe(head);
 
     const summary = sb.double.commentsOn(pr).find((c) => c.body.startsWith("### Build summary"))?.body ?? "";
     expect(summary).toContain("`claude-code` (`claude-sonnet-4-5`) on the actions runner");
@@ -89,7 +91,7 @@ describe("the actions runner on the sandbox", () => {
     const job = run?.inputs.job ?? "";
     sb.double.completeWorkflowRun(run?.id ?? 0, {
       conclusion: "failure",
-      artifacts: { "factory-cell-output": { "output.json": report(job, sb, branch, { exitCode: 1, commits: [], lastLines: ["Error: ANTHROPIC_API_KEY is not set"] }) } },
+      artifacts: { "factory-cell-output": { "output.json": report(job, sb.double.git.refSha(`heads/${branch}`) ?? "", { exitCode: 1, commits: [], lastLines: ["Error: ANTHROPIC_API_KEY is not set"] }) } },
     });
     await sb.idle();
     const failed = sb.double.commentsOn(pr).filter((c) => c.body.startsWith("### build failed"));

@@ -80,9 +80,9 @@ describe("the builder on the local runner, with a real harness process and real 
     expect(summary).toContain("Next: **verify**");
 
     const artifact = foldFromDouble(sb.double, issue, sandboxKey(sb));
-    // No CI and no verify commands here: the verifier passes it, saying nothing was verified.
+    // The repository's CI (one check) ran on the pushed commit: the verifier passed it on that.
     expect(artifact).toMatchObject({ stage: "analyst", status: "active", verification: "pass", attempts: { scout: 1, build: 1, verify: 1, package: 1 }, costUsd: { build: 0.25 }, running: undefined });
-    expect(bodies(sb, pr, "### Verifier: pass")[0]?.body).toContain("The change is not verified; add CI or verify commands");
+    expect(bodies(sb, pr, "### Verifier: pass")[0]?.body).toContain("| check `ci/test` | success ([details]");
     const tracking = sb.double.commentsOn(issue).find((c) => c.body.includes("software-factory:tracking"))?.body ?? "";
     expect(tracking).toMatch(/- \[x\] build/);
   });

@@ -12,14 +12,22 @@ import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { checkRecord } from "../../src/state/carriers.js";
 import { decodeBlocks } from "../../src/state/codec.js";
 import type { SignedRecord } from "../../src/state/records.js";
+import { runCellWorkflow } from "./cell-workflow.js";
 import { SAMPLE_FILES, sandboxKey, useSandbox, VALID_BODY } from "./use-sandbox.js";
+
+/** The harness the cell workflow runs: it fixes the theme, and says what it cost. */
+const AGENT = `
+import { writeFileSync } from "node:fs";
+writeFileSync("src/theme.js", "export function theme(settings) {\\n  return settings.dark ? 'dark' : 'light';\\n}\\n");
+writeFileSync(process.argv[2], JSON.stringify({ costUsd: 0.5 }));
+`;
 
 const FILES = {
   ...SAMPLE_FILES,
+  "agent.mjs": AGENT,
   ".github/workflows/factory-cell.yml": readFileSync(new URL("../../templates/workflows/factory-cell.yml", import.meta.url), "utf8"),
-  ".github/factory.yml": `${JSON.stringify({ cells: { build: { runner: "actions", harness: "claude-code" } } })}\n`,
+  ".github/factory.yml": `${JSON.stringify({ cells: { build: { runner: "actions", harness: "command", command: ["node", "agent.mjs", "{output_file}"] } } })}\n`,
 };
-const FIXED = { "src/theme.js": "export function theme(settings) {\n  return settings.dark ? 'dark' : 'light';\n}\n" };
 
 let sb: Sandbox;
 useSandbox((next) => void (sb = next), { files: FILES });
@@ -33,12 +41,11 @@ async function started(): Promise<{ issue: number; pr: number; branch: string; r
   return { issue, pr: pull?.number ?? 0, branch: pull?.pull?.head ?? "", run: run?.id ?? 0, job: run?.inputs.job ?? "" };
 }
 
-/** GitHub Actions ran the harness: it pushed, and the run completed with its report (the webhook not yet delivered). */
-function finishRun(run: number, job: string, branch: string): string {
-  const head = sb.push(branch, FIXED, "Return the dark theme when asked", "github-actions[bot]");
-  const report = { job, exitCode: 0, timedOut: false, durationMs: 60_000, headSha: head, commits: [{ sha: head, subject: "Return the dark theme when asked" }], files: ["src/theme.js"], insertions: 1, deletions: 1, lastLines: ["done"], costUsd: 0.5 };
-  sb.double.completeWorkflowRun(run, { conclusion: "success", artifacts: { "factory-cell-output": { "output.json": JSON.stringify(report) } } });
-  return head;
+/** GitHub Actions ran the workflow: the harness committed, the run uploaded the commits and its report (the webhook not yet delivered). */
+async function finishRun(run: number): Promise<string> {
+  const found = sb.double.workflowRuns().find((r) => r.id === run);
+  if (!found) throw new Error(`no run ${run}`);
+  return (await runCellWorkflow(sb, found)) ?? "";
 }
 
 function records(thread: number): SignedRecord[] {
@@ -58,9 +65,9 @@ const summaries = (pr: number) => sb.double.commentsOn(pr).filter((c) => c.user.
 
 describe("a build that finishes after a person acted", () => {
   it("after /factory stop: its result is recorded and costed, says it came late, and moves nothing", async () => {
-    const { issue, pr, branch, run, job } = await started();
+    const { issue, pr, run, job } = await started();
     sb.sender.pause();
-    finishRun(run, job, branch);
+    await finishRun(run);
     sb.comment(pr, "maintainer", "/factory stop");
     await handledBeforeTheRun();
 
@@ -71,9 +78,9 @@ describe("a build that finishes after a person acted", () => {
   });
 
   it("after /factory retry build: the old job's result is late, the new job's result moves the line", async () => {
-    const { issue, pr, branch, run, job } = await started();
+    const { issue, pr, run, job } = await started();
     sb.sender.pause();
-    finishRun(run, job, branch);
+    await finishRun(run);
     sb.comment(pr, "maintainer", "/factory retry build");
     await handledBeforeTheRun();
 
@@ -83,24 +90,39 @@ describe("a build that finishes after a person acted", () => {
     expect(summaries(pr)[0]?.body).toContain(`finished after job \`${next}\` runs now`);
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "active", running: { job: next }, attempts: {} });
 
-    finishRun(second?.id ?? 0, next, branch);
+    await finishRun(second?.id ?? 0);
     await sb.idle();
     expect(summaries(pr)[1]?.body).not.toContain("Late result");
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", status: "active", attempts: { build: 1 } });
   });
 
-  it("after a person's push: the build counts, and the verdict is for the head as it is now, not the build's commit", async () => {
-    const { issue, pr, branch, run, job } = await started();
+  it("after a person's push: the run's commits no longer follow the branch, so they are not pushed, and the build says why; the person's commit stays", async () => {
+    const { issue, pr, branch, run } = await started();
     sb.sender.pause();
-    const built = finishRun(run, job, branch);
+    const built = await finishRun(run);
     const pushed = sb.push(branch, { "README.md": "# widgets\n\nDark theme.\n" }, "Document the dark theme", "maintainer");
     await handledBeforeTheRun();
 
+    expect(sb.double.refs.get(`heads/${branch}`)).toBe(pushed);
+    expect(built).not.toBe(pushed);
+    const failed = sb.double.commentsOn(pr).filter((c) => c.body.startsWith("### build failed"));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.body).toContain(`could not be pushed to \`${branch}\``);
+    expect(failed[0]?.body).toContain("do not follow");
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked" });
+  });
+
+  it("the run's commits are pushed by the app, so CI runs on them, and the verifier judges them", async () => {
+    const { issue, pr, branch, run } = await started();
+    const built = await finishRun(run);
+    await sb.idle();
+    // The app pushed the bundle's commits: the branch is at the harness's commit, and CI ran on it.
+    expect(sb.double.refs.get(`heads/${branch}`)).toBe(built);
+    expect(sb.double.git.readFile(built, "src/theme.js")).toContain("'dark' : 'light'");
+    expect(sb.double.checkRunsFor(built).map((r) => [r.name, r.conclusion])).toContainEqual(["ci/test", "success"]);
     const verdict = records(pr).find((r) => r.kind === "stage.completed" && r.data.stage === "verify");
-    expect(verdict?.kind === "stage.completed" && verdict.data.output?.sha).toBe(pushed);
-    expect(pushed).not.toBe(built);
-    expect(summaries(pr)[0]?.body).not.toContain("Late result");
-    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", verifiedSha: pushed });
+    expect(verdict?.kind === "stage.completed" && verdict.data.output).toMatchObject({ verdict: "pass", sha: built, evidence: [{ kind: "check", name: "ci/test", state: "success" }] });
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", status: "active", costUsd: { build: 0.5 } });
   });
 });
 
@@ -124,12 +146,12 @@ describe("an Actions dispatch that went wrong", () => {
       if (request.method === "POST" && request.path.endsWith("/dispatches") && refused++ === 0) return { status: 500, body: { message: "Server Error" } };
       return handle(request);
     };
-    const { issue, pr, branch, job } = await started();
+    const { issue, pr, job } = await started();
     sb.double.handle = handle;
     const [run, ...more] = sb.double.workflowRuns();
     expect(more).toEqual([]);
     expect(run?.inputs.job).toBe(job);
-    finishRun(run?.id ?? 0, job, branch);
+    await finishRun(run?.id ?? 0);
     await sb.idle();
     expect(summaries(pr)).toHaveLength(1);
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", status: "active" });

@@ -19,7 +19,8 @@ async function appOctokit(sb: Sandbox) {
 
 describe("the sandbox's actors", () => {
   let sb: Sandbox;
-  useSandbox((next) => void (sb = next), { files: { ...SAMPLE_FILES, ".github/workflows/ci.yml": "name: ci\non:\n  workflow_dispatch:\njobs: {}\n" } });
+  // CI is driven by hand here (completeCheck), so the repository has none of its own.
+  useSandbox((next) => void (sb = next), { ci: false, files: { ...SAMPLE_FILES, ".github/workflows/ci.yml": "name: ci\non:\n  workflow_dispatch:\njobs: {}\n" } });
 
   it("a review, CI's check and status, a merge and a finished run reach the app as the webhooks it subscribes to", async () => {
     const octokit = await appOctokit(sb);

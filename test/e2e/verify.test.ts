@@ -144,13 +144,8 @@ const CI_FILES = {
 
 describe("the verifier waits on CI's check runs and is woken by their events", () => {
   let sb: Sandbox;
-  useSandbox(
-    (next) => {
-      sb = next;
-      sb.double.ciChecks = ["ci/test"];
-    },
-    { files: CI_FILES, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence } },
-  );
+  // CI registers its check with the push and runs until the test finishes it.
+  useSandbox((next) => void (sb = next), { files: CI_FILES, ci: { checks: ["ci/test"], registerAfterMs: 0, conclusion: "none" }, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence } });
 
   it("pending while CI runs; a failed check's annotation is the summary; with the attempts spent, the author is told once and the artifact blocked", async () => {
     for (const f of ["prompt-1.md", "prompt-2.md"]) rmSync(join(evidence, f), { force: true });

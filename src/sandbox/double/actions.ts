@@ -42,8 +42,8 @@ export interface DoubleDispatch {
 
 export interface RunResult {
   conclusion: string;
-  /** Artifact name → its files (path → text), zipped as Actions uploads them. */
-  artifacts?: Record<string, Record<string, string>>;
+  /** Artifact name → its files (path → text or bytes), zipped as Actions uploads them. */
+  artifacts?: Record<string, Record<string, string | Uint8Array>>;
   jobs?: Array<{ name: string; conclusion: string; log: string }>;
 }
 
@@ -390,6 +390,6 @@ export function workflowTitles(source: string, file: string, inputs: Record<stri
 }
 
 /** An artifact's files as the zip GitHub serves. */
-export function zipFiles(files: Record<string, string>): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([path, text]) => [path, new TextEncoder().encode(text)])));
+export function zipFiles(files: Record<string, string | Uint8Array>): Uint8Array {
+  return zipSync(Object.fromEntries(Object.entries(files).map(([path, body]) => [path, typeof body === "string" ? new TextEncoder().encode(body) : body])));
 }

@@ -16,6 +16,7 @@ export class GitDataArea {
     return [
       route("GET", "/contents/{path+}", ({ params, query, headers }) => this.getContent(params.path ?? "", /\.raw/.test(headers.accept ?? ""), query.get("ref") ?? this.d.defaultBranch)),
       route("GET", "/branches/{branch+}", ({ params }) => this.getBranch(params.branch ?? "")),
+      route("GET", "/rules/branches/{branch+}", ({ params, query }) => this.branchRules(params.branch ?? "", query)),
       route("GET", "/commits", ({ query }) => this.listCommits(query)),
       route("GET", "/commits/{ref}", ({ params }) => this.getCommit(params.ref ?? "")),
       route("GET", "/compare/{basehead+}", ({ params, query }) => this.compare(params.basehead ?? "", query)),
@@ -101,14 +102,34 @@ export class GitDataArea {
     if (!sha) return notFound("Branch not found");
     const { shapes } = this.d;
     const protection = shapes.api(`/branches/${branch}/protection`);
+    const required = this.d.protection.get(branch);
     return ok({
       name: branch,
       commit: this.commitJson(sha),
       _links: { html: shapes.web(`/tree/${branch}`), self: shapes.api(`/branches/${branch}`) },
-      protected: false,
-      protection: { enabled: false, required_status_checks: { enforcement_level: "off", contexts: [], checks: [] } },
+      protected: required !== undefined,
+      protection: required
+        ? { enabled: true, required_status_checks: { enforcement_level: "non_admins", contexts: required, checks: required.map((context) => ({ context, app_id: null })) } }
+        : { enabled: false, required_status_checks: { enforcement_level: "off", contexts: [], checks: [] } },
       protection_url: protection,
     });
+  }
+
+  /** `GET /rules/branches/{branch}`: every active ruleset's rules that apply to the branch (here, required status checks). */
+  private branchRules(branch: string, query: URLSearchParams): DoubleResponse {
+    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*?/g, ".*")}$`);
+    const applies = (include: string) =>
+      include === "~ALL" || (include === "~DEFAULT_BRANCH" && branch === this.d.defaultBranch) || (include.startsWith("refs/heads/") && glob(include.slice("refs/heads/".length)).test(branch));
+    const rules = this.d.rulesets
+      .filter((r) => r.include.some(applies))
+      .map((r) => ({
+        type: "required_status_checks",
+        parameters: { strict_required_status_checks_policy: false, do_not_enforce_on_create: false, required_status_checks: r.checks.map((context) => ({ context })) },
+        ruleset_source_type: "Repository",
+        ruleset_source: `${this.d.owner}/${this.d.repo}`,
+        ruleset_id: r.id,
+      }));
+    return paginate(rules, query, `/repos/${this.d.owner}/${this.d.repo}/rules/branches/${branch}`);
   }
 
   private listCommits(query: URLSearchParams): DoubleResponse {

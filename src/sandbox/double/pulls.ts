@@ -140,6 +140,7 @@ export class PullsArea {
     if (this.d.git.commitsBetween(`refs/heads/${base}`, `refs/heads/${head}`).length === 0) {
       return invalid("PullRequest", "", "custom", `No commits between ${base} and ${head}`);
     }
+    if (body.draft === true && !this.d.draftsAllowed) return invalid("PullRequest", "", "custom", "Draft pull requests are not supported in this repository.");
     const pull = this.d.newIssue(this.d.bot, String(body.title ?? ""), typeof body.body === "string" ? body.body : null);
     pull.node_id = `PR_kwDO${pull.number}`;
     pull.pull = { head, base, draft: body.draft === true, headSha, maintainerCanModify: body.maintainer_can_modify !== false };

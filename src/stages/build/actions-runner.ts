@@ -2,6 +2,7 @@ import type { Logger } from "probot";
 import { z } from "zod";
 import type { CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessFor } from "../../cells/harness.js";
+import { GitError } from "../../cells/workspace.js";
 import { clipLine } from "../../cells/process.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
@@ -13,6 +14,8 @@ export const CELL_WORKFLOW = "factory-cell.yml";
 /** The artifact the workflow uploads, and the report inside it. */
 export const CELL_ARTIFACT = "factory-cell-output";
 export const CELL_REPORT = "output.json";
+/** The commits the run made, as a git bundle: the app pushes them, so that CI runs on them (a workflow token's push starts none). */
+export const CELL_BUNDLE = "commits.bundle";
 /** GitHub caps a dispatch's inputs at 65,535 characters in all; the prompt gets most of it. */
 const PROMPT_INPUT_LIMIT = 48_000;
 
@@ -87,7 +90,7 @@ export interface WorkflowRunEvent {
  * for (stopped, retried) changes nothing. Returns the artifact with the new record.
  */
 export async function collectWorkflowRun(
-  ctx: { store: ArtifactStore; contract: CellContract; log: Logger },
+  ctx: { store: ArtifactStore; contract: CellContract; log: Logger; publish: (bundle: Buffer, head: string) => Promise<void> },
   loaded: LoadedArtifact,
   run: WorkflowRunEvent,
   harness: string,
@@ -106,7 +109,8 @@ export async function collectWorkflowRun(
   };
 
   if (run.conclusion === "cancelled") return fail(`The workflow run ${run.htmlUrl} was cancelled; nothing it did counts.`);
-  const text = await store.port.workflowArtifactFile(run.id, CELL_ARTIFACT, CELL_REPORT);
+  const files = await store.port.workflowArtifactFiles(run.id, CELL_ARTIFACT, [CELL_REPORT, CELL_BUNDLE]);
+  const text = files?.get(CELL_REPORT)?.toString("utf8");
   if (text === undefined) return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` and uploaded no \`${CELL_ARTIFACT}\` artifact; see its log.`);
   let report;
   try {
@@ -120,7 +124,21 @@ export async function collectWorkflowRun(
   if (report.timedOut) return fail(`The harness ran past its timeout in ${run.htmlUrl} and was stopped; nothing was pushed.`, report.lastLines);
   if (report.exitCode !== 0) return fail(`The harness exited with code ${String(report.exitCode)} in ${run.htmlUrl}; nothing was pushed.`, report.lastLines);
   if (report.commits.length === 0) return fail("The harness produced no change: it exited 0 without editing or committing anything.", report.lastLines);
-  if (run.conclusion !== "success") return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` after the harness finished; the push may not have happened.`, report.lastLines);
+  if (run.conclusion !== "success") return fail(`The workflow run ${run.htmlUrl} ended \`${run.conclusion ?? "without a conclusion"}\` after the harness finished; nothing of it counts.`, report.lastLines);
+  // The run's commits are pushed by the app, and only while the artifact still waits for this job: a late result moves nothing.
+  const late = artifact.running?.job !== named.job || artifact.status !== "active";
+  if (!late) {
+    const bundle = files?.get(CELL_BUNDLE);
+    if (!bundle) {
+      return fail(`The workflow run ${run.htmlUrl} uploaded no \`${CELL_BUNDLE}\`: update \`.github/workflows/${CELL_WORKFLOW}\` from the factory's template. The run must not push (what a workflow's token pushes starts no CI); the app pushes the commits it uploads.`, report.lastLines);
+    }
+    try {
+      await ctx.publish(bundle, report.headSha);
+    } catch (error) {
+      if (!(error instanceof GitError) || /Could not resolve host|Connection|timed out|502|503|504/i.test(error.message)) throw error;
+      return fail(`The commits of ${run.htmlUrl} could not be pushed to \`${artifact.branch ?? ""}\`: ${error.message.split("\n")[0]?.slice(0, 300)}. \`/factory build\` builds again on the branch as it is.`, report.lastLines);
+    }
+  }
   return recordBuild(ctx, loaded, named.job, {
     outcome: "completed",
     summary: {

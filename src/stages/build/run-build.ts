@@ -199,7 +199,8 @@ export async function recordBuild(ctx: Pick<JobContext, "store" | "contract" | "
 function lateNote(loaded: LoadedArtifact, jobId: string): string {
   const { artifact } = loaded;
   const why = artifact.status === "stopped" ? "the artifact was stopped" : artifact.status === "done" ? "the line is done" : artifact.running ? `job \`${artifact.running.job}\` runs now` : `the artifact is at **${artifact.stage}** now`;
-  return `> **Late result.** Build job \`${jobId}\` finished after ${why}, so this result moves nothing; anything it pushed stays on the branch for the next verify.`;
+  const pushed = loaded.records.some((r) => r.kind === "stage.started" && r.data.job === jobId && r.data.runner === "local");
+  return `> **Late result.** Build job \`${jobId}\` finished after ${why}, so this result moves nothing${pushed ? "; anything it pushed stays on the branch for the next verify" : "; its commits were not pushed"}.`;
 }
 
 function buildLine(s: BuildSummary): string {

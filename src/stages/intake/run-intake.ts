@@ -54,7 +54,7 @@ export async function runIntake(
   const commit = await port.createEmptyCommit(base.sha, base.treeSha, `chore(factory): open #${issue.number} ${issue.title}`.slice(0, 200));
   await port.createBranch(branch, commit);
   // An open PR on the branch without a record is an earlier try's (its answer was lost, or the process died): it is adopted.
-  const { pull } = await port.openDraftPull({
+  const { pull, wip, created } = await port.openDraftPull({
     title: issue.title,
     head: branch,
     base: request.defaultBranch,
@@ -74,9 +74,13 @@ export async function runIntake(
       pr: pull.number,
       author: issue.author,
       requestedBy: request.requestedBy,
+      ...(wip ? { wip } : {}),
     },
     request.key,
   );
+  if (wip && created) {
+    log.warn({ artifact: loaded.id, pr: pull.number }, "intake: the repository refused a draft PR; opened a normal one marked work in progress");
+  }
   const artifact = fold(loaded.id, [...loaded.records, record]);
   if (loaded.tracking) {
     // Only intake appends to the tracking comment, and only this record, once, holding the artifact's lock.

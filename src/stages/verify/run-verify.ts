@@ -59,11 +59,37 @@ function waitingSinceOf(loaded: LoadedArtifact, sha: string): string | undefined
   return undefined;
 }
 
-/** The newest record of a kind about this commit, if any. */
-function latest<K extends "verify.no_evidence" | "verify.accepted">(loaded: LoadedArtifact, kind: K, sha: string): RecordDataOf<K> | undefined {
+/**
+ * The checks that must report before a verdict, and who says so: `verify.requiredChecks`
+ * when set, else the base branch's required status checks (branch protection and
+ * rulesets). The factory's own gate and the ignored checks are never waited for.
+ */
+async function expectedChecks(port: ArtifactStore["port"], config: FactoryConfig, base: string | undefined): Promise<{ required: string[]; requiredBy: string }> {
+  if (config.verify.requiredChecks.length > 0) return { required: config.verify.requiredChecks, requiredBy: "required by `verify.requiredChecks`" };
+  if (!base) return { required: [], requiredBy: "" };
+  const skip = new Set([VERIFY_CHECK, ...config.verify.ignoreChecks]);
+  const required = (await port.requiredChecks(base)).filter((name) => !skip.has(name));
+  return { required, requiredBy: `required by \`${base}\`'s branch protection or rulesets` };
+}
+
+/**
+ * The newest record of a kind about this commit, if any. With `sinceAsked`, only
+ * since a person last asked for a verify: they get an answer of their own.
+ */
+function latest<K extends "verify.no_evidence" | "verify.accepted" | "verify.waiting">(loaded: LoadedArtifact, kind: K, sha: string, options: { sinceAsked?: boolean } = {}): RecordDataOf<K> | undefined {
   for (let i = loaded.records.length - 1; i >= 0; i--) {
     const r = loaded.records[i];
+    if (options.sinceAsked && r?.kind === "command.retry" && r.data.stage === "verify") return undefined;
     if (r?.kind === kind && (r.data as { sha: string }).sha === sha) return r.data as RecordDataOf<K>;
+  }
+  return undefined;
+}
+
+/** Where the newest record of a kind (about commit `sha`, when given) is among the artifact's records. */
+function latestIndex(loaded: LoadedArtifact, kind: "verify.evidence" | "command.retry", sha?: string): number | undefined {
+  for (let i = loaded.records.length - 1; i >= 0; i--) {
+    const r = loaded.records[i];
+    if (r?.kind === kind && (sha === undefined || (r.data as { sha?: string }).sha === sha)) return i;
   }
   return undefined;
 }
@@ -114,7 +140,7 @@ export async function runVerify(
   }
 
   const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, runs, { ignore: config.verify.ignoreChecks, ownApp: store.botLogin.replace(/\[bot\]$/, "") }))];
-  const required = config.verify.requiredChecks;
+  const { required, requiredBy } = await expectedChecks(port, config, pull.baseRef);
   const waitingSince = waitingSinceOf(loaded, sha);
   const now = (line.now ?? (() => new Date()))();
   const graceMs = config.verify.ciGraceMinutes * 60_000;
@@ -126,43 +152,63 @@ export async function runVerify(
     else await port.createCheckRun({ name: VERIFY_CHECK, sha, ...input });
   };
 
-  if (judgement.verdict === "pending" && judgement.registering) {
-    // No CI has shown up on this commit yet: a timer wakes the line when the grace period ends, if no check event does first.
+  if (judgement.verdict === "pending") {
+    const { missing, registering } = judgement;
+    // Waiting for CI to show up: a timer wakes the line when the grace period ends, if no check event does first.
+    const forCi = registering || missing.length > 0;
     const since = waitingSince ?? now.toISOString();
-    await line.later({ kind: "verify.grace", issue: loaded.issue, sha }, Math.max(0, Date.parse(since) + graceMs - now.getTime()));
-    await setCheck({ status: "in_progress", title: "Waiting for CI to register", summary: `No check or status has reported on ${sha.slice(0, 7)} yet; the verifier waits up to ${config.verify.ciGraceMinutes} min for CI to start.` });
-    line.log.info({ artifact: loaded.id, sha, since }, "verify: waiting for CI to register");
+    if (forCi && !graceOver) await line.later({ kind: "verify.grace", issue: loaded.issue, sha }, Math.max(0, Date.parse(since) + graceMs - now.getTime()));
+    const named = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(", ");
+    const what = registering
+      ? `No check or status has reported on \`${sha.slice(0, 7)}\` yet. The verifier waits up to ${config.verify.ciGraceMinutes} min (\`verify.ciGraceMinutes\`) for CI to register, then judges what is there.`
+      : missing.length > 0
+        ? `Waiting on ${named(judgement.waitingOn)} at \`${sha.slice(0, 7)}\`; ${missing.length === 1 ? "the required check" : "the required checks"} ${named(missing)} (${requiredBy}) ${missing.length === 1 ? "has" : "have"} not reported yet.`
+        : `Waiting on ${named(judgement.waitingOn)} at \`${sha.slice(0, 7)}\`; the verdict follows when ${judgement.waitingOn.length === 1 ? "it finishes" : "they finish"}.`;
+    await setCheck(
+      registering
+        ? { status: "in_progress", title: "Waiting for CI to register", summary: what }
+        : { status: "in_progress", title: `Waiting on ${judgement.waitingOn.length} check${judgement.waitingOn.length === 1 ? "" : "s"}`, summary: judgement.waitingOn.map((n) => `- ${n}${missing.includes(n) ? ` (required: ${requiredBy}; not reported yet)` : ""}`).join("\n") },
+    );
+    line.log.info({ artifact: loaded.id, sha, waiting: judgement.waitingOn, missing, registering }, "verify: pending");
     const job = loaded.artifact.running?.stage === "verify" ? loaded.artifact.running.job : undefined;
     if (commands?.fresh && job) {
-      // The commands ran (and passed): kept, so the verdict after the grace period does not run them again.
+      // The commands ran (and passed): kept, so the next look judges without running them again.
       const record = store.record(loaded, "verify.evidence", { sha, job, evidence: compactEvidence(commands.evidence) as unknown as Array<Record<string, unknown>> }, key);
-      await port.createComment(pr, fitBody(`### Verify: waiting for CI\n\nAt \`${sha.slice(0, 7)}\` the commands passed: ${commands.evidence.map((e) => `\`${e.name}\``).join(", ")}. No check or status has reported yet: the verifier waits up to ${config.verify.ciGraceMinutes} min (\`verify.ciGraceMinutes\`) for CI to register, then judges what is there.`, [store.block(record)]));
+      const ran = commands.evidence.map((e) => `\`${e.name}\` ${e.state === "success" ? "passed" : "failed"}`).join(", ");
+      await port.createComment(pr, fitBody(`### Verify: waiting ${registering ? "for CI" : "on checks"}\n\nAt \`${sha.slice(0, 7)}\`: ${ran || "no commands"}. ${what}`, [store.block(record)]));
       return record;
     }
-    if (waitingSince !== undefined) return undefined;
-    const record = store.record(loaded, "verify.waiting", { sha, since, graceMinutes: config.verify.ciGraceMinutes }, key);
-    await port.createComment(pr, fitBody(`### Verify: waiting for CI\n\nNo check or status has reported on \`${sha.slice(0, 7)}\` yet. The verifier waits up to ${config.verify.ciGraceMinutes} min (\`verify.ciGraceMinutes\`) for CI to register, then judges what is there.`, [store.block(record)]));
-    return record;
-  }
-
-  if (judgement.verdict === "pending") {
-    const waiting = judgement.waitingOn;
-    await setCheck({ status: "in_progress", title: `Waiting on ${waiting.length} check${waiting.length === 1 ? "" : "s"}`, summary: waiting.map((n) => `- ${n}`).join("\n") });
-    line.log.info({ artifact: loaded.id, sha, waiting }, "verify: pending");
-    const job = loaded.artifact.running?.stage === "verify" ? loaded.artifact.running.job : undefined;
-    if (!commands?.fresh || !job) return undefined;
-    // Keep the commands' results, so the next check event judges without running them again.
-    const record = store.record(loaded, "verify.evidence", { sha, job, evidence: compactEvidence(commands.evidence) as unknown as Array<Record<string, unknown>> }, key);
-    const ran = commands.evidence.map((e) => `\`${e.name}\` ${e.state === "success" ? "passed" : "failed"}`).join(", ");
-    await port.createComment(pr, fitBody(`### Verify: waiting on checks\n\nAt \`${sha.slice(0, 7)}\`: ${ran || "no commands"}. Waiting on ${waiting.map((n) => `\`${n}\``).join(", ")}; the verdict follows when they finish.`, [store.block(record)]));
-    return record;
+    if (!forCi) return undefined;
+    const last = latest(loaded, "verify.waiting", sha, { sinceAsked: true });
+    const requiredPart = missing.length > 0 ? { missing, requiredBy } : {};
+    const answered = last !== undefined || (latestIndex(loaded, "verify.evidence", sha) ?? -1) > (latestIndex(loaded, "command.retry") ?? -1);
+    if (!answered && !(graceOver && missing.length > 0)) {
+      const record = store.record(loaded, "verify.waiting", { sha, since, graceMinutes: config.verify.ciGraceMinutes, ...requiredPart }, key);
+      await port.createComment(pr, fitBody(`### Verify: waiting ${registering ? "for CI" : "on required checks"}\n\n${what}`, [store.block(record)]));
+      return record;
+    }
+    if (graceOver && missing.length > 0 && !last?.overdue) {
+      // A required check that never reports keeps the artifact waiting: said once, by name, with what to check.
+      const record = store.record(loaded, "verify.waiting", { sha, since, graceMinutes: config.verify.ciGraceMinutes, ...requiredPart, overdue: true }, key);
+      const them = missing.length === 1 ? "it" : "them";
+      await port.createComment(
+        pr,
+        fitBody(
+          `### Verify: a required check never reported\n\n${named(missing)} (${requiredBy}) did not report on \`${sha.slice(0, 7)}\` within ${config.verify.ciGraceMinutes} min, so there is no verdict and the artifact waits for ${them}. Check that a workflow runs ${them} on pull requests (its \`on:\` and \`paths:\`), and that the name matches exactly (a matrix job is named \`test (ubuntu-latest)\`, not \`test\`); or change what is required. The verifier judges as soon as ${them} report${missing.length === 1 ? "s" : ""}.`,
+          [store.block(record)],
+        ),
+      );
+      line.log.warn({ artifact: loaded.id, sha, missing }, "verify: a required check never reported");
+      return record;
+    }
+    return undefined;
   }
 
   if (judgement.verdict === "no-evidence") {
     const what = `No check or status reported on \`${sha.slice(0, 7)}\` within ${config.verify.ciGraceMinutes} min, and no \`verify.commands\` are set: nothing verified this commit, so there is no verdict.`;
     const fix = "To have one: add CI that runs on pull requests, or set `verify.commands` (run by the factory at the PR head) or `verify.requiredChecks` in `.github/factory.yml`. To go on without one, a maintainer can answer `/factory verify --accept-no-evidence`.";
     await setCheck({ status: "completed", conclusion: "neutral", title: "No evidence", summary: `${what}\n\n${fix}` });
-    if (latest(loaded, "verify.no_evidence", sha)) return undefined;
+    if (latest(loaded, "verify.no_evidence", sha, { sinceAsked: true })) return undefined;
     const record = store.record(loaded, "verify.no_evidence", { sha, graceMinutes: config.verify.ciGraceMinutes }, key);
     await port.createComment(pr, fitBody(`### Verifier: no evidence\n\n${what}\n\n${fix}`, [store.block(record)]));
     line.log.warn({ artifact: loaded.id, sha }, "verify: no evidence");
@@ -198,6 +244,7 @@ export async function runVerify(
   await setCheck(final);
   // Before the record: once the record is there, a try after a failure would not come back for this.
   if (verdict === "pass" && pull.draft) await port.markReadyForReview(pull.nodeId);
+  if (verdict === "pass" && loaded.artifact.wip && pull.title) await port.unmarkWip(pr, pull.title);
   const record = store.record(loaded, "stage.completed", { stage: "verify", summary: `${verdict} at ${sha.slice(0, 7)}`, output: output as unknown as Record<string, unknown>, ...(loaded.artifact.running?.stage === "verify" ? { job: loaded.artifact.running.job } : {}) }, key);
   await port.createComment(pr, fitBody(body, [store.block(record)]));
   line.log.info({ artifact: loaded.id, sha, verdict, failures }, "verify: verdict posted");

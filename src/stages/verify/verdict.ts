@@ -31,8 +31,8 @@ export interface FailureNote {
 /** What the verifier decides for one commit: a verdict, or that it waits (and for what), or that nothing reported. */
 export type Judgement =
   | { verdict: "pass" | "fail" }
-  /** `waitingOn`: the checks it waits for; `registering`: no CI has shown up yet and the grace period runs. */
-  | { verdict: "pending"; waitingOn: string[]; registering: boolean }
+  /** `waitingOn`: the checks it waits for, of which `missing` are required ones that never reported; `registering`: no CI has shown up yet and the grace period runs. */
+  | { verdict: "pending"; waitingOn: string[]; missing: string[]; registering: boolean }
   /** Nothing reported within the grace period, and no command ran: not a pass. */
   | { verdict: "no-evidence" };
 
@@ -59,10 +59,10 @@ export function judge(evidence: readonly Evidence[], expected: { required: reado
   if (evidence.some((e) => e.state === "failure")) return { verdict: "fail" };
   const missing = expected.required.filter((pattern) => !evidence.some((e) => e.kind !== "command" && nameMatches(pattern, e.name)));
   const running = evidence.filter((e) => e.state === "pending").map((e) => e.name);
-  if (missing.length || running.length) return { verdict: "pending", waitingOn: [...missing, ...running], registering: false };
+  if (missing.length || running.length) return { verdict: "pending", waitingOn: [...missing, ...running], missing, registering: false };
   if (expected.required.length > 0 || evidence.some((e) => e.kind !== "command")) return { verdict: "pass" };
   if (expected.accepted) return { verdict: "pass" };
-  if (!expected.graceOver) return { verdict: "pending", waitingOn: [], registering: true };
+  if (!expected.graceOver) return { verdict: "pending", waitingOn: [], missing: [], registering: true };
   return evidence.length > 0 ? { verdict: "pass" } : { verdict: "no-evidence" };
 }
 

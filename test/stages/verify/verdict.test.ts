@@ -13,13 +13,13 @@ describe("judge", () => {
   });
 
   it("waits for every check that runs, by name", () => {
-    expect(judge([ok("lint"), pending("test")], none)).toEqual({ verdict: "pending", waitingOn: ["test"], registering: false });
+    expect(judge([ok("lint"), pending("test")], none)).toEqual({ verdict: "pending", waitingOn: ["test"], missing: [], registering: false });
   });
 
   it("waits for every required check, by name or glob, until it has reported, whatever else passed", () => {
     const required = ["ci/*", "e2e"];
-    expect(judge([ok("lint")], { ...none, required })).toEqual({ verdict: "pending", waitingOn: ["ci/*", "e2e"], registering: false });
-    expect(judge([ok("lint"), ok("ci/test (ubuntu)")], { ...none, required })).toEqual({ verdict: "pending", waitingOn: ["e2e"], registering: false });
+    expect(judge([ok("lint")], { ...none, required })).toEqual({ verdict: "pending", waitingOn: ["ci/*", "e2e"], missing: ["ci/*", "e2e"], registering: false });
+    expect(judge([ok("lint"), ok("ci/test (ubuntu)")], { ...none, required })).toEqual({ verdict: "pending", waitingOn: ["e2e"], missing: ["e2e"], registering: false });
     expect(judge([ok("CI/Test (ubuntu)"), { kind: "status", name: "e2e", state: "neutral" }], { ...none, required })).toEqual({ verdict: "pass" });
     // A verify command does not stand in for a required check.
     expect(judge([{ kind: "command", name: "e2e", state: "success" }, ok("ci/x")], { ...none, required })).toMatchObject({ verdict: "pending", waitingOn: ["e2e"] });
@@ -30,8 +30,8 @@ describe("judge", () => {
   });
 
   it("waits for CI to register while its grace period runs, commands or not; then the commands decide", () => {
-    expect(judge([], { ...none, graceOver: false })).toEqual({ verdict: "pending", waitingOn: [], registering: true });
-    expect(judge([command("success")], { ...none, graceOver: false })).toEqual({ verdict: "pending", waitingOn: [], registering: true });
+    expect(judge([], { ...none, graceOver: false })).toEqual({ verdict: "pending", waitingOn: [], missing: [], registering: true });
+    expect(judge([command("success")], { ...none, graceOver: false })).toEqual({ verdict: "pending", waitingOn: [], missing: [], registering: true });
     expect(judge([command("success")], none)).toEqual({ verdict: "pass" });
     expect(judge([command("failure")], { ...none, graceOver: false })).toEqual({ verdict: "fail" });
   });
