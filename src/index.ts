@@ -1,4 +1,5 @@
 import type { Probot } from "probot";
+import { Box } from "./cells/box.js";
 import { AckGate } from "./events/ack-gate.js";
 import type { Deps } from "./events/context.js";
 import { deadEventHandler, eventHandler } from "./events/dispatch.js";
@@ -37,6 +38,8 @@ export interface FactoryAppOptions extends Partial<LineServices> {
   ledgerDelayMs?: number;
   /** How long after an Actions dispatch the line looks for its workflow run (default 2 min). */
   handOffCheckMs?: number;
+  /** Where harnesses and verify commands run (default: from `FACTORY_SANDBOX`). */
+  box?: Box;
   /** How failed events are tried again (default: `DEFAULT_RETRY`). */
   retry?: RetryPolicy;
   /** Told the services the app runs on, so the server can close them in order on shutdown. */
@@ -68,7 +71,14 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       handOffCheckMs: options.handOffCheckMs ?? 120_000,
       env,
       workRoot: options.workRoot,
+      box: options.box ?? Box.fromEnv(env),
     };
+    // The sandbox is checked once, at start: jobs are refused (saying what to install) while it does not work.
+    void deps.box.status().then((status) => {
+      if (!status.ok) app.log.error({ sandbox: status.kind, problem: status.problem }, "the sandbox does not work: builds and verify commands will be refused");
+      else if (status.kind === "none") app.log.warn({ sandbox: "none" }, "FACTORY_SANDBOX=none: harnesses and verify commands run as the app's user, with access to the whole host; use it only on a machine that runs nothing else");
+      else app.log.info({ sandbox: status.kind }, "sandbox ready");
+    });
     const worker = { ...deps, emit: (event: Parameters<typeof deps.inbox.push>[0]) => deps.inbox.push(event) };
     // Workers start with the app: on Redis they pick up what a dead process left behind.
     deps.queue.start(cellWorker(worker, { env: options.env, workRoot: options.workRoot }), deadJobHandler(worker)).catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { runBuild } from "../stages/build/run-build.js";
 import { runVerifierJob } from "../stages/verify/verifier-job.js";
 import { ArtifactStore } from "../state/artifact-store.js";
 import { contractFor, type CellContract } from "./contracts.js";
+import type { Box } from "./box.js";
 import type { CellJob } from "./queue.js";
 
 /** What a worker needs: how to authenticate as the job's installation, and where its result goes. */
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   /** Hands an event to the line (the inbox): a job's result is judged there, holding the artifact's lock. */
   emit: (event: LineEvent) => Promise<void>;
   log: Logger;
+  /** The isolation boundary every harness and verify command runs in. */
+  box: Box;
 }
 
 async function jobContext(deps: WorkerDeps, job: CellJob, log: Logger) {
@@ -47,11 +50,11 @@ export function cellWorker(deps: WorkerDeps, options: { env?: NodeJS.ProcessEnv 
     const { store, token } = await jobContext(deps, job, log);
     let result: Record<string, unknown> | undefined;
     if (job.cell === "verifier") {
-      result = await runVerifierJob({ store, token, env, workRoot: options.workRoot }, job, signal);
+      result = await runVerifierJob({ store, token, env, workRoot: options.workRoot, box: deps.box }, job, signal);
     } else {
       const contract = contractFor(deps.contracts, "build");
       if (!contract) throw new Error("no contract for the build stage under cells/");
-      result = await runBuild({ store, token, contract, log, env, workRoot: options.workRoot }, job, signal);
+      result = await runBuild({ store, token, contract, log, env, workRoot: options.workRoot, box: deps.box }, job, signal);
     }
     if (!result) return;
     await deps.emit(

@@ -26,6 +26,10 @@ const cellChoice = z
       .optional()
       .describe("For `harness: command`: the argv, with {prompt_file}, {prompt}, {workspace}, {output_file} and {model} filled in."),
     timeoutMinutes: z.number().positive().max(360).default(30),
+    network: z
+      .enum(["open", "none"])
+      .default("open")
+      .describe("On the local runner: `none` runs the harness in a box with no network at all (bubblewrap); `open` lets it reach its model's API and package registries."),
     env: z
       .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name, like `ANTHROPIC_API_KEY`"))
       .max(50)

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +10,8 @@ import { decodeBlocks } from "../../src/state/codec.js";
 import { SAMPLE_FILES, sandboxKey, useSandbox, VALID_BODY } from "./use-sandbox.js";
 
 const evidence = mkdtempSync(join(tmpdir(), "factory-analyst-e2e-"));
+// The harness runs in the sandbox (as another user when the tests run as root): the operator shares this directory with it.
+chmodSync(evidence, 0o777);
 afterAll(() => rmSync(evidence, { recursive: true, force: true }));
 const analyst = loadContracts().get("analyst");
 
@@ -48,7 +50,7 @@ const botComments = (sb: Sandbox, pr: number, prefix: string) => sb.double.comme
 
 describe("one artifact from label to merge", () => {
   let sb: Sandbox;
-  useSandbox((next) => void (sb = next), { files: FILES, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence } });
+  useSandbox((next) => void (sb = next), { files: FILES, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence, FACTORY_SANDBOX_WRITABLE: evidence } });
 
   it("package note, a requested-changes review back to build, the post-run note with every metric, .factory/runs/ on main, and a lesson PR citing the review", async () => {
     const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;

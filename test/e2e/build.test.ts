@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,6 +11,8 @@ import { SAMPLE_FILES, sandboxKey, useSandbox, VALID_BODY } from "./use-sandbox.
 const contract = loadContracts().get("builder");
 /** Where harness scripts leave evidence for the test (passed through the env allow-list). */
 const evidence = mkdtempSync(join(tmpdir(), "factory-build-e2e-"));
+// The harness runs in the sandbox (as another user when the tests run as root): the operator shares this directory with it.
+chmodSync(evidence, 0o777);
 afterAll(() => rmSync(evidence, { recursive: true, force: true }));
 
 /** A repository whose build harness is `node agent.mjs {prompt_file}`, with the agent's source given. */
@@ -22,7 +24,7 @@ function repoWith(agent: string, build: Record<string, unknown> = {}, more: Reco
   return { ...SAMPLE_FILES, "agent.mjs": agent, ".github/factory.yml": `${JSON.stringify(config)}\n` };
 }
 
-const harnessEnv = { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence };
+const harnessEnv = { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence, FACTORY_SANDBOX_WRITABLE: evidence };
 
 const FIXING_AGENT = `
 import { readFileSync, writeFileSync } from "node:fs";
@@ -138,19 +140,18 @@ describe("a harness that makes no change", () => {
 const HANGING_AGENT = `
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
-writeFileSync(process.env.EVIDENCE_DIR + "/child.pid", String(child.pid));
+// A child that beats (its pid means nothing outside the sandbox's PID namespace).
+spawn(process.execPath, ["-e", "const { writeFileSync } = require('node:fs'); setInterval(() => writeFileSync(process.env.EVIDENCE_DIR + '/beat', String(Date.now())), 50)"], { stdio: "ignore" });
 console.log("working on it");
 setInterval(() => {}, 1000);
 `;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether the harness's child still runs: its beat moves within 300 ms. */
+async function beating(): Promise<boolean> {
+  const read = () => (existsSync(join(evidence, "beat")) ? readFileSync(join(evidence, "beat"), "utf8") : "");
+  const before = read();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return read() !== before;
 }
 
 describe("a harness that runs past its timeout", () => {
@@ -158,14 +159,13 @@ describe("a harness that runs past its timeout", () => {
   useSandbox((next) => void (sb = next), { files: repoWith(HANGING_AGENT, { timeoutMinutes: 0.02 }), harnessEnv });
 
   it("is stopped with its whole process group, and the build fails saying so", async () => {
-    rmSync(join(evidence, "child.pid"), { force: true });
+    rmSync(join(evidence, "beat"), { force: true });
     const { issue, pr } = await labelAndWait(sb);
     const failed = bodies(sb, pr, "### build failed")[0]?.body ?? "";
     expect(failed).toContain("timeout and was stopped with its whole process group");
     expect(failed).toContain("working on it");
-    const pid = Number(readFileSync(join(evidence, "child.pid"), "utf8"));
-    expect(pid).toBeGreaterThan(0);
-    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    expect(existsSync(join(evidence, "beat"))).toBe(true);
+    await expect.poll(beating, { timeout: 5000 }).toBe(false);
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked" });
   });
 });
@@ -175,15 +175,15 @@ describe("/factory stop during a build", () => {
   useSandbox((next) => void (sb = next), { files: repoWith(HANGING_AGENT), harnessEnv });
 
   it("cancels the running job: its process group is killed and the artifact stays stopped", async () => {
-    rmSync(join(evidence, "child.pid"), { force: true });
+    rmSync(join(evidence, "beat"), { force: true });
     const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;
     sb.label(issue, "factory:intake");
-    await expect.poll(() => existsSync(join(evidence, "child.pid")), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => existsSync(join(evidence, "beat")), { timeout: 20_000 }).toBe(true);
+    expect(await beating()).toBe(true);
     const pr = sb.double.pulls()[0]?.number ?? 0;
     sb.comment(pr, "maintainer", "/factory stop");
     await sb.idle();
-    const pid = Number(readFileSync(join(evidence, "child.pid"), "utf8"));
-    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    await expect.poll(beating, { timeout: 5000 }).toBe(false);
     expect(bodies(sb, pr, "### build failed")[0]?.body).toContain("The build was cancelled (`/factory stop`); nothing was pushed.");
     expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "stopped", running: undefined });
     expect(sb.double.commitsAhead(sb.double.pulls()[0]?.pull?.head ?? "")).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,6 +8,8 @@ import { decodeBlocks } from "../../src/state/codec.js";
 import { SAMPLE_FILES, sandboxKey, useSandbox, VALID_BODY } from "./use-sandbox.js";
 
 const evidence = mkdtempSync(join(tmpdir(), "factory-verify-e2e-"));
+// The harness runs in the sandbox (as another user when the tests run as root): the operator shares this directory with it.
+chmodSync(evidence, 0o777);
 afterAll(() => rmSync(evidence, { recursive: true, force: true }));
 
 /**
@@ -64,7 +66,7 @@ function verdicts(sb: Sandbox, pr: number) {
 
 describe("the verifier on the sandbox: fail, back to build, pass", () => {
   let sb: Sandbox;
-  useSandbox((next) => void (sb = next), { files: FILES, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence } });
+  useSandbox((next) => void (sb = next), { files: FILES, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence, FACTORY_SANDBOX_WRITABLE: evidence } });
 
   it("a build that breaks a test gets a fail naming the test and assertion, goes back to build, and passes on the next attempt", async () => {
     for (const f of ["prompt-1.md", "prompt-2.md"]) rmSync(join(evidence, f), { force: true });
@@ -145,7 +147,7 @@ const CI_FILES = {
 describe("the verifier waits on CI's check runs and is woken by their events", () => {
   let sb: Sandbox;
   // CI registers its check with the push and runs until the test finishes it.
-  useSandbox((next) => void (sb = next), { files: CI_FILES, ci: { checks: ["ci/test"], registerAfterMs: 0, conclusion: "none" }, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence } });
+  useSandbox((next) => void (sb = next), { files: CI_FILES, ci: { checks: ["ci/test"], registerAfterMs: 0, conclusion: "none" }, harnessEnv: { FACTORY_HARNESS_ENV: "EVIDENCE_DIR", EVIDENCE_DIR: evidence, FACTORY_SANDBOX_WRITABLE: evidence } });
 
   it("pending while CI runs; a failed check's annotation is the summary; with the attempts spent, the author is told once and the artifact blocked", async () => {
     for (const f of ["prompt-1.md", "prompt-2.md"]) rmSync(join(evidence, f), { force: true });

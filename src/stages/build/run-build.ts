@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Logger } from "probot";
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessEnv, harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
+import { boxStartError, type Box } from "../../cells/box.js";
 import { lastLines, runProcess, type ProcessResult } from "../../cells/process.js";
 import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
@@ -25,6 +26,8 @@ export interface JobContext {
   env: NodeJS.ProcessEnv;
   /** Parent directory for workspaces (default: the OS temp directory). */
   workRoot?: string | undefined;
+  /** Where the harness runs: its job directory and nothing else of the host. */
+  box: Box;
 }
 
 /**
@@ -84,6 +87,8 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
   const harness = harnessFor(choice);
   if (!harness) return fail(`No harness is configured for the build stage: set \`cells.build.harness\` in \`.github/factory.yml\` to ${HARNESSES_HELP}.`);
 
+  const boxed = await ctx.box.status();
+  if (!boxed.ok) return fail(`The harness was not run: this runner's sandbox (\`FACTORY_SANDBOX=${boxed.kind}\`) does not work. ${boxed.problem ?? ""}`);
   const workspace = await Workspace.forJob({ env: ctx.env, owner: job.owner, repo: job.repo, branch: artifact.branch as string, botLogin: store.botLogin, token: await ctx.token(), parent: ctx.workRoot });
   try {
     const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
@@ -123,7 +128,11 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
 
     const timeoutMs = Math.min(choice.timeoutMinutes * 60_000, spec.timeoutSeconds * 1000);
     log.info({ artifact: loaded.id, job: job.id, harness: harness.name, timeoutMs }, "build: running the harness");
-    const result = await runProcess(argv, { cwd: workspace.dir, env, timeoutMs, signal, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 });
+    await ctx.box.enter(workspace.root);
+    const boxedArgv = ctx.box.wrap(argv, { root: workspace.root, cwd: workspace.dir, network: choice.network });
+    const ran = await runProcess(boxedArgv, { cwd: workspace.dir, env, timeoutMs, signal, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 }).finally(() => ctx.box.leave(workspace.root));
+    const startError = boxStartError(ran);
+    const result = startError ? { ...ran, spawnError: startError } : ran;
     const tail = lastLines(result, tailLines);
 
     // Cut short by a shutdown, not a person: the queue hands the job back to run again.

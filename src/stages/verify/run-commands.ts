@@ -1,5 +1,6 @@
 import { mkdir, realpath } from "node:fs/promises";
 import { join } from "node:path";
+import type { Box } from "../../cells/box.js";
 import { lastLines, runProcess } from "../../cells/process.js";
 import type { Workspace } from "../../cells/workspace.js";
 import { notesFrom } from "./evidence.js";
@@ -14,14 +15,20 @@ import type { Evidence } from "./verdict.js";
 export async function runVerifyCommands(
   workspace: Workspace,
   commands: readonly string[],
-  options: { timeoutMs: number; path: string; signal?: AbortSignal | undefined },
+  options: { timeoutMs: number; path: string; signal?: AbortSignal | undefined; box: Box },
 ): Promise<Evidence[]> {
+  const status = await options.box.status();
+  if (!status.ok) return [{ kind: "command", name: "sandbox", state: "failure", failures: [{ message: `The verify commands were not run: this runner's sandbox (FACTORY_SANDBOX=${status.kind}) does not work. ${status.problem ?? ""}`, lines: [] }] }];
   const home = join(workspace.scratch, "verify-home");
   await mkdir(home, { recursive: true });
   const env = { PATH: options.path, HOME: home, CI: "true", LANG: "C.UTF-8", TERM: "dumb", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
   const evidence: Evidence[] = [];
   for (const command of commands) {
-    const result = await runProcess(["sh", "-c", command], { cwd: workspace.dir, env, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: 2_000_000 });
+    // The repository's own scripts: in the box, like a harness (with the network, for package installs).
+    await options.box.enter(workspace.root);
+    const result = await runProcess(options.box.wrap(["sh", "-c", command], { root: workspace.root, cwd: workspace.dir, network: "open" }), { cwd: workspace.dir, env, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: 2_000_000 }).finally(() =>
+      options.box.leave(workspace.root),
+    );
     if (result.exitCode === 0 && !result.timedOut) {
       evidence.push({ kind: "command", name: command, state: "success" });
       continue;

@@ -1,3 +1,4 @@
+import type { Box } from "../../cells/box.js";
 import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
 import type { ArtifactStore } from "../../state/artifact-store.js";
@@ -11,7 +12,7 @@ import type { Evidence } from "./verdict.js";
  * `job.done` event brings the results back to the artifact, judged as it is then.
  */
 export async function runVerifierJob(
-  ctx: { store: ArtifactStore; token: () => Promise<string>; env: NodeJS.ProcessEnv; workRoot?: string | undefined },
+  ctx: { store: ArtifactStore; token: () => Promise<string>; env: NodeJS.ProcessEnv; workRoot?: string | undefined; box: Box },
   job: CellJob,
   signal: AbortSignal,
 ): Promise<{ sha: string; evidence: Evidence[] } | undefined> {
@@ -26,6 +27,7 @@ export async function runVerifierJob(
       timeoutMs: job.config.verify.timeoutMinutes * 60_000,
       path: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       signal,
+      box: ctx.box,
     });
     // Commands cut short by a shutdown prove nothing: the queue hands the job back to run again.
     if (shuttingDown(signal)) throw new Error("the process is shutting down; the job goes back to the queue");
