@@ -36,7 +36,7 @@ describe("parseConfig: defaults", () => {
         analyst: { enabled: true },
         learn: { enabled: true },
       },
-      cells: { build: { runner: "local", timeoutMinutes: 30, env: [] } },
+      cells: { build: { runner: "local", timeoutMinutes: 30, network: "open", env: [] } },
       verify: { commands: [], timeoutMinutes: 15, ignoreChecks: [], requiredChecks: [], ciGraceMinutes: 10 },
       package: { targets: {} },
       analyst: { runNotes: "commit", lessons: true },
