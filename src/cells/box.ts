@@ -60,7 +60,7 @@ export class Box {
 
   constructor(
     readonly kind: BoxKind,
-    private readonly options: { uid?: number; readOnly?: readonly string[]; writable?: readonly string[]; bwrap?: string; limits?: BoxLimits } = {},
+    private readonly options: { uid?: number; readOnly?: readonly string[]; writable?: readonly string[]; bwrap?: string; limits?: BoxLimits; unknown?: string } = {},
   ) {}
 
   /**
@@ -80,7 +80,9 @@ export class Box {
       ...(number("FACTORY_SANDBOX_FILE_MB") ? { fileSizeMb: number("FACTORY_SANDBOX_FILE_MB") as number } : {}),
     };
     if (asked === "none") return new Box("none", { limits });
-    return new Box("bwrap", { readOnly, writable, limits, ...(uid !== undefined ? { uid } : {}) });
+    // A box this runner does not have is not quietly replaced by another: jobs are refused, saying so.
+    const unknown = asked && asked !== "bwrap" ? `\`FACTORY_SANDBOX=${asked.slice(0, 40)}\` is not a sandbox this version knows: set \`bwrap\` (the default) or \`none\`.` : undefined;
+    return new Box("bwrap", { readOnly, writable, limits, ...(uid !== undefined ? { uid } : {}), ...(unknown ? { unknown } : {}) });
   }
 
   /** The unprivileged user the box runs as when the app is root; undefined: the app's own. */
@@ -142,16 +144,21 @@ export class Box {
   }
 
   /**
-   * Checks once that the box works here: a process in it runs, sees its own PID
-   * namespace, and cannot read the app's environment. Jobs are refused when not.
+   * Checks that the box works here: a process in it runs in a PID namespace of its
+   * own. Jobs are refused while it does not.
    */
   status(): Promise<BoxStatus> {
-    this.checked ??= this.selfTest();
-    return this.checked;
+    const checked = (this.checked ??= this.selfTest());
+    // A box that works stays checked; one that did not is checked again at the next job (after an install, say).
+    void checked.then((status) => {
+      if (!status.ok && this.checked === checked) this.checked = undefined;
+    });
+    return checked;
   }
 
   private async selfTest(): Promise<BoxStatus> {
     const fail = (problem: string): BoxStatus => ({ kind: this.kind, ok: false, problem });
+    if (this.options.unknown) return fail(this.options.unknown);
     try {
       await exec("prlimit", ["--version"]);
     } catch {

@@ -18,17 +18,26 @@ export async function runVerifyCommands(
   options: { timeoutMs: number; path: string; signal?: AbortSignal | undefined; box: Box },
 ): Promise<Evidence[]> {
   const status = await options.box.status();
-  if (!status.ok) return [{ kind: "command", name: "sandbox", state: "failure", failures: [{ message: `The verify commands were not run: this runner's sandbox (FACTORY_SANDBOX=${status.kind}) does not work. ${status.problem ?? ""}`, lines: [] }] }];
+  // Not the build's failure: the job fails (and, failing twice, blocks the artifact with this reason).
+  if (!status.ok) throw new Error(`the verify commands were not run: this runner's sandbox (FACTORY_SANDBOX=${status.kind}) does not work. ${status.problem ?? ""}`);
   const home = join(workspace.scratch, "verify-home");
   await mkdir(home, { recursive: true });
   const env = { PATH: options.path, HOME: home, CI: "true", LANG: "C.UTF-8", TERM: "dumb", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+  // The repository's own scripts: in the box, like a harness (with the network, for package installs).
+  await options.box.enter(workspace.root);
+  try {
+    return await runEach(workspace, commands, { ...options, env });
+  } finally {
+    await options.box.leave(workspace.root);
+  }
+}
+
+/** Each command in turn, in the box: one piece of evidence each. */
+async function runEach(workspace: Workspace, commands: readonly string[], options: { timeoutMs: number; signal?: AbortSignal | undefined; box: Box; env: Record<string, string> }): Promise<Evidence[]> {
+  const { env } = options;
   const evidence: Evidence[] = [];
   for (const command of commands) {
-    // The repository's own scripts: in the box, like a harness (with the network, for package installs).
-    await options.box.enter(workspace.root);
-    const result = await runProcess(options.box.wrap(["sh", "-c", command], { root: workspace.root, cwd: workspace.dir, network: "open" }), { cwd: workspace.dir, env, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: 2_000_000 }).finally(() =>
-      options.box.leave(workspace.root),
-    );
+    const result = await runProcess(options.box.wrap(["sh", "-c", command], { root: workspace.root, cwd: workspace.dir, network: "open" }), { cwd: workspace.dir, env, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: 2_000_000 });
     if (result.exitCode === 0 && !result.timedOut) {
       evidence.push({ kind: "command", name: command, state: "success" });
       continue;

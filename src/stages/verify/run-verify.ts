@@ -4,7 +4,7 @@ import { jobId } from "../../cells/queue.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { Annotation } from "../../github/repo-port.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
-import type { RecordDataOf, SignedRecord } from "../../state/records.js";
+import type { SignedRecord } from "../../state/records.js";
 import { stageFailedView, verifierResultView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { Line } from "../advance.js";
@@ -49,14 +49,21 @@ export function compactEvidence(evidence: readonly Evidence[], limit = EVIDENCE_
   return [...evidence];
 }
 
+type AboutCommit = "verify.waiting" | "verify.evidence" | "verify.no_evidence" | "verify.accepted";
+
+/**
+ * The newest record of one of `kinds` about commit `sha`, if any. With `sinceAsked`,
+ * only since a person last asked for a verify: they get an answer of their own.
+ */
+function latest<K extends AboutCommit>(loaded: LoadedArtifact, kinds: readonly K[], sha: string, options: { sinceAsked?: boolean } = {}): Extract<SignedRecord, { kind: K }> | undefined {
+  const asked = options.sinceAsked ? loaded.records.findLastIndex((r) => r.kind === "command.retry" && r.data.stage === "verify") : -1;
+  return loaded.records.findLast((r, i): r is Extract<SignedRecord, { kind: K }> => i > asked && (kinds as readonly string[]).includes(r.kind) && (r.data as { sha?: string }).sha === sha);
+}
+
 /** When the verifier began waiting for CI on this commit: its `verify.waiting`, or when the commands' results were kept. */
 function waitingSinceOf(loaded: LoadedArtifact, sha: string): string | undefined {
-  for (let i = loaded.records.length - 1; i >= 0; i--) {
-    const r = loaded.records[i];
-    if (r?.kind === "verify.waiting" && r.data.sha === sha) return r.data.since;
-    if (r?.kind === "verify.evidence" && r.data.sha === sha) return r.at;
-  }
-  return undefined;
+  const r = latest(loaded, ["verify.waiting", "verify.evidence"], sha);
+  return r?.kind === "verify.waiting" ? r.data.since : r?.at;
 }
 
 /**
@@ -72,35 +79,10 @@ async function expectedChecks(port: ArtifactStore["port"], config: FactoryConfig
   return { required, requiredBy: `required by \`${base}\`'s branch protection or rulesets` };
 }
 
-/**
- * The newest record of a kind about this commit, if any. With `sinceAsked`, only
- * since a person last asked for a verify: they get an answer of their own.
- */
-function latest<K extends "verify.no_evidence" | "verify.accepted" | "verify.waiting">(loaded: LoadedArtifact, kind: K, sha: string, options: { sinceAsked?: boolean } = {}): RecordDataOf<K> | undefined {
-  for (let i = loaded.records.length - 1; i >= 0; i--) {
-    const r = loaded.records[i];
-    if (options.sinceAsked && r?.kind === "command.retry" && r.data.stage === "verify") return undefined;
-    if (r?.kind === kind && (r.data as { sha: string }).sha === sha) return r.data as RecordDataOf<K>;
-  }
-  return undefined;
-}
-
-/** Where the newest record of a kind (about commit `sha`, when given) is among the artifact's records. */
-function latestIndex(loaded: LoadedArtifact, kind: "verify.evidence" | "command.retry", sha?: string): number | undefined {
-  for (let i = loaded.records.length - 1; i >= 0; i--) {
-    const r = loaded.records[i];
-    if (r?.kind === kind && (sha === undefined || (r.data as { sha?: string }).sha === sha)) return i;
-  }
-  return undefined;
-}
-
 /** The commands' results an earlier evaluation of this commit recorded. */
 function recordedCommands(loaded: LoadedArtifact, sha: string): CommandEvidence | undefined {
-  for (let i = loaded.records.length - 1; i >= 0; i--) {
-    const r = loaded.records[i];
-    if (r?.kind === "verify.evidence" && r.data.sha === sha) return { sha, evidence: r.data.evidence as unknown as Evidence[] };
-  }
-  return undefined;
+  const r = latest(loaded, ["verify.evidence"], sha);
+  return r && { sha, evidence: r.data.evidence as unknown as Evidence[] };
 }
 
 /**
@@ -145,7 +127,7 @@ export async function runVerify(
   const now = (line.now ?? (() => new Date()))();
   const graceMs = config.verify.ciGraceMinutes * 60_000;
   const graceOver = waitingSince !== undefined ? now.getTime() >= Date.parse(waitingSince) + graceMs : graceMs === 0;
-  const accepted = latest(loaded, "verify.accepted", sha);
+  const accepted = latest(loaded, ["verify.accepted"], sha)?.data;
   const judgement = judge(evidence, { required, graceOver, accepted: accepted !== undefined });
   const setCheck = async (input: { status: "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral"; title: string; summary: string; text?: string; annotations?: Annotation[] }) => {
     if (ours) await port.updateCheckRun(ours.id, input);
@@ -179,9 +161,9 @@ export async function runVerify(
       return record;
     }
     if (!forCi) return undefined;
-    const last = latest(loaded, "verify.waiting", sha, { sinceAsked: true });
+    const last = latest(loaded, ["verify.waiting"], sha, { sinceAsked: true })?.data;
     const requiredPart = missing.length > 0 ? { missing, requiredBy } : {};
-    const answered = last !== undefined || (latestIndex(loaded, "verify.evidence", sha) ?? -1) > (latestIndex(loaded, "command.retry") ?? -1);
+    const answered = latest(loaded, ["verify.waiting", "verify.evidence"], sha, { sinceAsked: true }) !== undefined;
     if (!answered && !(graceOver && missing.length > 0)) {
       const record = store.record(loaded, "verify.waiting", { sha, since, graceMinutes: config.verify.ciGraceMinutes, ...requiredPart }, key);
       await port.createComment(pr, fitBody(`### Verify: waiting ${registering ? "for CI" : "on required checks"}\n\n${what}`, [store.block(record)]));
@@ -208,7 +190,7 @@ export async function runVerify(
     const what = `No check or status reported on \`${sha.slice(0, 7)}\` within ${config.verify.ciGraceMinutes} min, and no \`verify.commands\` are set: nothing verified this commit, so there is no verdict.`;
     const fix = "To have one: add CI that runs on pull requests, or set `verify.commands` (run by the factory at the PR head) or `verify.requiredChecks` in `.github/factory.yml`. To go on without one, a maintainer can answer `/factory verify --accept-no-evidence`.";
     await setCheck({ status: "completed", conclusion: "neutral", title: "No evidence", summary: `${what}\n\n${fix}` });
-    if (latest(loaded, "verify.no_evidence", sha, { sinceAsked: true })) return undefined;
+    if (latest(loaded, ["verify.no_evidence"], sha, { sinceAsked: true })) return undefined;
     const record = store.record(loaded, "verify.no_evidence", { sha, graceMinutes: config.verify.ciGraceMinutes }, key);
     await port.createComment(pr, fitBody(`### Verifier: no evidence\n\n${what}\n\n${fix}`, [store.block(record)]));
     line.log.warn({ artifact: loaded.id, sha }, "verify: no evidence");
