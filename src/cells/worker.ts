@@ -1,5 +1,6 @@
 import type { Logger, ProbotOctokit } from "probot";
 import { lineEvent, type LineEvent } from "../events/line-event.js";
+import { gitToken } from "../github/git-token.js";
 import { RepoPort, type PortCaches } from "../github/repo-port.js";
 import { runBuild } from "../stages/build/run-build.js";
 import { runVerifierJob } from "../stages/verify/verifier-job.js";
@@ -28,7 +29,8 @@ async function jobContext(deps: WorkerDeps, job: CellJob, log: Logger) {
   const octokit = await deps.auth(job.installationId);
   const port = new RepoPort(octokit, { owner: job.owner, repo: job.repo }, deps.caches);
   const store = new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log });
-  const token = async () => ((await octokit.auth({ type: "installation" })) as { token: string }).token;
+  // git's token: this repository, contents only; the build pushes, the verifier only reads.
+  const token = () => gitToken(octokit, job, job.cell === "verifier" ? "read" : "write");
   return { store, token };
 }
 

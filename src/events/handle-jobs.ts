@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { contractFor } from "../cells/contracts.js";
 import { cloneUrl, Workspace } from "../cells/workspace.js";
+import { gitToken } from "../github/git-token.js";
 import { advance } from "../stages/advance.js";
 import { collectWorkflowRun, jobFromRunTitle } from "../stages/build/actions-runner.js";
 import { recordBuild, type BuildResult, type BuildSummary } from "../stages/build/run-build.js";
@@ -86,7 +87,7 @@ export async function handleCellRun(ctx: EventContext, event: EventOf<"cell.run"
   const current = await store.load(targetIssue(event));
   if (job && (await alreadyDone(ctx, config, current, `${job}:done`, title))) return;
   const publish = async (bundle: Buffer, head: string) => {
-    const { token } = (await store.port.octokit.auth({ type: "installation" })) as { token: string };
+    const token = await gitToken(store.port.octokit, event, "write");
     await Workspace.publishBundle({ url: cloneUrl(ctx.deps.env, event.owner, event.repo), token, branch: current.artifact.branch as string, bundle, head, parent: ctx.deps.workRoot });
   };
   const loaded = await collectWorkflowRun({ store, contract, log: ctx.log, publish }, current, { id: run, conclusion, title, htmlUrl }, config.cells.build.harness ?? "command", config.cells.build.model);

@@ -6,7 +6,7 @@ import { IssuesArea } from "./double/issues.js";
 import type { DoubleComment, DoubleCommit, DoubleEvent, DoubleIssue, DoubleRequest, DoubleResponse, DoubleUser } from "./double/model.js";
 import { PullsArea, type MergeOptions } from "./double/pulls.js";
 import { ReviewsArea, type InlineComment, type ReviewEvent } from "./double/reviews.js";
-import { created, matchRoute, notFound, ok, type Route } from "./double/router.js";
+import { created, matchRoute, notFound, ok, unprocessable, type Route } from "./double/router.js";
 import { Shapes } from "./double/shapes.js";
 import { GitRepo } from "./git-repo.js";
 
@@ -38,6 +38,24 @@ interface Label {
 const BOT_ID = 900_001;
 const WRITES = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 
+/** What an installation token reaches. */
+export interface TokenScope {
+  repositories: "all" | string[];
+  permissions: Record<string, string>;
+  /** Minted with `permissions` asked for: requests are held to them. */
+  scopedPermissions?: boolean;
+}
+
+/** The permission a REST route needs, by its path under `/repos/{owner}/{repo}` (GitHub's "permissions required for GitHub Apps"). */
+const PERMISSION_OF: Array<[RegExp, string]> = [
+  [/^\/(commits\/[^/]+\/check-(runs|suites)|check-runs|check-suites)\b/, "checks"],
+  [/^\/(commits\/[^/]+\/status(es)?|statuses)\b/, "statuses"],
+  [/^\/(contents|git|commits|branches|compare|merges|tarball|zipball|readme)\b/, "contents"],
+  [/^\/pulls\b/, "pull_requests"],
+  [/^\/(issues|labels|milestones)\b/, "issues"],
+  [/^\/actions\b/, "actions"],
+];
+
 export class GitHubDouble {
   readonly owner: string;
   readonly repo: string;
@@ -51,8 +69,12 @@ export class GitHubDouble {
   comments = new Map<number, DoubleComment>();
   labels = new Map<string, Label>();
   permissions = new Map<string, string>();
-  /** Installation tokens the double has issued: git over HTTP accepts only these. */
-  tokens = new Set<string>();
+  /**
+   * Installation tokens the double has issued, with their scope: REST and git over
+   * HTTP accept only these, and a token minted for some repositories or permissions
+   * reaches only those (as GitHub's scoped installation tokens do).
+   */
+  tokens = new Map<string, TokenScope>();
   /** Branch protection: the status checks it requires, per branch (as "get a branch" shows them to a reader). */
   protection = new Map<string, string[]>();
   /**
@@ -338,15 +360,7 @@ export class GitHubDouble {
       return { template: "/app", run: () => ok({ ...this.shapes.app({ id: 1, slug: this.appSlug, name: "Software Factory" }), installations_count: 1 }) };
     }
     if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
-      const expires = new Date(this.clock + 3_600_000).toISOString();
-      return {
-        template: "/app/installations/{installation_id}/access_tokens",
-        run: () => {
-          const token = `ghs_${sha1(`token:${this.tokens.size}:${this.clock}`).slice(0, 36)}`;
-          this.tokens.add(token);
-          return created({ token, expires_at: expires, permissions: {}, repository_selection: "all" });
-        },
-      };
+      return { template: "/app/installations/{installation_id}/access_tokens", run: () => this.mintToken(body) };
     }
     if (method === "POST" && path === "/graphql") return { template: "/graphql", run: () => this.graphql(body) };
     const prefix = `/repos/${this.owner}/${this.repo}`;
@@ -358,6 +372,68 @@ export class GitHubDouble {
     if (!found) return undefined;
     const { route, params } = found;
     return { template: `/repos/{owner}/{repo}${route.template}`, run: () => route.run({ params, query, body, headers: request.headers ?? {} }) };
+  }
+
+  /**
+   * Why `token` may not make this request (a status and GitHub's message), or
+   * undefined when it may: another repository is not found; a route outside the
+   * token's permissions is "not accessible by integration".
+   */
+  tokenRefuses(token: string, method: string, path: string): { status: number; message: string } | undefined {
+    const scope = this.tokens.get(token);
+    if (!scope) return { status: 401, message: "Bad credentials" };
+    const repo = /^\/repos\/[^/]+\/([^/]+)(\/.*)?$/.exec(path);
+    if (!repo) return undefined;
+    if (scope.repositories !== "all" && !scope.repositories.includes(repo[1] ?? "")) return { status: 404, message: "Not Found" };
+    if (!scope.scopedPermissions) return undefined;
+    const rest = repo[2] ?? "";
+    const permission = PERMISSION_OF.find(([pattern]) => pattern.test(rest))?.[1] ?? "metadata";
+    const level = scope.permissions[permission] ?? (permission === "issues" ? scope.permissions.pull_requests : undefined);
+    const needs = method === "GET" || method === "HEAD" ? ["read", "write"] : ["write"];
+    return level && needs.includes(level) ? undefined : { status: 403, message: "Resource not accessible by integration" };
+  }
+
+  /** Why `token` may not fetch (or, `pushing`, push to) this repository over git, or undefined. */
+  gitRefuses(token: string, pushing: boolean): { status: number; message: string } | undefined {
+    const scope = this.tokens.get(token);
+    if (!scope) return { status: 401, message: "Bad credentials" };
+    if (scope.repositories !== "all" && !scope.repositories.includes(this.repo)) return { status: 404, message: "Repository not found." };
+    const level = scope.permissions.contents;
+    if (pushing && level !== "write") return { status: 403, message: `Write access to repository not granted.` };
+    if (!level) return { status: 403, message: "Read access to repository not granted." };
+    return undefined;
+  }
+
+  /**
+   * An installation token, as GitHub mints one: for every repository and permission of
+   * the installation, or scoped down to the `repositories` / `repository_ids` and
+   * `permissions` asked for (none of which may exceed the installation's).
+   */
+  private mintToken(body: Record<string, unknown>): DoubleResponse {
+    const granted = this.shapes.app({ id: 1, slug: this.appSlug, name: "Software Factory" }).permissions as Record<string, string>;
+    const names = Array.isArray(body.repositories) ? body.repositories.map(String) : undefined;
+    const ids = Array.isArray(body.repository_ids) ? body.repository_ids.map(Number) : undefined;
+    const repository = this.shapes.repository();
+    if ((names && names.some((n) => n !== this.repo)) || (ids && ids.some((id) => id !== repository.id))) {
+      return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.");
+    }
+    const asked = body.permissions as Record<string, string> | undefined;
+    if (asked) {
+      const rank = (level: string | undefined) => (level === "write" ? 2 : level === "read" ? 1 : 0);
+      const over = Object.entries(asked).filter(([name, level]) => rank(level) === 0 || rank(level) > rank(granted[name]));
+      if (over.length) return unprocessable(`The permissions requested are not granted to this installation: ${over.map(([n, l]) => `${n}:${l}`).join(", ")}.`);
+    }
+    const scoped = Boolean(names || ids);
+    const permissions = asked ? { ...asked, metadata: "read" } : granted;
+    const token = `ghs_${sha1(`token:${this.tokens.size}:${this.clock}`).slice(0, 36)}`;
+    this.tokens.set(token, { repositories: scoped ? [this.repo] : "all", permissions, ...(asked ? { scopedPermissions: true } : {}) });
+    return created({
+      token,
+      expires_at: new Date(this.clock + 3_600_000).toISOString(),
+      permissions,
+      repository_selection: scoped ? "selected" : "all",
+      ...(scoped ? { repositories: [repository] } : {}),
+    });
   }
 
   private graphql(body: Record<string, unknown>): DoubleResponse {

@@ -109,8 +109,8 @@ export class SandboxServer {
 
     const method = (req.method ?? "GET").toUpperCase();
     const json = parseJson(body);
-    const auth = this.authenticate(req, path);
-    if (auth) return send(res, 401, { message: auth, documentation_url: "https://docs.github.com/rest" });
+    const auth = this.authenticate(req, method, path);
+    if (auth) return send(res, auth.status, { message: auth.message, documentation_url: "https://docs.github.com/rest" });
 
     const problems = checkRequest(json === undefined ? { method, route: path } : { method, route: path, body: json });
     if (problems.length > 0) {
@@ -138,13 +138,13 @@ export class SandboxServer {
     return out;
   }
 
-  /** REST needs a token the double issued (or the app's JWT for `/app` routes), as GitHub does. */
-  private authenticate(req: IncomingMessage, path: string): string | undefined {
+  /** REST needs a token the double issued, within its scope (or the app's JWT for `/app` routes), as GitHub does. */
+  private authenticate(req: IncomingMessage, method: string, path: string): { status: number; message: string } | undefined {
     const header = req.headers.authorization ?? "";
     const [scheme = "", credential = ""] = header.split(" ");
-    if (path === "/app" || path.startsWith("/app/")) return /^bearer$/i.test(scheme) && credential ? undefined : "A JSON web token could not be decoded";
-    if (/^(token|bearer)$/i.test(scheme) && this.double.tokens.has(credential)) return undefined;
-    return "Bad credentials";
+    if (path === "/app" || path.startsWith("/app/")) return /^bearer$/i.test(scheme) && credential ? undefined : { status: 401, message: "A JSON web token could not be decoded" };
+    if (!/^(token|bearer)$/i.test(scheme)) return { status: 401, message: "Bad credentials" };
+    return this.double.tokenRefuses(credential, method, path);
   }
 
   private fault(method: string, path: string): { status: number; body: unknown; headers: Record<string, string>; lost?: boolean } | undefined {
@@ -181,11 +181,13 @@ export class SandboxServer {
   /** git's smart HTTP through `git http-backend`, behind the installation token. */
   private async git(req: IncomingMessage, res: ServerResponse, url: URL, rest: string): Promise<void> {
     const [user = "", password = ""] = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /i, ""), "base64").toString().split(":");
-    if (!this.double.tokens.has(password)) {
-      res.writeHead(401, { "www-authenticate": 'Basic realm="GitHub"' }).end("Bad credentials");
+    const pushing = rest === "/git-receive-pack";
+    // A push starts with the ref advertisement for receive-pack: that is where GitHub refuses a read-only token.
+    const refused = this.double.gitRefuses(password, pushing || url.searchParams.get("service") === "git-receive-pack");
+    if (refused) {
+      res.writeHead(refused.status, refused.status === 401 ? { "www-authenticate": 'Basic realm="GitHub"' } : {}).end(refused.message);
       return;
     }
-    const pushing = rest === "/git-receive-pack";
     const before = pushing ? this.double.refs : undefined;
     const input = await readBody(req);
     const env: NodeJS.ProcessEnv = {

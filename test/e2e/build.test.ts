@@ -98,7 +98,7 @@ describe("the builder on the local runner, with a real harness process and real 
     expect(prompt).toContain("Related tests:");
     const env = JSON.parse(readFileSync(join(evidence, "env.json"), "utf8")) as Record<string, string>;
     expect(env.EVIDENCE_DIR).toBe(evidence);
-    const tokens = [...sb.double.tokens];
+    const tokens = [...sb.double.tokens.keys()];
     expect(tokens.length).toBeGreaterThan(0);
     const dump = JSON.stringify(env);
     for (const token of tokens) expect(dump).not.toContain(token);

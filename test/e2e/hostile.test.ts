@@ -3,16 +3,18 @@
  * not its workspace and to exhaust the host, and reports what it got. Every attempt
  * must fail, and nothing secret may show anywhere the line writes.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { foldFromDouble } from "../../src/sandbox/fold-double.js";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { SAMPLE_FILES, sandboxKey, useSandbox, VALID_BODY } from "./use-sandbox.js";
 
+const execFileAsync = promisify(execFile);
 const SECRET = `s3cret-${process.pid}-${Date.now()}`;
 const place = mkdtempSync(join(tmpdir(), "factory-hostile-"));
 const evidence = join(place, "evidence");
@@ -110,7 +112,7 @@ describe("a hostile harness in the sandbox", () => {
       files: {
         ...SAMPLE_FILES,
         "hostile.mjs": HOSTILE,
-        ".github/factory.yml": `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "hostile.mjs"], env: ["TARGETS"], network: "none", timeoutMinutes: 2 } }, verify: { ciGraceMinutes: 0 } })}\n`,
+        ".github/factory.yml": `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "hostile.mjs"], env: ["TARGETS"], network: "none", timeoutMinutes: 2 } }, verify: { ciGraceMinutes: 0, commands: ["test -f src/theme.js"] } })}\n`,
       },
       harnessEnv: {
         FACTORY_HARNESS_ENV: "TARGETS",
@@ -157,5 +159,36 @@ describe("a hostile harness in the sandbox", () => {
       ...logs,
     ].join("\n");
     expect(everything).not.toContain(SECRET);
+  });
+
+  it("gives each job's git a token for this repository's contents only: the build's can push, the verifier's only read", { timeout: 60_000 }, async () => {
+    const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;
+    sb.label(issue, "factory:intake");
+    await sb.idle();
+    const scoped = [...sb.double.tokens].filter(([, scope]) => scope.scopedPermissions);
+    const levels = scoped.map(([, scope]) => scope.permissions.contents).sort();
+    // The build's (clone, then push) and the verifier's (clone): each minted for the job, none for the whole installation.
+    expect(levels).toEqual(["read", "write", "write"]);
+    for (const [, scope] of scoped) {
+      expect(scope.repositories).toEqual([sb.double.repo]);
+      expect(Object.keys(scope.permissions).sort()).toEqual(["contents", "metadata"]);
+    }
+    const [write] = scoped.find(([, scope]) => scope.permissions.contents === "write") ?? [""];
+    const [read] = scoped.find(([, scope]) => scope.permissions.contents === "read") ?? [""];
+    // Leaked, the build's token opens no comment, check run or other repository.
+    const call = (token: string, method: string, path: string, body?: unknown) =>
+      fetch(`${sb.server.apiUrl}${path}`, { method, headers: { authorization: `token ${token}`, "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) }).then((r) => r.status);
+    const repo = `/repos/${sb.double.owner}/${sb.double.repo}`;
+    expect(await call(write, "POST", `${repo}/issues/${issue}/comments`, { body: "from a leaked token" })).toBe(403);
+    expect(await call(write, "POST", `${repo}/check-runs`, { name: "factory/verify", head_sha: "0".repeat(40), conclusion: "success" })).toBe(403);
+    expect(await call(write, "GET", `/repos/${sb.double.owner}/another/contents/README.md`)).toBe(404);
+    expect(await call(write, "GET", `${repo}/contents/package.json`)).toBe(200);
+    // The verifier's clones, and cannot push.
+    const clone = mkdtempSync(join(place, "clone-"));
+    await execFileAsync("git", ["clone", "-q", sb.server.cloneUrl(read), clone]);
+    writeFileSync(join(clone, "pushed.txt"), "x");
+    await execFileAsync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "x", "--allow-empty"], { cwd: clone });
+    await expect(execFileAsync("git", ["push", "-q", "origin", "HEAD:refs/heads/from-a-read-token"], { cwd: clone })).rejects.toThrow(/Write access to repository not granted|403/);
+    expect(sb.double.git.refSha("heads/from-a-read-token")).toBeUndefined();
   });
 });
