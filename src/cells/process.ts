@@ -8,6 +8,8 @@ export interface ProcessResult {
   cancelled: boolean;
   /** The process could not start (the executable is missing, say). */
   spawnError: string | undefined;
+  /** Why a `watch` ended it, when one did. */
+  stopped?: string | undefined;
   /** The last `maxOutputBytes` of stdout and of stderr; earlier output is counted, not kept. */
   stdout: string;
   stderr: string;
@@ -24,6 +26,11 @@ export interface ProcessOptions {
   maxOutputBytes?: number;
   /** Between SIGTERM and SIGKILL. */
   graceMs?: number;
+  /**
+   * Checked every `everyMs` while the process runs (a disk quota, say): a reason
+   * ends the whole group as a timeout does, and is the result's `stopped`.
+   */
+  watch?: { everyMs: number; check: () => Promise<string | undefined> } | undefined;
 }
 
 /** Keeps the last `limit` bytes written to it. */
@@ -65,6 +72,7 @@ export function runProcess(argv: readonly string[], options: ProcessOptions): Pr
     let timedOut = false;
     let cancelled = false;
     let spawnError: string | undefined;
+    let stopped: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const child = spawn(command ?? "", args, { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const killGroup = (signal: NodeJS.Signals) => {
@@ -87,6 +95,24 @@ export function runProcess(argv: readonly string[], options: ProcessOptions): Pr
       cancelled = true;
       stop();
     };
+    const watch = options.watch;
+    let watching = false;
+    const watcher = watch
+      ? setInterval(() => {
+          if (watching || stopped) return;
+          watching = true;
+          void watch
+            .check()
+            .then((reason) => {
+              if (reason && !stopped) {
+                stopped = reason;
+                stop();
+              }
+            })
+            .catch(() => {})
+            .finally(() => (watching = false));
+        }, watch.everyMs)
+      : undefined;
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -96,6 +122,7 @@ export function runProcess(argv: readonly string[], options: ProcessOptions): Pr
     });
     child.on("close", (exitCode, signal) => {
       clearTimeout(timer);
+      if (watcher) clearInterval(watcher);
       options.signal?.removeEventListener("abort", onAbort);
       // The leader is gone; make sure nothing it started lingers.
       killGroup("SIGKILL");
@@ -106,6 +133,7 @@ export function runProcess(argv: readonly string[], options: ProcessOptions): Pr
         timedOut,
         cancelled,
         spawnError,
+        ...(stopped ? { stopped } : {}),
         stdout: stdout.text(),
         stderr: stderr.text(),
         outputBytes: stdout.total + stderr.total,

@@ -88,7 +88,17 @@ export const configSchema = z
         learn: stageSwitch,
       })
       .prefault({}),
-    cells: z.strictObject({ build: cellChoice }).prefault({}),
+    cells: z
+      .strictObject({
+        build: cellChoice,
+        image: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, "must be a container image reference, like `ghcr.io/acme/factory-node:22`")
+          .max(300)
+          .optional()
+          .describe("With the docker or podman sandbox: the image the harness and verify commands run in, if the runner's operator allows it (`FACTORY_SANDBOX_IMAGES`). Unset: the operator's image."),
+      })
+      .prefault({}),
     verify: z
       .strictObject({
         commands: z

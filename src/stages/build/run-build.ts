@@ -3,8 +3,8 @@ import { join } from "node:path";
 import type { Logger } from "probot";
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessEnv, harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
-import { boxStartError, type Box } from "../../cells/box.js";
-import { lastLines, runProcess, type ProcessResult } from "../../cells/process.js";
+import type { Box } from "../../cells/box.js";
+import { lastLines, type ProcessResult } from "../../cells/process.js";
 import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
 import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
@@ -129,10 +129,9 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
     const timeoutMs = Math.min(choice.timeoutMinutes * 60_000, spec.timeoutSeconds * 1000);
     log.info({ artifact: loaded.id, job: job.id, harness: harness.name, timeoutMs }, "build: running the harness");
     await ctx.box.enter(workspace.root);
-    const boxedArgv = ctx.box.wrap(argv, { root: workspace.root, cwd: workspace.dir, network: choice.network });
-    const ran = await runProcess(boxedArgv, { cwd: workspace.dir, env, timeoutMs, signal, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 }).finally(() => ctx.box.leave(workspace.root));
-    const startError = boxStartError(ran);
-    const result = startError ? { ...ran, spawnError: startError } : ran;
+    const result = await ctx.box
+      .run(argv, { root: workspace.root, cwd: workspace.dir, network: choice.network, image: job.config.cells.image }, { cwd: workspace.dir, env, timeoutMs, signal, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 })
+      .finally(() => ctx.box.leave(workspace.root));
     const tail = lastLines(result, tailLines);
 
     // Cut short by a shutdown, not a person: the queue hands the job back to run again.
@@ -142,6 +141,7 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       const install = harness.install ? ` Install it on the runner (\`${harness.install}\`) or choose another harness.` : "";
       return fail(`The harness \`${argv[0] ?? ""}\` could not start: ${result.spawnError}.${install}`);
     }
+    if (result.stopped) return fail(`The harness was stopped with its whole process group: ${result.stopped}; nothing was pushed.`, tail);
     if (result.timedOut) return fail(`The harness ran past its ${Math.round(timeoutMs / 60_000)}-minute timeout and was stopped with its whole process group; nothing was pushed.`, tail);
     if (result.exitCode !== 0) return fail(`The harness exited with ${describeExit(result)}; nothing was pushed.`, tail);
 

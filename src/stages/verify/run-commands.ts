@@ -1,7 +1,7 @@
 import { mkdir, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import type { Box } from "../../cells/box.js";
-import { lastLines, runProcess } from "../../cells/process.js";
+import { lastLines } from "../../cells/process.js";
 import type { Workspace } from "../../cells/workspace.js";
 import { notesFrom } from "./evidence.js";
 import type { Evidence } from "./verdict.js";
@@ -15,7 +15,7 @@ import type { Evidence } from "./verdict.js";
 export async function runVerifyCommands(
   workspace: Workspace,
   commands: readonly string[],
-  options: { timeoutMs: number; path: string; signal?: AbortSignal | undefined; box: Box },
+  options: { timeoutMs: number; path: string; signal?: AbortSignal | undefined; box: Box; image?: string | undefined },
 ): Promise<Evidence[]> {
   const status = await options.box.status();
   // Not the build's failure: the job fails (and, failing twice, blocks the artifact with this reason).
@@ -33,17 +33,17 @@ export async function runVerifyCommands(
 }
 
 /** Each command in turn, in the box: one piece of evidence each. */
-async function runEach(workspace: Workspace, commands: readonly string[], options: { timeoutMs: number; signal?: AbortSignal | undefined; box: Box; env: Record<string, string> }): Promise<Evidence[]> {
+async function runEach(workspace: Workspace, commands: readonly string[], options: { timeoutMs: number; signal?: AbortSignal | undefined; box: Box; image?: string | undefined; env: Record<string, string> }): Promise<Evidence[]> {
   const { env } = options;
   const evidence: Evidence[] = [];
   for (const command of commands) {
-    const result = await runProcess(options.box.wrap(["sh", "-c", command], { root: workspace.root, cwd: workspace.dir, network: "open" }), { cwd: workspace.dir, env, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: 2_000_000 });
-    if (result.exitCode === 0 && !result.timedOut) {
+    const result = await options.box.run(["sh", "-c", command], { root: workspace.root, cwd: workspace.dir, network: "open", image: options.image }, { cwd: workspace.dir, env, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: 2_000_000 });
+    if (result.exitCode === 0 && !result.timedOut && !result.stopped) {
       evidence.push({ kind: "command", name: command, state: "success" });
       continue;
     }
     const output = `${result.stdout}\n${result.stderr}`;
-    const why = result.timedOut ? `timed out after ${Math.round(options.timeoutMs / 60_000)} min` : result.spawnError ? `could not start: ${result.spawnError}` : `exited with ${result.signal ?? `code ${String(result.exitCode)}`}`;
+    const why = result.stopped ? `stopped: ${result.stopped}` : result.timedOut ? `timed out after ${Math.round(options.timeoutMs / 60_000)} min` : result.spawnError ? `could not start: ${result.spawnError}` : `exited with ${result.signal ?? `code ${String(result.exitCode)}`}`;
     const notes = notesFrom(output, { roots: [workspace.dir, await realpath(workspace.dir).catch(() => workspace.dir)] });
     evidence.push({
       kind: "command",

@@ -28,6 +28,7 @@ export async function runVerifierJob(
       path: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       signal,
       box: ctx.box,
+      image: job.config.cells.image,
     });
     // Commands cut short by a shutdown prove nothing: the queue hands the job back to run again.
     if (shuttingDown(signal)) throw new Error("the process is shutting down; the job goes back to the queue");
