@@ -43,7 +43,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
         outcome: "refused",
       };
     } else {
-      result = spec.run({ args: command.args, actor: sender, loaded: target, config });
+      result = spec.run({ args: command.args, actor: sender, loaded: target, config, sandbox: await ctx.deps.box.status() });
     }
     const record = recordFor(store, target, result, command.name, sender, key);
     // A stop, or a new run of a stage, ends the job that is running: its result would no longer count.

@@ -49,7 +49,7 @@ function verificationLine(artifact: Artifact): string | false {
   }
 }
 
-export function statusView(artifact: Artifact, issue: number): string {
+export function statusView(artifact: Artifact, issue: number, sandbox: string): string {
   const attempts = Object.entries(artifact.attempts)
     .map(([stage, count]) => `${stage} ${count}`)
     .join(", ");
@@ -64,6 +64,7 @@ export function statusView(artifact: Artifact, issue: number): string {
     attempts: attempts || "—",
     nextHandoff: artifact.nextHandoff,
     updatedAt: artifact.updatedAt ?? "—",
+    sandbox,
   });
 }
 

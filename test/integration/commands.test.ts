@@ -136,3 +136,10 @@ describe("hidden blocks that do not count", () => {
     expect(await status()).toMatch(/\| Status \| active \|/);
   });
 });
+
+describe("/factory status and the sandbox", () => {
+  it("names the sandbox jobs run in", async () => {
+    expect(await status()).toContain("| Sandbox | `bwrap` |");
+  });
+
+});

@@ -159,10 +159,10 @@ function withDefaultBranch<E extends EmitterWebhookEvent>(event: E, branch: stri
  * each that the app made no request outside GitHub's contract, none the double
  * could not answer, and logged no error.
  */
-export function useScenario(assign: (scenario: Scenario) => void | Promise<void>): void {
+export function useScenario(assign: (scenario: Scenario) => void | Promise<void>, options: { app?: FactoryAppOptions } = {}): void {
   let current: Scenario | undefined;
   beforeEach(async () => {
-    current = await createScenario();
+    current = await createScenario(options);
     await assign(current);
   });
   afterEach(() => {

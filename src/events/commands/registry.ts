@@ -1,3 +1,4 @@
+import type { BoxStatus } from "../../cells/box.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import { isStage, STAGES, type Stage } from "../../line/stages.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
@@ -21,6 +22,8 @@ export interface CommandInput {
   actor: string;
   loaded: LoadedArtifact;
   config: FactoryConfig;
+  /** This runner's sandbox, as its self-test found it. */
+  sandbox: BoxStatus;
 }
 
 export interface CommandSpec {
@@ -39,6 +42,17 @@ const notAnArtifact = (issue: number) =>
 
 const NO_HARNESS =
   "No coding agent is configured: set `cells.build.harness` in `.github/factory.yml` (for example `claude-code`, `codex`, `aider`, or `command` with an argv), then `/factory build` again.";
+
+/** Where this repository's harness and verify commands run, and how well they are boxed in. */
+export function sandboxLine(sandbox: BoxStatus, runner: "local" | "actions"): string {
+  const box =
+    sandbox.kind === "none"
+      ? "**none**: harnesses and verify commands run as the app's user, with the host open to them (`FACTORY_SANDBOX=none`)"
+      : `\`${sandbox.kind}\`${sandbox.image ? ` (image \`${sandbox.image}\`)` : ""}`;
+  const state = sandbox.ok ? box : `${box}, **not working**: ${sandbox.problem ?? "its self-test failed"} Builds and verify commands are refused until it works.`;
+  const line = runner === "actions" ? `builds on GitHub Actions (GitHub's runner VM); verify commands here in ${state}` : state;
+  return line.replaceAll("|", "\\|");
+}
 
 /** Later stages add their commands here. */
 export const COMMANDS: CommandSpec[] = [
@@ -59,7 +73,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: "/factory status",
     summary: "Show the artifact as the factory's records see it.",
     mutates: false,
-    run: ({ loaded }) => answer(statusView(loaded.artifact, loaded.issue)),
+    run: ({ loaded, config, sandbox }) => answer(statusView(loaded.artifact, loaded.issue, sandboxLine(sandbox, config.cells.build.runner))),
   },
   {
     name: "stop",
