@@ -44,6 +44,8 @@ export interface FactoryAppOptions extends Partial<LineServices> {
   retry?: RetryPolicy;
   /** Told the services the app runs on, so the server can close them in order on shutdown. */
   onServices?: (services: LineServices) => void;
+  /** The app's clock: the time its records carry and the line judges them by (default: the system's). Tests move it forward. */
+  now?: () => Date;
 }
 
 /**
@@ -72,6 +74,7 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       env,
       workRoot: options.workRoot,
       box: options.box ?? Box.fromEnv(env),
+      now: options.now ?? (() => new Date()),
     };
     // The sandbox is checked once, at start: jobs are refused (saying what to install) while it does not work.
     void deps.box.status().then((status) => {
@@ -88,8 +91,15 @@ export function factoryApp(options: FactoryAppOptions = {}) {
       app.log.error({ err: error }, "the event inbox could not start; events wait until it can");
     });
     app.on([...HANDLED_EVENTS], async (context) => {
-      const action = (context.payload as { action?: unknown }).action;
-      const translated = fromWebhook({ id: context.id, name: typeof action === "string" ? `${context.name}.${action}` : context.name, payload: context.payload });
+      const { action, repository } = context.payload as { action?: unknown; repository?: { full_name?: unknown } | null };
+      const name = typeof action === "string" ? `${context.name}.${action}` : context.name;
+      const translated = fromWebhook({ id: context.id, name, payload: context.payload });
+      if ("malformed" in translated) {
+        // Answered 200 all the same: the same payload would fail the same way again. One line says what and where.
+        const where = typeof repository?.full_name === "string" ? repository.full_name.slice(0, 200) : "no repository";
+        context.log.warn({ event: name, delivery: context.id, repository: where, reason: translated.malformed }, `${name} webhook ${context.id} (${where}) ignored: ${translated.malformed}`);
+        return;
+      }
       if ("ignored" in translated) {
         context.log.debug({ event: context.name, delivery: context.id, reason: translated.ignored }, "webhook ignored");
         return;

@@ -1,5 +1,7 @@
-import { run, type ProbotOctokit, type Server } from "probot";
+import { run, type Probot, type ProbotOctokit, type Server } from "probot";
+import { appLog } from "./app-log.js";
 import { closeLineServices, type LineServices } from "./events/line-services.js";
+import { boundWebhookEndpoint } from "./events/webhook-endpoint.js";
 import { factoryApp, type FactoryAppOptions } from "./index.js";
 
 export interface Serving {
@@ -15,7 +17,13 @@ export interface Serving {
  */
 export async function serve(options: { Octokit: typeof ProbotOctokit; app?: FactoryAppOptions; graceMs?: number }): Promise<Serving> {
   let services: LineServices | undefined;
-  const server = await run(factoryApp({ ...options.app, onServices: (s) => (services = s) }), { Octokit: options.Octokit });
+  const app = factoryApp({ ...options.app, onServices: (s) => (services = s) });
+  // Bodies are bounded and checked before Probot reads them (events/webhook-endpoint.ts); the log never carries one (app-log.ts).
+  const withEndpoint = (probot: Probot) => {
+    boundWebhookEndpoint(probot);
+    app(probot);
+  };
+  const server = await run(withEndpoint, { Octokit: options.Octokit, log: await appLog() });
   process.removeAllListeners("SIGINT");
   let stopping: Promise<void> | undefined;
   const shutdown = () =>

@@ -60,6 +60,7 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments": { permission: "pull_requests", level: "read" },
   "POST /repos/{owner}/{repo}/git/trees": { permission: "contents", level: "write" },
   "PATCH /repos/{owner}/{repo}/git/refs/{ref}": { permission: "contents", level: "write" },
+  "DELETE /repos/{owner}/{repo}/git/refs/{ref}": { permission: "contents", level: "write" },
   // pinIssue and markPullRequestReadyForReview: the only GraphQL the app sends.
   "POST /graphql": { permission: "issues", level: "write" },
 };

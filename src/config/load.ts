@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { codeSpan } from "../line/text.js";
 import { configSchema, type FactoryConfig } from "./schema.js";
 
 export const CONFIG_PATH = ".github/factory.yml";
@@ -19,7 +20,7 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${codeSpan(JSON.stringify(value) ?? String(value), 60)}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -48,17 +49,30 @@ function requirement(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** One line per problem: the key, what is wrong, what was found, and the fix where zod knows it. */
+/** The most problems a report lists, and the most unknown keys one problem names: the rest are counted. */
+export const MAX_PROBLEMS = 20;
+const MAX_KEYS = 10;
+
+/**
+ * One line per problem: the key, what is wrong, what was found, and the fix where
+ * zod knows it. Keys and values come from the file, so each is shown as a short,
+ * inert code span; a file with hundreds of problems gets the first
+ * {@link MAX_PROBLEMS} and a count.
+ */
 export function formatProblems(error: z.ZodError, input: unknown): string[] {
-  return error.issues.map((issue) => {
+  const lines = error.issues.slice(0, MAX_PROBLEMS).map((issue) => {
     if (issue.code === "unrecognized_keys") {
-      const where = issue.path.length ? `\`${formatPath(issue.path)}\`` : "the top level";
-      return `${where} has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `\`${k}\``).join(", ")}: remove or rename ${issue.keys.length > 1 ? "them" : "it"} (see the schema for the keys that exist)`;
+      const where = issue.path.length ? codeSpan(formatPath(issue.path)) : "the top level";
+      const named = issue.keys.slice(0, MAX_KEYS).map((k) => codeSpan(k, 60));
+      const more = issue.keys.length > MAX_KEYS ? ` and ${issue.keys.length - MAX_KEYS} more` : "";
+      return `${where} has unknown key${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")}${more}: remove or rename ${issue.keys.length > 1 ? "them" : "it"} (see the schema for the keys that exist)`;
     }
     const found = valueAt(input, issue.path);
     const got = found === undefined ? "" : `; got ${describe(found)}`;
-    return `\`${formatPath(issue.path)}\` ${requirement(issue)}${got}`;
+    return `${codeSpan(formatPath(issue.path))} ${requirement(issue)}${got}`;
   });
+  const rest = error.issues.length - MAX_PROBLEMS;
+  return rest > 0 ? [...lines, `and ${rest} more problem${rest === 1 ? "" : "s"} like these`] : lines;
 }
 
 /** Validates what `context.config` returned (`null` when the file is absent). */

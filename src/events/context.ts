@@ -28,6 +28,8 @@ export interface Deps extends Omit<WorkerDeps, "emit"> {
   /** Where git reaches GitHub from (`GHE_HOST`), and where workspaces go. */
   env: NodeJS.ProcessEnv;
   workRoot: string | undefined;
+  /** The app's clock: records are stamped with it and judged by it (a refusal's hour, budgets). */
+  now: () => Date;
 }
 
 /** One event being handled, holding its artifact's lock. */

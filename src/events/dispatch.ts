@@ -86,7 +86,7 @@ export function eventHandler(deps: Deps): EventHandler {
     await deps.locks.run(lockKey(event.owner, event.repo, target), async (lease) => {
       fenceWrites(octokit, lease);
       octokit.hook.before("request", () => deps.gate.quiet());
-      const store = new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log });
+      const store = new ArtifactStore(port, { botLogin: await deps.botLogin(), key: deps.stateKey, log, now: deps.now });
       let config: Promise<FactoryConfig | undefined> | undefined;
       const ctx: EventContext = {
         deps,
@@ -100,6 +100,7 @@ export function eventHandler(deps: Deps): EventHandler {
           installationId: event.installationId,
           log,
           handOffCheckMs: deps.handOffCheckMs,
+          now: deps.now,
           later: (timer, delayMs) => deps.inbox.push(timerEvent(event, timer), { delayMs }),
         },
         config: (report) => (config ??= loadConfig(() => readConfigFile(octokit, repo, event.id, log), store, report, log)),
@@ -186,8 +187,8 @@ async function handleEventFailed(ctx: EventContext, event: EventOf<"event.failed
   const { what, reason, transient, attempts } = event.data;
   const record = store.record(loaded, "event.failed", { what, reason, transient, attempts }, key);
   const text = transient
-    ? `### Waiting on GitHub\n\nHandling ${what} failed ${attempts} time${attempts === 1 ? "" : "s"} (${reason}), so the factory stopped trying it. \`/factory retry\` picks the line up again.`
-    : `### Could not handle ${what}\n\n${reason}\n\nNothing more is tried for it. \`/factory retry\` runs the current stage again.`;
+    ? `### Waiting on GitHub\n\nHandling ${what} failed ${attempts} time${attempts === 1 ? "" : "s"} (${reason}), so the factory stopped trying it. ${loaded.artifact.pr !== undefined ? "`/factory retry` picks the line up again." : "Remove and add the intake label to try again."}`
+    : `### Could not handle ${what}\n\n${reason}\n\nNothing more is tried for it.${loaded.artifact.pr !== undefined ? " `/factory retry` runs the current stage again." : ""}`;
   await store.port.createComment(loaded.artifact.pr ?? issue, fitBody(text, [store.block(record)]));
   const config = await ctx.config();
   if (!config || loaded.artifact.pr === undefined) return;

@@ -1,3 +1,4 @@
+import { cleanText, clip } from "../line/text.js";
 import { CELL_WORKFLOW, issueOfJob, jobFromRunTitle } from "../stages/build/actions-runner.js";
 import { VERIFY_CHECK } from "../stages/verify/verdict.js";
 import { parseCommands } from "./commands/parse.js";
@@ -5,7 +6,8 @@ import { lineEvent, type LineEvent } from "./line-event.js";
 
 /** The artifact a factory branch names, whatever the configured prefix (`…/12-slug` → 12); the handler checks the prefix once the config is read. */
 export function artifactIssue(ref: string): number | undefined {
-  const prefix = /^(.*\/)\d+-[^/]*$/.exec(ref)?.[1];
+  // `<prefix><issue>-<slug>`, or `<prefix><issue>` (a title with no slug, before slugs never came out empty).
+  const prefix = /^(.*\/)\d+(?:-[^/]*)?$/.exec(ref)?.[1];
   return prefix ? issueFromBranch(prefix, ref) : undefined;
 }
 
@@ -24,7 +26,8 @@ export interface Delivery {
   payload: unknown;
 }
 
-export type Translation = { event: LineEvent } | { ignored: string };
+/** An event; or ignored, saying why (nothing for the line); or malformed, saying what the payload lacks that its event must have. */
+export type Translation = { event: LineEvent } | { ignored: string } | { malformed: string };
 
 type Obj = Record<string, unknown>;
 const obj = (value: unknown): Obj | undefined => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Obj) : undefined);
@@ -32,6 +35,14 @@ const str = (value: unknown): string | undefined => (typeof value === "string" ?
 const num = (value: unknown): number | undefined => (typeof value === "number" && Number.isInteger(value) ? value : undefined);
 const loginOf = (user: unknown): string | undefined => str(obj(user)?.login);
 const isBot = (user: unknown): boolean => obj(user)?.type === "Bot";
+/** A person's text as the line keeps it (see {@link cleanText}), at most GitHub's 65,536 characters. */
+const textOrNull = (value: unknown): string | null => (typeof value === "string" ? clip(cleanText(value), 65_536) : null);
+/** Says which of the fields (by their path in the payload) are not there (or empty); a missing object is named without its own fields. */
+function lacking(fields: Record<string, unknown>): { malformed: string } {
+  const absent = Object.keys(fields).filter((path) => fields[path] === undefined || fields[path] === "");
+  const named = absent.filter((path) => !absent.some((parent) => path.startsWith(`${parent}.`)));
+  return { malformed: `the payload has no ${named.join(", ") || "usable " + Object.keys(fields).join(", ")}` };
+}
 const labelNames = (labels: unknown): string[] =>
   (Array.isArray(labels) ? labels : []).map((l) => (typeof l === "string" ? l : (str(obj(l)?.name) ?? ""))).filter(Boolean).slice(0, 100);
 
@@ -40,14 +51,14 @@ const labelNames = (labels: unknown): string[] =>
  * and cheap: it runs before the webhook is answered, so it makes no request and
  * drops what no handler would act on (the app's own comments, comments without a
  * command, other branches' checks). A payload without the fields its event must
- * have is ignored with the reason, never thrown at the webhook.
+ * have is malformed, saying what it lacks, never thrown at the webhook.
  */
 export function fromWebhook(delivery: Delivery): Translation {
   try {
     return translate(delivery);
   } catch (error) {
     // A payload whose facts do not fit an event's schema (a field of the wrong type, one too long) is not ours to handle.
-    return { ignored: `the payload does not fit a ${delivery.name} event: ${(error as Error).message.split("\n")[0]?.slice(0, 300)}` };
+    return { malformed: `the payload does not fit a ${delivery.name} event: ${(error as Error).message.split("\n")[0]?.slice(0, 300)}` };
   }
 }
 
@@ -57,7 +68,8 @@ function translate(delivery: Delivery): Translation {
   const owner = loginOf(repository?.owner);
   const repo = str(repository?.name);
   const installationId = num(obj(p?.installation)?.id);
-  if (!p || !owner || !repo || installationId === undefined) return { ignored: "the payload names no repository or installation" };
+  if (!p) return { malformed: "the payload is not an object" };
+  if (!owner || !repo || installationId === undefined) return lacking({ repository, "repository.owner.login": owner, "repository.name": repo, installation: obj(p.installation), "installation.id": installationId });
   const base = { id: delivery.id, installationId, owner, repo };
   const defaultBranch = str(repository?.default_branch) ?? "main";
 
@@ -68,7 +80,7 @@ function translate(delivery: Delivery): Translation {
       const number = num(issue?.number);
       const author = loginOf(issue?.user) ?? loginOf(p.sender);
       const sender = loginOf(p.sender);
-      if (!issue || number === undefined || !author || !sender) return { ignored: "the payload has no issue" };
+      if (!issue || number === undefined || !author || !sender) return lacking({ issue, "issue.number": number, "issue.user.login": author, "sender.login": sender });
       if (isBot(p.sender) || issue.pull_request || issue.state !== "open") return { ignored: "a bot, a pull request or a closed issue" };
       const labels = labelNames(issue.labels);
       const action = delivery.name === "issues.labeled" ? "labeled" : "edited";
@@ -79,7 +91,7 @@ function translate(delivery: Delivery): Translation {
           ...base,
           target: { issue: number },
           what: action === "labeled" ? `the label ${label ?? ""} on #${number}`.slice(0, 200) : `an edit of #${number}`,
-          data: { action, ...(label !== undefined ? { label: label.slice(0, 100) } : {}), issue: { number, title: str(issue.title) ?? "", body: str(issue.body) ?? null, author, labels, state: "open" }, sender, defaultBranch },
+          data: { action, ...(label !== undefined ? { label: label.slice(0, 100) } : {}), issue: { number, title: cleanText(str(issue.title) ?? ""), body: textOrNull(issue.body), author, labels, state: "open" }, sender, defaultBranch },
         }),
       };
     }
@@ -89,7 +101,7 @@ function translate(delivery: Delivery): Translation {
       const thread = num(issue?.number);
       const id = num(comment?.id);
       const sender = loginOf(p.sender);
-      if (!issue || thread === undefined || !comment || id === undefined || !sender) return { ignored: "the payload has no issue or comment" };
+      if (!issue || thread === undefined || !comment || id === undefined || !sender) return lacking({ issue, "issue.number": thread, comment, "comment.id": id, "sender.login": sender });
       if (isBot(p.sender) || isBot(comment.user)) return { ignored: "a bot's comment" };
       const commands = parseCommands(str(comment.body));
       if (commands.length === 0) return { ignored: "no command" };
@@ -134,13 +146,13 @@ function translate(delivery: Delivery): Translation {
       const pr = num(pull?.number);
       const head = obj(pull?.head);
       const headRef = str(head?.ref);
-      if (!pull || pr === undefined || !headRef) return { ignored: "the payload has no pull request" };
+      if (!pull || pr === undefined || !headRef) return lacking({ pull_request: pull, "pull_request.number": pr, "pull_request.head": head, "pull_request.head.ref": headRef });
       const issue = artifactIssue(headRef);
       if (!issue) return { ignored: "not a factory branch" };
       const target = { issue };
       if (delivery.name === "pull_request.synchronize") {
         const headSha = str(head?.sha);
-        if (!headSha) return { ignored: "the pull request has no head commit" };
+        if (!headSha) return { malformed: "the payload has no pull_request.head.sha" };
         return { event: lineEvent("pull.synchronize", { ...base, target, what: `a push to PR #${pr}`, data: { pr, headRef, headSha } }) };
       }
       if (delivery.name === "pull_request.closed") {
@@ -151,14 +163,14 @@ function translate(delivery: Delivery): Translation {
       const review = obj(p.review);
       const reviewId = num(review?.id);
       const by = loginOf(review?.user);
-      if (!review || reviewId === undefined || !by) return { ignored: "the payload has no review" };
+      if (!review || reviewId === undefined || !by) return lacking({ review, "review.id": reviewId, "review.user.login": by });
       if (str(review.state)?.toLowerCase() !== "changes_requested" || isBot(review.user)) return { ignored: "not a person's request for changes" };
       return {
         event: lineEvent("review", {
           ...base,
           target,
           what: `@${by}'s review of PR #${pr}`,
-          data: { pr, headRef, review: { id: reviewId, body: str(review.body) ?? null, htmlUrl: str(review.html_url) ?? "", by } },
+          data: { pr, headRef, review: { id: reviewId, body: textOrNull(review.body), htmlUrl: str(review.html_url) ?? "", by } },
         }),
       };
     }

@@ -1,17 +1,45 @@
+import type { FactoryConfig } from "../config/schema.js";
+import type { Reaction, RepoPort } from "../github/repo-port.js";
 import { withRecord, type ArtifactStore, type LoadedArtifact } from "../state/artifact-store.js";
 import type { SignedRecord } from "../state/records.js";
 import { advance } from "../stages/advance.js";
 import { syncViews } from "../stages/sync-views.js";
 import { fitBody } from "../views/render.js";
-import { findCommand, mayMutate, type CommandResult } from "./commands/registry.js";
+import type { ParsedCommand } from "./commands/parse.js";
+import { findCommand, mayMutate, type CommandResult, type CommandSpec } from "./commands/registry.js";
 import { cancelRunning, type EventContext } from "./context.js";
 import { issueFromBranch } from "./from-webhook.js";
 import type { EventOf } from "./line-event.js";
+
+/** After a written refusal, how long a person's refused commands on the same artifact get a reaction only. */
+export const REFUSAL_QUIET_MS = 60 * 60 * 1000;
+
+/**
+ * The reaction on a refused command. 👎 says "no" without a word; 😕 would say the
+ * command was not understood (it was, and declined), 👀 that an answer is coming.
+ */
+const REFUSED: Reaction = "-1";
+
+/**
+ * A pending command and how it is met: `refused` when its author lacks the role it
+ * needs, `"reply"` for the first refusal in the hour (a comment saying why),
+ * `"react"` after it (a reaction only).
+ */
+interface Plan {
+  command: ParsedCommand;
+  key: string;
+  spec: CommandSpec | undefined;
+  refused: false | "reply" | "react";
+}
 
 /**
  * `/factory …` commands in issue and PR comments. Each command's key is its comment
  * id and position, so a redelivered comment is answered once; a PR comment counts
  * for the artifact only when the artifact's own record names that PR.
+ *
+ * Refusals cost little, since anyone who can comment can send them: a reaction each,
+ * and at most one refusal comment per person per artifact (per thread, without one)
+ * per hour, judged from the signed records, so it holds across processes and restarts.
  */
 export async function handleCommand(ctx: EventContext, event: EventOf<"command">): Promise<void> {
   const { store } = ctx;
@@ -28,23 +56,18 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
 
   const mine = (key: string) => key.startsWith(`comment:${comment}:`);
   const pending = commands.map((command, index) => ({ command, key: `comment:${comment}:${index}` })).filter(({ key }) => !target.artifact.keys.has(key));
-  if (pending.length > 0) await port.react(comment, "eyes");
+  const plans = await planAnswers(pending, { config, port, sender, target, now: store.now() });
+  await react(port, comment, plans);
 
   let changed = false;
-  for (const { command, key } of pending) {
-    const spec = findCommand(command.name);
-    let result: CommandResult;
-    if (!spec) {
-      result = { kind: "answer", reply: `\`/factory ${command.name.slice(0, 40)}\` is not a command I know. \`/factory help\` lists them.`, outcome: "rejected" };
-    } else if (spec.mutates && !mayMutate(config, await port.permission(sender))) {
-      result = {
-        kind: "answer",
-        reply: `Sorry @${sender}, \`/factory ${spec.name}\` changes the artifact, so it needs one of these roles on this repository: ${config.commands.allowedRoles.join(", ")}. A maintainer can run it for you.`,
-        outcome: "refused",
-      };
-    } else {
-      result = spec.run({ args: command.args, actor: sender, loaded: target, config, sandbox: await ctx.deps.box.status() });
-    }
+  for (const { command, key, spec, refused } of plans) {
+    // Already told within the hour: the reaction is the whole answer, and it leaves no record (a second identical reaction is a no-op on GitHub).
+    if (refused === "react") continue;
+    const result: CommandResult = refused
+      ? refusal(config, sender, command, spec)
+      : spec
+        ? spec.run({ args: command.args, actor: sender, loaded: target, config, sandbox: await ctx.deps.box.status() })
+        : { kind: "answer", reply: unknownCommand(command), outcome: "rejected" };
     const record = recordFor(store, target, result, command.name, sender, key);
     // A stop, or a new run of a stage, ends the job that is running: its result would no longer count.
     if (result.kind === "stop" || result.kind === "retry") await cancelRunning(ctx.deps, store, target.artifact.running);
@@ -60,6 +83,61 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
   const retry = [...target.records].reverse().find((r) => (r.kind === "command.retry" || r.kind === "verify.accepted") && mine(r.key));
   if (retry) await advance(store, config, ctx.line, target, retry.key, { sync: resumed });
   await ctx.changed(config, target.issue);
+}
+
+/**
+ * Decides, before any write, which pending commands are refused and how. A command
+ * needs a role when it changes the artifact, and so does one the app does not know
+ * (an outsider probing gets the same budget as one asking to stop); help and status
+ * answer anyone. The permission is read once, and only when something needs a role.
+ */
+async function planAnswers(
+  pending: ReadonlyArray<{ command: ParsedCommand; key: string }>,
+  input: { config: FactoryConfig; port: RepoPort; sender: string; target: LoadedArtifact; now: Date },
+): Promise<Plan[]> {
+  let allowed: boolean | undefined;
+  let told = refusedRecently(input.target.records, input.sender, input.now);
+  const plans: Plan[] = [];
+  for (const { command, key } of pending) {
+    const spec = findCommand(command.name);
+    const needsRole = !spec || spec.mutates;
+    if (needsRole) allowed ??= mayMutate(input.config, await input.port.permission(input.sender));
+    if (!needsRole || allowed) {
+      plans.push({ command, key, spec, refused: false });
+      continue;
+    }
+    plans.push({ command, key, spec, refused: told ? "react" : "reply" });
+    told = true;
+  }
+  return plans;
+}
+
+/**
+ * Whether `person` had a written refusal on these records within the last hour, by
+ * the time the records carry. A record stamped later than `now` (another process's
+ * clock ahead of this one) counts as recent.
+ */
+export function refusedRecently(records: readonly SignedRecord[], person: string, now: Date): boolean {
+  const since = now.getTime() - REFUSAL_QUIET_MS;
+  const who = person.toLowerCase();
+  return records.some((r) => r.kind === "command.answered" && r.data.outcome === "refused" && r.data.by.toLowerCase() === who && Date.parse(r.at) > since);
+}
+
+/** One reaction of each kind the comment's commands call for: 👀 for commands being answered, 👎 for refused ones. */
+async function react(port: RepoPort, comment: number, plans: readonly Plan[]): Promise<void> {
+  if (plans.some((p) => !p.refused)) await port.react(comment, "eyes");
+  if (plans.some((p) => p.refused)) await port.react(comment, REFUSED);
+}
+
+const unknownCommand = (command: ParsedCommand) => `\`/factory ${command.name.slice(0, 40)}\` is not a command I know. \`/factory help\` lists them.`;
+
+/** The one written refusal of the hour: why, and that what follows gets a 👎 only. */
+function refusal(config: FactoryConfig, sender: string, command: ParsedCommand, spec: CommandSpec | undefined): CommandResult {
+  const roles = config.commands.allowedRoles.join(", ");
+  const why = spec
+    ? `Sorry @${sender}, \`/factory ${spec.name}\` changes the artifact, so it needs one of these roles on this repository: ${roles}. A maintainer can run it for you.`
+    : `${unknownCommand(command)} Commands other than help and status need one of these roles on this repository: ${roles}.`;
+  return { kind: "answer", reply: `${why}\n\nFor the next hour, any more of these from you here get a 👎 instead of a reply.`, outcome: "refused" };
 }
 
 function recordFor(store: ArtifactStore, loaded: LoadedArtifact, result: CommandResult, name: string, by: string, key: string): SignedRecord {

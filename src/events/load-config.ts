@@ -28,9 +28,7 @@ export async function loadConfig(
   } catch (error) {
     // Only the config plugin's own errors are the file's fault; a GitHub or network failure is tried again.
     if (statusOf(error) !== undefined || !(error instanceof Error) || !error.message.startsWith("[@probot/octokit-plugin-config]")) throw error;
-    const cause = (error as { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? `: ${cause.message.split("\n")[0]}` : "";
-    problems = [`the file could not be read as YAML: ${(error as Error).message.split("\n")[0]?.replace(/^\[@probot\/octokit-plugin-config\] /, "")}${detail}`];
+    problems = [yamlProblem(error)];
   }
   log.warn({ repo: store.port.fullName, problems }, `${CONFIG_PATH} is invalid; the factory does nothing until it is fixed`);
   if (!report) return undefined;
@@ -41,4 +39,14 @@ export async function loadConfig(
   const record = store.record(loaded, "config.invalid", { digest: id, problems }, report.key);
   await store.port.createComment(report.issue, fitBody(configInvalidView(CONFIG_PATH, problems), [store.block(record)]));
   return undefined;
+}
+
+/** The config plugin's error, said with the line and column the YAML parser found (its first line, made inert). */
+function yamlProblem(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const what = error.message.split("\n")[0]?.replace(/^\[@probot\/octokit-plugin-config\] /, "") ?? "";
+  if (!(cause instanceof Error)) return `the file could not be read: ${what}`;
+  const at = (cause as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+  const reason = (cause.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/[<>`]/g, "'").slice(0, 300);
+  return `the file is not valid YAML${at ? ` at line ${at.line}, column ${at.col}` : ""}: ${reason}`;
 }

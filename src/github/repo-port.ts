@@ -1,5 +1,7 @@
 import { unzipSync } from "fflate";
 import type { ProbotOctokit } from "probot";
+import { cleanText, clip } from "../line/text.js";
+import { sized } from "../views/render.js";
 import { statusOf, validationMessages } from "./errors.js";
 
 export interface CheckRun {
@@ -138,12 +140,12 @@ export class RepoPort {
   }
 
   async createComment(issue: number, body: string): Promise<Comment> {
-    const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issue, body });
+    const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issue, body: sized(body) });
     return toComment(data);
   }
 
   async updateComment(commentId: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.updateComment({ ...this.ref, comment_id: commentId, body });
+    await this.octokit.rest.issues.updateComment({ ...this.ref, comment_id: commentId, body: sized(body) });
   }
 
   async deleteComment(commentId: number): Promise<void> {
@@ -213,6 +215,15 @@ export class RepoPort {
     }
   }
 
+  /** Deletes a branch; one already gone is no error (an earlier try deleted it). */
+  async deleteBranch(branch: string): Promise<void> {
+    try {
+      await this.octokit.rest.git.deleteRef({ ...this.ref, ref: `heads/${branch}` });
+    } catch (error) {
+      if (statusOf(error) !== 404 && statusOf(error) !== 422) throw error;
+    }
+  }
+
   /**
    * Opens a draft PR. GitHub allows one open PR per head and base: when one is
    * already open (an earlier try whose answer was lost), it is returned instead,
@@ -237,7 +248,7 @@ export class RepoPort {
 
   private async openPullOnce(input: { title: string; head: string; base: string; body: string; draft: boolean }): Promise<{ pull: PullRef; created: boolean }> {
     try {
-      const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input });
+      const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input, title: clip(cleanText(input.title), 256), body: sized(input.body) });
       return { pull: { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id }, created: true };
     } catch (error) {
       if (statusOf(error) !== 422 || !/already exists/i.test(validationMessages(error))) throw error;
@@ -348,12 +359,12 @@ export class RepoPort {
   }
 
   async createIssue(input: { title: string; body: string; labels: string[] }): Promise<{ number: number; nodeId: string }> {
-    const { data } = await this.octokit.rest.issues.create({ ...this.ref, ...input });
+    const { data } = await this.octokit.rest.issues.create({ ...this.ref, ...input, title: clip(cleanText(input.title), 256), body: sized(input.body) });
     return { number: data.number, nodeId: data.node_id };
   }
 
   async updateIssueBody(issue: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.update({ ...this.ref, issue_number: issue, body });
+    await this.octokit.rest.issues.update({ ...this.ref, issue_number: issue, body: sized(body) });
   }
 
   /** Every blob at a commit, in one call; `truncated` when GitHub cut a very large tree short. */

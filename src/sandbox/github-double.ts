@@ -84,6 +84,8 @@ export class GitHubDouble {
   rulesets: Array<{ id: number; name: string; include: string[]; checks: string[] }> = [];
   /** false: a private repository on a plan without draft pull requests (GitHub answers 422 to a draft). */
   draftsAllowed = true;
+  /** A repository that refuses new pull requests (a rule, a disabled feature): `POST /pulls` answers 422 with this message. */
+  pullsRefused: string | undefined;
   /** Check runs another app (CI) starts, queued, on every push to a branch other than the default. */
   ciChecks: string[] = [];
   /**

@@ -33,11 +33,16 @@ function toCarrier(comment: Comment, thread: string): Carrier {
 export class ArtifactStore {
   constructor(
     readonly port: RepoPort,
-    private readonly options: { botLogin: string; key: Buffer; log: Logger },
+    private readonly options: { botLogin: string; key: Buffer; log: Logger; now?: () => Date },
   ) {}
 
   get botLogin(): string {
     return this.options.botLogin;
+  }
+
+  /** The time new records carry: the app's clock when it was given one, else the system's. */
+  now(): Date {
+    return this.options.now?.() ?? new Date();
   }
 
   isOwnComment(comment: Comment): boolean {
@@ -72,7 +77,7 @@ export class ArtifactStore {
 
   /** A signed record that follows everything the loaded artifact has seen. */
   record<K extends RecordKind>(loaded: LoadedArtifact, kind: K, data: RecordDataOf<K>, key: string): SignedRecord {
-    return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1, prev: loaded.artifact.head ?? GENESIS }, this.options.key);
+    return makeRecord(kind, data, { artifact: loaded.id, key, seq: loaded.artifact.seq + 1, prev: loaded.artifact.head ?? GENESIS, at: this.now() }, this.options.key);
   }
 
   /** A signed record outside any artifact's chain (the ledger's pages): `seq` and `key` are the caller's. */

@@ -21,6 +21,31 @@ export function escapeJson(json: string): string {
     .replace(/\u2029/g, "\\u2029");
 }
 
+/** How many characters `text` takes inside a hidden block (JSON-escaped, `<` as `\u003c`, six for one). */
+export function escapedLength(text: string): number {
+  return escapeJson(JSON.stringify(text)).length - 2;
+}
+
+/**
+ * The longest prefix of `text` that takes at most `max` characters inside a hidden
+ * block (never splitting a surrogate pair): budgets for records are counted after
+ * escaping, since a goal of 11,000 `<` is 66,000 characters there.
+ */
+export function cutEscaped(text: string, max: number): string {
+  if (escapedLength(text) <= max) return text;
+  // Cut only between code points: a lone surrogate costs six characters, a pair two, so prefixes grow evenly only at these.
+  const ends: number[] = [0];
+  for (const char of text) ends.push((ends[ends.length - 1] ?? 0) + char.length);
+  let low = 0;
+  let high = ends.length - 1;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (escapedLength(text.slice(0, ends[mid])) <= max) low = mid;
+    else high = mid - 1;
+  }
+  return text.slice(0, ends[low]);
+}
+
 /** Serialises a value into one hidden block. */
 export function encodeBlock(value: unknown): string {
   return `${OPEN}${escapeJson(JSON.stringify(value))}${CLOSE}`;

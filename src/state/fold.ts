@@ -20,6 +20,8 @@ export interface Artifact {
   pr: number | undefined;
   /** The repository refused a draft: the PR is a normal one, its title marked work in progress until verified. */
   wip?: boolean;
+  /** What of the request was cut to fit (notes for people); the full text is on the issue. */
+  cut?: string[];
   /** `stale` stays until the new head has a verdict of its own. */
   verification: Verification;
   /** The commit the last verdict was for. */
@@ -196,6 +198,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         baseBranch: record.data.baseBranch,
         pr: record.data.pr,
         ...(record.data.wip ? { wip: true } : {}),
+        ...(record.data.cut?.length ? { cut: record.data.cut } : {}),
         owner: record.data.author,
         requestedBy: record.data.requestedBy,
         stage: "scout",

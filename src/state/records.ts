@@ -29,9 +29,16 @@ export const recordData = {
     requestedBy: login,
     /** The repository refused a draft PR: a normal one was opened, its title marked `[WIP]` until the verifier passes. */
     wip: z.boolean().optional(),
+    /** What of the request was cut to fit the line's budget, in words (the full text stays on the issue). */
+    cut: z.array(z.string().max(400)).max(10).optional(),
   }),
   "command.stop": z.object({ by: login }),
-  /** A command that changed nothing (status, help, a refusal) was answered: its key stops a second answer. */
+  /**
+   * A command that changed nothing (status, help, a refusal) was answered: its key stops a second answer.
+   * `refused`: its author lacks the role it needs (also a command the app does not know, from someone
+   * without a role); the first of these in an hour per person is written, later ones get only a reaction
+   * and no record, so these records are the refusal budget (`events/handle-comment.ts`).
+   */
   "command.answered": z.object({ by: login, command: z.string().max(50), outcome: z.enum(["answered", "refused", "rejected"]) }),
   "command.retry": z.object({ by: login, stage }),
   /** `output` is the cell's output, already validated against its contract. */

@@ -25,6 +25,7 @@ export function trackingView(artifact: Artifact, options: { title: string; missi
           nextHandoff: artifact.nextHandoff,
           criteria: artifact.criteria,
           criteriaCount: artifact.criteria.length,
+          cut: artifact.cut?.length ? { notes: artifact.cut } : false,
         }
       : false,
   });
@@ -142,8 +143,8 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
-export function pullRequestBody(view: { issue: number; goal: string; criteria: readonly string[]; requestedBy: string }): string {
-  return render("pull-request.md", view);
+export function pullRequestBody(view: { issue: number; goal: string; criteria: readonly string[]; requestedBy: string; cut?: readonly string[] }): string {
+  return render("pull-request.md", { ...view, cut: view.cut?.length ? { notes: view.cut } : false });
 }
 
 export function verifierResultView(

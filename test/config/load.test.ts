@@ -65,19 +65,19 @@ describe("parseConfig: defaults", () => {
 
 describe("parseConfig: problems name the exact key and what was found", () => {
   const cases: { name: string; raw: unknown; mentions: string[] }[] = [
-    { name: "an unknown role", raw: { commands: { allowedRoles: ["owner"] } }, mentions: ["`commands.allowedRoles[0]`", 'string "owner"', "`admin`"] },
-    { name: "an unknown role at a later index", raw: { commands: { allowedRoles: ["admin", "root"] } }, mentions: ["`commands.allowedRoles[1]`", 'string "root"'] },
+    { name: "an unknown role", raw: { commands: { allowedRoles: ["owner"] } }, mentions: ["`commands.allowedRoles[0]`", 'string `"owner"`', "`admin`"] },
+    { name: "an unknown role at a later index", raw: { commands: { allowedRoles: ["admin", "root"] } }, mentions: ["`commands.allowedRoles[1]`", 'string `"root"`'] },
     { name: "an empty role list", raw: { commands: { allowedRoles: [] } }, mentions: ["`commands.allowedRoles`", "at least 1", "a list"] },
-    { name: "roles given as a string", raw: { commands: { allowedRoles: "admin" } }, mentions: ["`commands.allowedRoles`", "a list", 'string "admin"'] },
-    { name: "maxBuildAttempts as a string", raw: { maxBuildAttempts: "three" }, mentions: ["`maxBuildAttempts`", "a number", 'string "three"'] },
-    { name: "maxBuildAttempts below the minimum", raw: { maxBuildAttempts: 0 }, mentions: ["`maxBuildAttempts`", "at least 1", "number 0"] },
-    { name: "maxBuildAttempts above the maximum", raw: { maxBuildAttempts: 21 }, mentions: ["`maxBuildAttempts`", "at most 20", "number 21"] },
-    { name: "maxBuildAttempts not a whole number", raw: { maxBuildAttempts: 2.5 }, mentions: ["`maxBuildAttempts`", "number 2.5"] },
+    { name: "roles given as a string", raw: { commands: { allowedRoles: "admin" } }, mentions: ["`commands.allowedRoles`", "a list", 'string `"admin"`'] },
+    { name: "maxBuildAttempts as a string", raw: { maxBuildAttempts: "three" }, mentions: ["`maxBuildAttempts`", "a number", 'string `"three"`'] },
+    { name: "maxBuildAttempts below the minimum", raw: { maxBuildAttempts: 0 }, mentions: ["`maxBuildAttempts`", "at least 1", "number `0`"] },
+    { name: "maxBuildAttempts above the maximum", raw: { maxBuildAttempts: 21 }, mentions: ["`maxBuildAttempts`", "at most 20", "number `21`"] },
+    { name: "maxBuildAttempts not a whole number", raw: { maxBuildAttempts: 2.5 }, mentions: ["`maxBuildAttempts`", "number `2.5`"] },
     { name: "an unknown key under labels", raw: { labels: { foo: "x" } }, mentions: ["`labels`", "unknown key", "`foo`"] },
     { name: "an unknown top-level key", raw: { bogus: true }, mentions: ["top level", "unknown key", "`bogus`"] },
-    { name: "an empty label", raw: { labels: { intake: "" } }, mentions: ["`labels.intake`", "at least 1", 'string ""'] },
-    { name: "a branch prefix without a trailing slash", raw: { branchPrefix: "factory" }, mentions: ["`branchPrefix`", "ending in `/`", 'string "factory"'] },
-    { name: "a stage switch that is not a boolean", raw: { stages: { build: { enabled: "yes" } } }, mentions: ["`stages.build.enabled`", "true or false", 'string "yes"'] },
+    { name: "an empty label", raw: { labels: { intake: "" } }, mentions: ["`labels.intake`", "at least 1", 'string `""`'] },
+    { name: "a branch prefix without a trailing slash", raw: { branchPrefix: "factory" }, mentions: ["`branchPrefix`", "ending in `/`", 'string `"factory"`'] },
+    { name: "a stage switch that is not a boolean", raw: { stages: { build: { enabled: "yes" } } }, mentions: ["`stages.build.enabled`", "true or false", 'string `"yes"`'] },
     { name: "an unknown stage", raw: { stages: { deploy: { enabled: true } } }, mentions: ["`stages`", "unknown key", "`deploy`"] },
     { name: "labels given as null", raw: { labels: null }, mentions: ["`labels`", "a mapping", "null"] },
     { name: "a ledger title that is too long", raw: { ledger: { title: "x".repeat(201) } }, mentions: ["`ledger.title`", "at most 200"] },
@@ -91,6 +91,13 @@ describe("parseConfig: problems name the exact key and what was found", () => {
       for (const text of mentions) expect(problems[0]).toContain(text);
     });
   }
+
+  it("lists the first 20 problems and counts the rest", () => {
+    expect(problemsOf({ maxBuildAttempts: "x", labels: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, 1])) }).find((p) => p.startsWith("`labels`"))).toMatch(/^`labels` has unknown keys `k0`, .*`k9` and 2 more: remove or rename them/);
+    const many = problemsOf({ commands: { allowedRoles: Array.from({ length: 25 }, () => "owner") } });
+    expect(many).toHaveLength(21);
+    expect(many[20]).toBe("and 5 more problems like these");
+  });
 
   it("reports every problem in one pass, one line each", () => {
     const problems = problemsOf({ maxBuildAttempts: "x", labels: { foo: 1 }, commands: { allowedRoles: ["owner"] } });

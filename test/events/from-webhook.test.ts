@@ -81,10 +81,16 @@ describe("fromWebhook", () => {
 
   it("answers a payload without the fields its event must have, or with fields that do not fit, with a reason instead of a throw", () => {
     const { payload } = issuesLabeled({ ...repo, sender: { login: "maintainer" }, issue: { number: 12, title: "t", user: { login: "alice" } }, label: "factory:intake" });
-    expect(translate("issues.labeled", { ...payload, issue: undefined })).toEqual({ ignored: "the payload has no issue" });
-    expect(translate("issues.labeled", { ...payload, installation: undefined })).toEqual({ ignored: "the payload names no repository or installation" });
-    expect(translate("issues.labeled", "not an object")).toEqual({ ignored: "the payload names no repository or installation" });
-    expect(translate("issues.labeled", { ...payload, issue: { ...payload.issue, number: -3 } })).toMatchObject({ ignored: expect.stringContaining("does not fit a issues.labeled event") });
+    expect(translate("issues.labeled", { ...payload, issue: undefined })).toEqual({ malformed: "the payload has no issue" });
+    expect(translate("issues.labeled", { ...payload, issue: { ...payload.issue, number: "12" } })).toEqual({ malformed: "the payload has no issue.number" });
+    expect(translate("issues.labeled", { ...payload, installation: undefined })).toEqual({ malformed: "the payload has no installation" });
+    expect(translate("issues.labeled", { ...payload, repository: { ...payload.repository, name: "" } })).toEqual({ malformed: "the payload has no repository.name" });
+    expect(translate("issues.labeled", "not an object")).toEqual({ malformed: "the payload is not an object" });
+    expect(translate("issues.labeled", { ...payload, issue: { ...payload.issue, number: -3 } })).toMatchObject({ malformed: expect.stringContaining("does not fit a issues.labeled event") });
+    const comment = issueCommentCreated({ ...repo, sender: { login: "m" }, issue: { number: 4, title: "t", user: { login: "alice" } }, comment: { id: 3, body: "/factory status", user: { login: "m" } } }).payload;
+    expect(translate("issue_comment.created", { ...comment, comment: undefined })).toEqual({ malformed: "the payload has no comment" });
+    expect(translate("issue_comment.created", { ...comment, issue: null, sender: {} })).toEqual({ malformed: "the payload has no issue, sender.login" });
+    expect(translate("pull_request.closed", { ...comment, pull_request: { number: 5, head: {} } })).toEqual({ malformed: "the payload has no pull_request.head.ref" });
     const labels = { ...payload, issue: { ...payload.issue, title: 42 } };
     expect("event" in translate("issues.labeled", labels) ? "event" : "ignored").toBe("event");
     const many = issueCommentCreated({ ...repo, sender: { login: "m" }, issue: { number: 4, title: "t", user: { login: "alice" } }, comment: { id: 3, body: `/factory retry ${"x ".repeat(30)}`, user: { login: "m" } } }).payload;

@@ -36,7 +36,7 @@ describe("slash commands", () => {
     const labelsBefore = [...(s.double.issues.get(issue)?.labels ?? [])];
     const { comment } = await command(issue, "reader", "/factory stop");
     expect(lastBotComment(issue)).toMatch(/^Sorry @reader, `\/factory stop` changes the artifact/);
-    expect(s.double.comments.get(comment.id)?.reactions).toEqual([{ content: "eyes", user: "software-factory[bot]" }]);
+    expect(s.double.comments.get(comment.id)?.reactions).toEqual([{ content: "-1", user: "software-factory[bot]" }]);
     expect(s.double.issues.get(issue)?.labels).toEqual(labelsBefore);
     expect(await status()).toMatch(/\| Status \| active \|/);
   });

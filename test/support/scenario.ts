@@ -149,8 +149,8 @@ export async function createScenario(options: { app?: FactoryAppOptions } = {}):
 }
 
 function withDefaultBranch<E extends EmitterWebhookEvent>(event: E, branch: string): E {
-  const repository = (event.payload as { repository?: { default_branch: string } }).repository;
-  if (repository) repository.default_branch = branch;
+  const repository = (event.payload as { repository?: unknown } | null)?.repository;
+  if (typeof repository === "object" && repository !== null) (repository as { default_branch: string }).default_branch = branch;
   return event;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { GitHubDouble } from "../github-double.js";
 import type { FileChange, TreeEntry } from "../git-repo.js";
 import type { DoubleResponse } from "./model.js";
-import { created, invalid, noContent, notFound, ok, paginate, route, unprocessable, type Route } from "./router.js";
+import { created, invalid, noContent, notFound, ok, paginate, route, textRefused, unprocessable, type Route } from "./router.js";
 
 /**
  * Contents, branches, commits, compare and the Git Data API (refs, commits, trees,
@@ -194,6 +194,8 @@ export class GitDataArea {
   private createCommit(body: Record<string, unknown>): DoubleResponse {
     const parents = Array.isArray(body.parents) ? body.parents.map(String) : [];
     if (typeof body.tree !== "string" || typeof body.message !== "string") return invalid("Commit", "tree", "missing_field");
+    const refused = textRefused("Commit", body, { message: 1_000_000 });
+    if (refused) return refused;
     if (!this.d.git.hasTree(body.tree)) return unprocessable("Tree SHA does not exist");
     if (parents.some((p) => !this.d.git.hasCommit(p))) return unprocessable("Parent SHA does not exist or is not a commit object");
     const author = body.author as { name?: unknown; email?: unknown } | undefined;

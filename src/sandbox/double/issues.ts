@@ -1,6 +1,6 @@
 import type { GitHubDouble } from "../github-double.js";
 import type { DoubleComment, DoubleIssue, DoubleResponse, DoubleUser } from "./model.js";
-import { created, invalid, noContent, notFound, ok, paginate, route, type Route } from "./router.js";
+import { created, invalid, noContent, notFound, ok, paginate, route, textRefused, type Route } from "./router.js";
 
 /** Issues, their comments, labels and reactions, and collaborator permissions. */
 export class IssuesArea {
@@ -104,7 +104,8 @@ export class IssuesArea {
   private createComment(issue: number, body: Record<string, unknown>): DoubleResponse {
     if (!this.d.issues.has(issue)) return notFound();
     if (typeof body.body !== "string") return invalid("IssueComment", "body", "missing_field");
-    if (body.body.length > 65_536) return invalid("IssueComment", "body", "custom", "body is too long (maximum is 65536 characters)");
+    const refused = textRefused("IssueComment", body, { body: 65_536 });
+    if (refused) return refused;
     return created(this.commentJson(this.d.postComment(issue, this.d.bot, body.body)));
   }
 
@@ -113,6 +114,8 @@ export class IssuesArea {
     if (!comment) return notFound();
     if (comment.user.login !== this.d.bot.login) return { status: 403, body: { message: "Resource not accessible by integration" } };
     if (typeof body.body !== "string") return invalid("IssueComment", "body", "missing_field");
+    const refused = textRefused("IssueComment", body, { body: 65_536 });
+    if (refused) return refused;
     this.d.editComment(id, body.body, this.d.bot);
     return ok(this.commentJson(comment));
   }
@@ -143,6 +146,8 @@ export class IssuesArea {
   private updateIssue(n: number, body: Record<string, unknown>): DoubleResponse {
     const issue = this.d.issues.get(n);
     if (!issue) return notFound();
+    const refused = textRefused("Issue", body, { title: 256, body: 65_536 });
+    if (refused) return refused;
     const changes: Record<string, { from: unknown }> = {};
     if (typeof body.body === "string" && body.body !== issue.body) {
       changes.body = { from: issue.body };
@@ -198,6 +203,8 @@ export class IssuesArea {
 
   private createIssue(body: Record<string, unknown>): DoubleResponse {
     if (typeof body.title !== "string") return invalid("Issue", "title", "missing_field");
+    const refused = textRefused("Issue", body, { title: 256, body: 65_536 });
+    if (refused) return refused;
     const labels = Array.isArray(body.labels) ? body.labels.map(String) : [];
     for (const name of labels) this.d.ensureLabel(name);
     const issue = this.d.newIssue(this.d.bot, body.title, typeof body.body === "string" ? body.body : null, labels);

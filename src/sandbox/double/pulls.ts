@@ -1,7 +1,7 @@
 import type { GitHubDouble } from "../github-double.js";
 import { association } from "./issues.js";
 import type { DoubleIssue, DoublePull, DoubleResponse, DoubleUser } from "./model.js";
-import { created, invalid, noContent, notFound, ok, paginate, route, type Route } from "./router.js";
+import { created, invalid, noContent, notFound, ok, paginate, route, textRefused, type Route } from "./router.js";
 
 export interface MergeOptions {
   merge_method?: "merge" | "squash" | "rebase";
@@ -129,6 +129,9 @@ export class PullsArea {
   // ---- routes --------------------------------------------------------------------------
 
   private create(body: Record<string, unknown>): DoubleResponse {
+    const refused = textRefused("PullRequest", body, { title: 256, body: 65_536 });
+    if (refused) return refused;
+    if (this.d.pullsRefused) return invalid("PullRequest", "", "custom", this.d.pullsRefused);
     const head = String(body.head ?? "").replace(new RegExp(`^${this.d.owner}:`), "");
     const base = String(body.base ?? "");
     const headSha = this.d.git.refSha(`heads/${head}`);
@@ -171,6 +174,8 @@ export class PullsArea {
   private update(n: number, body: Record<string, unknown>): DoubleResponse {
     const p = this.pull(n);
     if (!p) return notFound();
+    const refused = textRefused("PullRequest", body, { title: 256, body: 65_536 });
+    if (refused) return refused;
     const changes: Record<string, unknown> = {};
     if (typeof body.base === "string" && body.base !== p.pull.base) {
       const sha = this.d.git.refSha(`heads/${body.base}`);

@@ -110,3 +110,17 @@ export function paginate(list: readonly unknown[], query: URLSearchParams, path:
   ];
   return { status: 200, body: list.slice((page - 1) * perPage, page * perPage), headers: links.length ? { link: links.join(", ") } : {} };
 }
+
+/**
+ * GitHub's limits on what people and apps write, as its 422s say them: a title of at
+ * most 256 characters, a body of at most 65,536, and no NUL character in either.
+ */
+export function textRefused(resource: string, body: Record<string, unknown>, limits: { title?: number; body?: number; message?: number }): DoubleResponse | undefined {
+  for (const [field, max] of Object.entries(limits)) {
+    const value = body[field];
+    if (typeof value !== "string") continue;
+    if (value.length > max) return invalid(resource, field, "custom", `${field} is too long (maximum is ${max} characters)`);
+    if (value.includes("\u0000")) return invalid(resource, field, "custom", `${field} contains a null character`);
+  }
+  return undefined;
+}

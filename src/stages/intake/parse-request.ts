@@ -1,3 +1,5 @@
+import { slugOf } from "../../line/text.js";
+
 /**
  * Reads a factory request out of an issue: a goal and success criteria.
  *
@@ -100,21 +102,10 @@ export function parseRequest(title: string, body: string | null | undefined): Pa
   return { goal, criteria, missing };
 }
 
-/** `factory/12-add-dark-mode`: the branch for an issue, from its title. */
+/**
+ * `factory/12-add-dark-mode`: the branch for an issue, from its title in any script
+ * (`factory/12-temnaya-tema`), or a short hash of it when nothing transliterates.
+ */
 export function branchName(prefix: string, issue: number, title: string): string {
-  const words = title
-    .toLowerCase()
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .replace(/[^a-z0-9]+/g, " ")
-    .trim()
-    .split(" ")
-    .filter(Boolean);
-  let slug = "";
-  for (const word of words) {
-    const next = slug ? `${slug}-${word}` : word;
-    if (next.length > 40) break;
-    slug = next;
-  }
-  return `${prefix}${issue}${slug ? `-${slug}` : ""}`;
+  return `${prefix}${issue}-${slugOf(title)}`;
 }

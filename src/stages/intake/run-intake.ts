@@ -4,6 +4,10 @@ import { type ArtifactStore, type LoadedArtifact } from "../../state/artifact-st
 import { fold } from "../../state/fold.js";
 import { pullRequestBody } from "../../views/comments.js";
 import { existingBlocks, syncViews, trackingBody } from "../sync-views.js";
+import { PermanentFailure } from "../../events/inbox.js";
+import { describeError, isTransient } from "../../github/errors.js";
+import { clip } from "../../line/text.js";
+import { fitRequest } from "./budget.js";
 import { branchName, parseRequest } from "./parse-request.js";
 
 export interface IntakeRequest {
@@ -49,32 +53,42 @@ export async function runIntake(
     return { outcome: "needs-criteria", loaded };
   }
 
+  const fitted = fitRequest({ title: issue.title, goal: parsed.goal, criteria: parsed.criteria });
   const branch = branchName(config.branchPrefix, issue.number, issue.title);
   const base = await port.branchHead(request.defaultBranch);
-  const commit = await port.createEmptyCommit(base.sha, base.treeSha, `chore(factory): open #${issue.number} ${issue.title}`.slice(0, 200));
+  const commit = await port.createEmptyCommit(base.sha, base.treeSha, clip(`chore(factory): open #${issue.number} ${fitted.title}`, 200));
   await port.createBranch(branch, commit);
   // An open PR on the branch without a record is an earlier try's (its answer was lost, or the process died): it is adopted.
-  const { pull, wip, created } = await port.openDraftPull({
-    title: issue.title,
-    head: branch,
-    base: request.defaultBranch,
-    body: pullRequestBody({ issue: issue.number, goal: parsed.goal, criteria: parsed.criteria, requestedBy: request.requestedBy }),
-  });
+  const opened = await port
+    .openDraftPull({
+      title: fitted.title,
+      head: branch,
+      base: request.defaultBranch,
+      body: pullRequestBody({ issue: issue.number, goal: fitted.goal, criteria: fitted.criteria, requestedBy: request.requestedBy, cut: fitted.cut }),
+    })
+    .catch(async (error: unknown) => {
+      // Refused for good: the branch this try made goes too, so nothing is left half-made; the failure is said on the issue.
+      if (isTransient(error)) throw error;
+      await port.deleteBranch(branch).catch((cleanup: unknown) => log.warn({ artifact: loaded.id, branch, err: cleanup }, "intake: could not delete the branch of a refused PR"));
+      throw new PermanentFailure(`GitHub refused to open the pull request: ${describeError(error)}. Change what it names on the issue, then remove and add the \`${config.labels.intake}\` label to try again.`);
+    });
+  const { pull, wip, created } = opened;
 
   const record = store.record(
     loaded,
     "artifact.opened",
     {
       issue: issue.number,
-      title: issue.title,
-      goal: parsed.goal,
-      criteria: parsed.criteria,
+      title: fitted.title,
+      goal: fitted.goal,
+      criteria: fitted.criteria,
       branch,
       baseBranch: request.defaultBranch,
       pr: pull.number,
       author: issue.author,
       requestedBy: request.requestedBy,
       ...(wip ? { wip } : {}),
+      ...(fitted.cut.length ? { cut: fitted.cut } : {}),
     },
     request.key,
   );

@@ -54,7 +54,9 @@ describe("branchName", () => {
     );
   });
 
-  it("works for a title with no letters", () => {
-    expect(branchName("factory/", 7, "!!!")).toBe("factory/7");
+  it("gives a title with nothing to transliterate a stable short hash, never an empty slug", () => {
+    expect(branchName("factory/", 7, "!!!")).toMatch(/^factory\/7-x[0-9a-f]{7}$/);
+    expect(branchName("factory/", 7, "!!!")).toBe(branchName("factory/", 7, "!!!"));
+    expect(branchName("factory/", 7, "???")).not.toBe(branchName("factory/", 7, "!!!"));
   });
 });

@@ -67,25 +67,25 @@ describe("parseLesson", () => {
 
   it("names a bad id, the rule, and the value found", () => {
     expect(problemOf(EXAMPLE.replace("id: prefer-strict-equal", "id: Prefer_Strict"))).toBe(
-      `${PATH}: front matter \`id\` must be 3 to 80 characters of a-z, 0-9 and \`-\`, like \`prefer-strict-equal\`; got string "Prefer_Strict"`,
+      `${PATH}: front matter \`id\` must be 3 to 80 characters of a-z, 0-9 and \`-\`, like \`prefer-strict-equal\`; got string \`"Prefer_Strict"\``,
     );
     expect(problemOf(EXAMPLE.replace("id: prefer-strict-equal", "id: ab"))).toMatch(/`id` must be 3 to 80 characters/);
     expect(problemOf(EXAMPLE.replace("id: prefer-strict-equal", `id: ${"a".repeat(81)}`))).toMatch(/`id` must be 3 to 80 characters/);
   });
 
   it("says `paths` must be a list when it is a string", () => {
-    expect(problemOf(EXAMPLE.replace('paths: ["src/**/*.ts", "test/**"]', "paths: src/**/*.ts"))).toBe(`${PATH}: front matter \`paths\` must be a list; got string "src/**/*.ts"`);
+    expect(problemOf(EXAMPLE.replace('paths: ["src/**/*.ts", "test/**"]', "paths: src/**/*.ts"))).toBe(`${PATH}: front matter \`paths\` must be a list; got string \`"src/**/*.ts"\``);
   });
 
   it("points at the list item that is wrong", () => {
     expect(problemOf(EXAMPLE.replace('sources: ["https://github.com/o/r/pull/12#discussion_r1"]', "sources: [https://x.test/1, not a link]"))).toMatch(/`sources\[1\]` must be an http\(s\) link/);
-    expect(problemOf(EXAMPLE.replace("keywords: [equal, assert]", "keywords: [equal, 3]"))).toMatch(/`keywords\[1\]` must be a string; got number 3/);
+    expect(problemOf(EXAMPLE.replace("keywords: [equal, assert]", "keywords: [equal, 3]"))).toMatch(/`keywords\[1\]` must be a string; got number `3`/);
   });
 
   it("reports every problem, an unknown key, a bad date and a missing title among them", () => {
     const problem = problemOf("---\nid: abc\nkeyword: [x]\npaths: [a]\ncreated: 25/11/2026\n---\ntext\n");
     expect(problem).toMatch(/`title` must be a string/);
-    expect(problem).toMatch(/`created` must be a date like 2026-11-25; got string "25\/11\/2026"/);
+    expect(problem).toMatch(/`created` must be a date like 2026-11-25; got string `"25\/11\/2026"`/);
     expect(problem).toMatch(/unknown key `keyword`/);
   });
 
