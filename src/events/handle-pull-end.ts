@@ -1,13 +1,19 @@
 import { contractFor } from "../cells/contracts.js";
 import { advance } from "../stages/advance.js";
 import { runAnalyst } from "../stages/analyst/run-analyst.js";
+import { cleanText } from "../line/text.js";
 import { withRecord } from "../state/artifact-store.js";
+import { cutEscaped, escapedLength } from "../state/codec.js";
 import { fitBody } from "../views/render.js";
 import { mayMutate } from "./commands/registry.js";
 import { alreadyDone, cancelRunning, type EventContext } from "./context.js";
 import { targetIssue, type EventOf } from "./line-event.js";
 
-/** A review record holds the whole review, shortened so the record fits its comment: later comments are counted, not kept. */
+/**
+ * A review record holds the whole review, within a budget counted as the text takes
+ * room in the hidden record (after escaping), so the record always fits its comment:
+ * later inline comments are counted, not kept.
+ */
 export function reviewRecord(
   by: string,
   review: { id: number; html_url: string; body: string | null },
@@ -15,16 +21,17 @@ export function reviewRecord(
   limit = 30_000,
 ): { by: string; review: number; url: string; body: string; comments: Array<{ path: string; line: number | null; body: string; url: string }> } {
   const kept: Array<{ path: string; line: number | null; body: string; url: string }> = [];
-  let size = Math.min((review.body ?? "").length, 8000);
+  const said = cutEscaped(cleanText(review.body ?? ""), 8_000);
+  let size = escapedLength(said);
   for (const c of comments.slice(0, 100)) {
-    const comment = { ...c, path: c.path.slice(0, 300), body: c.body.slice(0, 2000), url: c.url.slice(0, 500) };
-    size += comment.body.length + comment.path.length + comment.url.length + 40;
+    const comment = { ...c, path: cutEscaped(c.path, 300), body: cutEscaped(cleanText(c.body), 2_000), url: cutEscaped(c.url, 500) };
+    size += escapedLength(comment.body) + escapedLength(comment.path) + escapedLength(comment.url) + 40;
     if (size > limit) break;
     kept.push(comment);
   }
   const left = comments.length - kept.length;
-  const body = `${(review.body ?? "").slice(0, 8000)}${left > 0 ? `\n\n(${left} more inline comment${left === 1 ? "" : "s"} on the PR, not repeated here)` : ""}`;
-  return { by, review: review.id, url: review.html_url.slice(0, 500), body, comments: kept };
+  const body = `${said}${left > 0 ? `\n\n(${left} more inline comment${left === 1 ? "" : "s"} on the PR, not repeated here)` : ""}`;
+  return { by, review: review.id, url: cutEscaped(review.html_url, 500), body, comments: kept };
 }
 
 /**

@@ -3,6 +3,7 @@ import { clipLine, lastLines } from "../../../src/cells/process.js";
 import { reviewRecord } from "../../../src/events/handle-pull-end.js";
 import { compactEvidence } from "../../../src/stages/verify/run-verify.js";
 import { failureSummary, SUMMARY_LIMIT, type Evidence } from "../../../src/stages/verify/verdict.js";
+import { encodeBlock } from "../../../src/state/codec.js";
 import { recordData } from "../../../src/state/records.js";
 
 /** Output a tool can print: one enormous line (a minified bundle, a JSON result), many failures. */
@@ -48,5 +49,13 @@ describe("what reaches a hidden record stays small enough for its comment", () =
     expect(data.comments.length).toBeGreaterThan(5);
     expect(data.body).toMatch(/\(\d+ more inline comments on the PR, not repeated here\)$/);
     expect(recordData["review.changes_requested"].safeParse(data).success).toBe(true);
+  });
+
+  it("a review of nothing but `<` is counted as it takes room in the record (six characters each), not as it is typed", () => {
+    const angry = "<".repeat(65_536);
+    const comments = Array.from({ length: 100 }, (_, i) => ({ path: `src/f${i}.ts`, line: i, body: angry, url: `https://github.com/o/r/pull/2#discussion_r${i}` }));
+    const data = reviewRecord("maintainer", { id: 9, html_url: "https://github.com/o/r/pull/2#pullrequestreview-9", body: angry }, comments);
+    expect(encodeBlock(data).length).toBeLessThanOrEqual(35_000);
+    expect(data.body.startsWith("<".repeat(1_000))).toBe(true);
   });
 });
