@@ -16,4 +16,37 @@ export default tseslint.config(
     files: ["src/cli/**", "test/**", "scripts/**"],
     rules: { "no-console": "off" },
   },
+  // The layers (ARCHITECTURE.md): imports run from orchestration to adapters to the pure core, never back.
+  {
+    // The pure core: records, codec, signing, fold, the line, config. No Probot, no processes, no network, no adapters.
+    files: ["src/line/**", "src/config/**", "src/state/**"],
+    ignores: ["src/state/artifact-store.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: ["probot", "node:child_process", "node:http", "node:https", "node:net", "ioredis", "bullmq"].map((name) => ({ name, message: "the core is pure: this belongs in an adapter (github/, cells/) or in orchestration (stages/, events/)" })),
+          patterns: [{ group: ["**/github/**", "**/events/**", "**/stages/**", "**/cells/**", "**/views/**", "**/ledger/**", "**/sandbox/**", "**/demo/**"], message: "the core imports only the core (line/, config/, state/)" }],
+        },
+      ],
+    },
+  },
+  {
+    // The GitHub adapter: it implements ports the stages define (type imports), and knows nothing of orchestration.
+    files: ["src/github/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/events/**", "**/stages/**", "**/cells/**", "**/ledger/**", "**/views/**", "**/sandbox/**", "**/demo/**"], message: "an adapter does not import orchestration (it may import a port's types)", allowTypeImports: true }] },
+      ],
+    },
+  },
+  {
+    // The product never depends on the GitHub double, the demo or the benchmarks.
+    files: ["src/**"],
+    ignores: ["src/sandbox/**", "src/demo/**", "src/cli/demo.ts", "src/cli/bench*.ts", "src/line/**", "src/config/**", "src/state/**", "src/github/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: ["**/sandbox/**", "**/demo/**"], message: "the product does not import the GitHub double or the demo" }] }],
+    },
+  },
 );

@@ -1,7 +1,7 @@
 import { unzipSync } from "fflate";
 import type { ProbotOctokit } from "probot";
 import { cleanText, clip } from "../line/text.js";
-import { sized } from "../views/render.js";
+import { sized } from "../line/body.js";
 import { statusOf, validationMessages } from "./errors.js";
 
 export interface CheckRun {

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { sign } from "@octokit/webhooks-methods";
 import type { DoubleEvent } from "./github-double.js";
 
 export interface Delivery {
@@ -143,7 +144,7 @@ export class WebhookSender {
 
   private async sendTo(delivery: Delivery, url: string): Promise<void> {
     const body = JSON.stringify(delivery.payload);
-    const signature = `sha256=${createHmac("sha256", this.options.secret).update(body).digest("hex")}`;
+    const signature = await sign(this.options.secret, body);
     const started = Date.now();
     try {
       delivery.url = url;

@@ -3,6 +3,7 @@
  * its path globs matches one of the scout's likely files, or one of its
  * keywords appears in the goal and criteria.
  */
+import { globList, normalisePath } from "../../line/globs.js";
 import type { Lesson } from "./lesson-file.js";
 
 export interface MatchTarget {
@@ -33,81 +34,6 @@ type Matchable = Pick<Lesson, "id" | "paths" | "keywords">;
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
-/** The index of the `}` closing the `{` at `open`, or -1. */
-function closingBrace(glob: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < glob.length; i++) {
-    if (glob[i] === "{") depth++;
-    else if (glob[i] === "}" && --depth === 0) return i;
-  }
-  return -1;
-}
-
-/** Splits `a,{b,c},d` at its top-level commas. */
-function alternatives(inner: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < inner.length; i++) {
-    if (inner[i] === "{") depth++;
-    else if (inner[i] === "}") depth--;
-    else if (inner[i] === "," && depth === 0) {
-      parts.push(inner.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(inner.slice(start));
-  return parts;
-}
-
-function globSource(glob: string): string {
-  let out = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === "*") {
-      let end = i;
-      while (glob[end] === "*") end++;
-      const wholeSegment = end - i > 1 && (i === 0 || glob[i - 1] === "/") && (end === glob.length || glob[end] === "/");
-      if (wholeSegment && glob[end] === "/") {
-        out += "(?:[^/]*/)*";
-        i = end;
-      } else {
-        out += wholeSegment ? ".*" : "[^/]*";
-        i = end - 1;
-      }
-    } else if (c === "?") {
-      out += "[^/]";
-    } else if (c === "{" && closingBrace(glob, i) > i) {
-      const close = closingBrace(glob, i);
-      out += `(?:${alternatives(glob.slice(i + 1, close)).map(globSource).join("|")})`;
-      i = close;
-    } else {
-      out += escapeRegExp(c);
-    }
-  }
-  return out;
-}
-
-const normalisePath = (path: string) => path.trim().replace(/\\/g, "/").replace(/^(?:\.\/)+/, "").replace(/^\/+/, "");
-
-/**
- * `**` spans any number of segments, `*` and `?` stay within one, `{a,b}` is
- * either. As in .gitignore, a pattern without `/` matches a basename at any
- * depth, a leading `/` only anchors, and a trailing `/` (or a pattern with no
- * wildcard at all) names a directory too, matching everything under it.
- */
-export function globToRegExp(glob: string): RegExp {
-  let pattern = glob.trim().replace(/^(?:\.\/)+/, "");
-  const directory = pattern.endsWith("/");
-  pattern = pattern.replace(/\/+$/, "");
-  const anchored = pattern.includes("/");
-  pattern = pattern.replace(/^\/+/, "");
-  const literal = !/[*?{]/.test(pattern);
-  const prefix = anchored ? "" : "(?:.*/)?";
-  const suffix = directory ? "/.*" : literal ? "(?:/.*)?" : "";
-  return new RegExp(`^${prefix}${globSource(pattern)}${suffix}$`);
-}
-
 /** Case-insensitive, whole words: `assert` is in "Assert it" but not in "asserts"; spaces in a keyword match any run of whitespace. */
 export function keywordRegExp(keyword: string): RegExp {
   const words = keyword.trim().split(/\s+/).map(escapeRegExp).join("\\s+");
@@ -117,18 +43,13 @@ export function keywordRegExp(keyword: string): RegExp {
 /** The lessons that match, most relevant first (ties by id); lessons that do not match are left out. */
 export function matchLessons<L extends Matchable>(lessons: readonly L[], target: MatchTarget): Array<LessonMatch<L>> {
   const files = [...new Set(target.paths.map(normalisePath).filter(Boolean))];
-  const globs = new Map<string, RegExp>();
-  const compiled = (glob: string) => {
-    let regExp = globs.get(glob);
-    if (!regExp) globs.set(glob, (regExp = globToRegExp(glob)));
-    return regExp;
-  };
 
   const matches: Array<LessonMatch<L>> = [];
   for (const lesson of lessons) {
     const pathHits: MatchReason["paths"] = [];
+    const matchOf = globList(lesson.paths);
     for (const file of files) {
-      const glob = lesson.paths.find((candidate) => compiled(candidate).test(file));
+      const glob = matchOf(file);
       if (glob !== undefined) pathHits.push({ glob, file });
     }
     const keywordHits = lesson.keywords.filter((keyword) => keyword.trim() && keywordRegExp(keyword).test(target.text));

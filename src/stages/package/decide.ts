@@ -1,4 +1,4 @@
-import { globToRegExp } from "../learn/match.js";
+import { globList } from "../../line/globs.js";
 
 export interface ChangedFile {
   path: string;
@@ -32,8 +32,8 @@ export interface PackageNote {
  */
 export function mapTargets(files: readonly ChangedFile[], targets: Readonly<Record<string, readonly string[]>>): { targets: TargetDelta[]; other: TargetDelta } {
   const matchers = Object.entries(targets).map(([name, globs]) => {
-    const patterns = globs.map(globToRegExp);
-    return { name, match: (path: string) => patterns.some((p) => p.test(path)) };
+    const matchOf = globList(globs);
+    return { name, match: (path: string) => matchOf(path) !== undefined };
   });
   const out = new Map(matchers.map((m) => [m.name, { name: m.name, files: [] as string[], lines: 0 }]));
   const other: TargetDelta = { name: "other", files: [], lines: 0 };

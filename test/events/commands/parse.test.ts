@@ -26,6 +26,14 @@ describe("parseCommands", () => {
     expect(parseCommands(body)).toEqual([]);
   });
 
+  it("follows Markdown as GitHub renders it: a longer fence holding a shorter one, a quote's lazy continuation, a list, a multi-line HTML comment", () => {
+    const body = ["````", "```", "/factory stop", "```", "/factory stop", "````", "> quoted", "/factory stop", "", "- /factory stop", "", "<!--", "/factory stop", "-->"].join("\n");
+    expect(parseCommands(body)).toEqual([]);
+    expect(parseCommands("> quoted\n\n/factory stop")).toEqual([{ name: "stop", args: [], line: "/factory stop" }]);
+    expect(parseCommands("/factory verify\n/factory build")).toHaveLength(2);
+    expect(parseCommands("```\n/factory stop\n```\n\n/factory status\r\n")).toEqual([{ name: "status", args: [], line: "/factory status" }]);
+  });
+
   it("does not match other words that start with factory", () => {
     expect(parseCommands("/factorystop")).toEqual([]);
   });

@@ -1,9 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { globToRegExp, keywordRegExp, matchLessons } from "../../../src/stages/learn/match.js";
+import { globList } from "../../../src/line/globs.js";
+import { keywordRegExp, matchLessons } from "../../../src/stages/learn/match.js";
 
-const matches = (glob: string, path: string) => globToRegExp(glob).test(path);
+const matches = (glob: string, path: string) => globList([glob])(path) !== undefined;
 
-describe("globToRegExp", () => {
+describe("path globs", () => {
+  it.each([
+    ["web/[ab]/**", "web/a/x.js", true],
+    ["web/[ab]/**", "web/c/x.js", false],
+    [".github/**", ".github/workflows/ci.yml", true],
+    ["*.yml", ".github/workflows/ci.yml", true],
+  ])("character classes and dotfiles: %s against %s is %s", (glob, path, expected) => {
+    expect(matches(glob, path)).toBe(expected);
+  });
+
+  it("a negated glob excludes what the others include", () => {
+    const web = globList(["web/**", "!web/legacy/**"]);
+    expect(web("web/app.ts")).toBe("web/**");
+    expect(web("web/legacy/old.ts")).toBeUndefined();
+    expect(globList(["!web/**"])("web/x")).toBeUndefined();
+    expect(globList(["!web/**"])("src/x")).toBeUndefined();
+  });
+
   it.each([
     ["src/**/*.ts", "src/a.ts", true],
     ["src/**/*.ts", "src/stages/learn/match.ts", true],
