@@ -94,7 +94,9 @@ export class GitHubDouble {
    * `finishAfterMs`. A push made with a workflow's `GITHUB_TOKEN` (as
    * `github-actions[bot]`) starts no workflow at all.
    */
-  ci: { registerAfterMs: number; finish?: { conclusion: string; afterMs: number } } = { registerAfterMs: 0 };
+  ci: { registerAfterMs: number; finish?: { conclusion: string; afterMs: number }; held?: boolean } = { registerAfterMs: 0 };
+  /** With `ci.held`: registrations waiting for {@link releaseCi} (a test that must see the line before CI shows up). */
+  private heldCi: Array<() => void> = [];
   private readonly ciTimers = new Set<NodeJS.Timeout>();
   /** Receives every change as the webhook GitHub would send. */
   onEvent: (event: DoubleEvent) => void = () => {};
@@ -503,11 +505,18 @@ export class GitHubDouble {
       }, ms);
       this.ciTimers.add(timer);
     };
-    later(this.ci.registerAfterMs, () => {
+    const register = () => {
       this.checks.queueCi(sha, names);
       const finish = this.ci.finish;
       if (finish) later(finish.afterMs, () => names.forEach((name) => this.completeCheck(sha, name, { conclusion: finish.conclusion })));
-    });
+    };
+    if (this.ci.held) this.heldCi.push(register);
+    else later(this.ci.registerAfterMs, register);
+  }
+
+  /** CI, held until now, registers its check runs on every commit pushed meanwhile (then finishes as configured). */
+  releaseCi(): void {
+    for (const register of this.heldCi.splice(0)) register();
   }
 
   private pushPayload(ref: string, old: string | undefined, sha: string | undefined, sender: DoubleUser, after: Map<string, string>) {

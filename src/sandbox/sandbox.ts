@@ -42,7 +42,8 @@ export interface SandboxOptions {
    * branch (not a workflow token's), and finish with a conclusion. Default: one
    * check, `ci/test`, that passes; `false` for a repository with no CI at all.
    */
-  ci?: { checks: string[]; registerAfterMs?: number; conclusion?: string; finishAfterMs?: number } | false;
+  /** `held`: CI registers only when the test calls `double.releaseCi()`, however slow the machine is. */
+  ci?: { checks: string[]; registerAfterMs?: number; held?: boolean; conclusion?: string; finishAfterMs?: number } | false;
 }
 
 export interface TimelineEntry {
@@ -92,7 +93,7 @@ export class Sandbox {
     const ci = options.ci ?? { checks: ["ci/test"] };
     if (ci) {
       double.ciChecks = [...ci.checks];
-      double.ci = { registerAfterMs: ci.registerAfterMs ?? 20, ...(ci.conclusion !== "none" ? { finish: { conclusion: ci.conclusion ?? "success", afterMs: ci.finishAfterMs ?? 30 } } : {}) };
+      double.ci = { registerAfterMs: ci.registerAfterMs ?? 20, ...(ci.held ? { held: true } : {}), ...(ci.conclusion !== "none" ? { finish: { conclusion: ci.conclusion ?? "success", afterMs: ci.finishAfterMs ?? 30 } } : {}) };
     }
     const secret = randomBytes(20).toString("hex");
     const { privateKey } = generateKeyPairSync("rsa", {
