@@ -26,7 +26,7 @@ export default tseslint.config(
         "error",
         {
           paths: ["probot", "node:child_process", "node:http", "node:https", "node:net", "ioredis", "bullmq"].map((name) => ({ name, message: "the core is pure: this belongs in an adapter (github/, cells/) or in orchestration (stages/, events/)" })),
-          patterns: [{ group: ["**/github/**", "**/events/**", "**/stages/**", "**/cells/**", "**/views/**", "**/ledger/**", "**/sandbox/**", "**/demo/**"], message: "the core imports only the core (line/, config/, state/)" }],
+          patterns: [{ group: ["**/github/**", "**/events/**", "**/stages/**", "**/cells/**", "**/views/**", "**/ledger/**", "**/sandbox/**", "**/demo/**", "@software-factory/github-double"], message: "the core imports only the core (line/, config/, state/)" }],
         },
       ],
     },
@@ -46,7 +46,7 @@ export default tseslint.config(
     files: ["src/**"],
     ignores: ["src/sandbox/**", "src/demo/**", "src/cli/demo.ts", "src/cli/bench*.ts", "src/line/**", "src/config/**", "src/state/**", "src/github/**"],
     rules: {
-      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: ["**/sandbox/**", "**/demo/**"], message: "the product does not import the GitHub double or the demo" }] }],
+      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: ["**/sandbox/**", "**/demo/**", "@software-factory/github-double"], message: "the product does not import the GitHub double or the demo" }] }],
     },
   },
 );

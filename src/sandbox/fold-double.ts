@@ -1,4 +1,4 @@
-import type { GitHubDouble } from "./github-double.js";
+import type { GitHubDouble } from "@software-factory/github-double";
 import { readRecords } from "../state/carriers.js";
 import { fold, type Artifact } from "../state/fold.js";
 import { stateKey } from "../state/sign.js";

@@ -11,11 +11,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
 import { workWithin } from "../events/redis-inbox.js";
 import { stateKey } from "../state/sign.js";
-import { GitHubDouble } from "./github-double.js";
+import { GitHubDouble } from "@software-factory/github-double";
 import type { RunningRedis } from "./redis-server.js";
 import { subscribedEvents } from "./sandbox.js";
-import { SandboxServer } from "./server.js";
-import { WebhookSender } from "./webhook-sender.js";
+import { SandboxServer } from "@software-factory/github-double";
+import { WebhookSender } from "@software-factory/github-double";
 import { freePort } from "./free-port.js";
 
 const APP_PROCESS = new URL("./app-process.ts", import.meta.url).pathname;

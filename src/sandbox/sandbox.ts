@@ -13,13 +13,13 @@ import { MemoryLocks } from "../events/locks.js";
 import { factoryOctokit } from "../github/octokit.js";
 import { factoryApp } from "../index.js";
 import { stateKey } from "../state/sign.js";
-import type { RunResult } from "./double/actions.js";
-import type { MergeOptions } from "./double/pulls.js";
-import type { InlineComment, ReviewEvent } from "./double/reviews.js";
-import { GitHubDouble, type DoubleCheckRun, type DoubleComment, type DoubleDispatch, type DoubleEvent, type DoubleIssue, type DoubleStatus, type DoubleWorkflowRun } from "./github-double.js";
-import { SandboxServer, type FaultPlan } from "./server.js";
-import { checkWebhook } from "./webhook-contract.js";
-import { WebhookSender, type Delivery } from "./webhook-sender.js";
+import type { RunResult } from "@software-factory/github-double";
+import type { MergeOptions } from "@software-factory/github-double";
+import type { InlineComment, ReviewEvent } from "@software-factory/github-double";
+import { GitHubDouble, type DoubleCheckRun, type DoubleComment, type DoubleDispatch, type DoubleEvent, type DoubleIssue, type DoubleStatus, type DoubleWorkflowRun } from "@software-factory/github-double";
+import { SandboxServer, type FaultPlan } from "@software-factory/github-double";
+import { checkWebhook } from "@software-factory/github-double";
+import { WebhookSender, type Delivery } from "@software-factory/github-double";
 
 export interface SandboxOptions {
   owner?: string;
@@ -125,6 +125,9 @@ export class Sandbox {
     const appServer = createServer((req, res) => {
       void middleware(req, res, () => res.writeHead(404).end());
     });
+    // As the double's server: no keep-alive close racing the sender's next delivery on a busy machine.
+    appServer.keepAliveTimeout = 60_000;
+    appServer.headersTimeout = 65_000;
     await new Promise<void>((resolve) => appServer.listen(0, "127.0.0.1", resolve));
     const webhookUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/api/github/webhooks`;
 

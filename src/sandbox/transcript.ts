@@ -1,6 +1,6 @@
 import { Marked, type Tokens } from "marked";
 import { decodeBlocks } from "../state/codec.js";
-import type { DoubleIssue, GitHubDouble } from "./github-double.js";
+import type { DoubleIssue, GitHubDouble } from "@software-factory/github-double";
 
 /** HTML GitHub renders in comments that the app's templates use; any other tag is shown as text. */
 const ALLOWED_TAGS = new Set(["details", "summary", "sub", "sup", "br", "b", "i", "em", "strong", "code", "kbd"]);

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { baseUrl, main, UsageError } from "../../src/cli/main.js";
 import { configJsonSchema } from "../../src/config/schema.js";
-import { GitHubDouble } from "../../src/sandbox/github-double.js";
+import { GitHubDouble } from "@software-factory/github-double";
 import { mountDouble } from "../support/github-nock.js";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 

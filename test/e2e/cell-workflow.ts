@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
-import type { DoubleWorkflowRun } from "../../src/sandbox/github-double.js";
+import type { DoubleWorkflowRun } from "@software-factory/github-double";
 
 const run$ = promisify(execFile);
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { DeadEventHandler, EventHandler, Inbox } from "../../src/events/inbox.js";
 import type { LineEvent } from "../../src/events/line-event.js";
-import type { DoubleRequest } from "../../src/sandbox/double/model.js";
+import type { DoubleRequest } from "@software-factory/github-double";
 import { createScenario, VALID_BODY } from "../support/scenario.js";
 import { foldFromDouble } from "../../src/sandbox/fold-double.js";
 import { stateKey } from "../../src/state/sign.js";

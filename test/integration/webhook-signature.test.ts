@@ -5,7 +5,7 @@ import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { factoryApp } from "../../src/index.js";
 import { MemoryInbox } from "../../src/events/inbox.js";
-import { GitHubDouble } from "../../src/sandbox/github-double.js";
+import { GitHubDouble } from "@software-factory/github-double";
 import { mountDouble } from "../support/github-nock.js";
 import { issuesLabeled } from "../support/payloads.js";
 import { silentLogger, testPrivateKey } from "../support/test-app.js";

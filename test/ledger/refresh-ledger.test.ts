@@ -4,7 +4,7 @@ import { RepoPort } from "../../src/github/repo-port.js";
 import { refreshLedger } from "../../src/ledger/refresh-ledger.js";
 import { ArtifactStore } from "../../src/state/artifact-store.js";
 import { stateKey } from "../../src/state/sign.js";
-import type { DoubleIssue } from "../../src/sandbox/github-double.js";
+import type { DoubleIssue } from "@software-factory/github-double";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 import { silentLogger } from "../support/test-app.js";
 

@@ -3,7 +3,7 @@
  * Octokit talks to a stateful GitHub. Only loopback stays reachable.
  */
 import nock from "nock";
-import type { GitHubDouble } from "../../src/sandbox/github-double.js";
+import type { GitHubDouble } from "@software-factory/github-double";
 
 const METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"] as const;
 

@@ -10,7 +10,7 @@ import { MemoryQueue } from "../../src/cells/queue.js";
 import { MemoryChangedArtifacts } from "../../src/events/changed-artifacts.js";
 import { MemoryInbox } from "../../src/events/inbox.js";
 import { MemoryLocks } from "../../src/events/locks.js";
-import { GitHubDouble, type DoubleComment } from "../../src/sandbox/github-double.js";
+import { GitHubDouble, type DoubleComment } from "@software-factory/github-double";
 import { mountDouble } from "./github-nock.js";
 import { issueCommentCreated, issuesEdited, issuesLabeled } from "./payloads.js";
 import { createTestApp, type TestApp } from "./test-app.js";

@@ -17,7 +17,7 @@ import { generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { pino } from "pino";
 import { Probot, ProbotOctokit, type ApplicationFunction, type Logger } from "probot";
-import { checkRequest, findOperation } from "../../src/sandbox/openapi-contract.js";
+import { checkRequest, findOperation } from "@software-factory/github-double";
 
 export interface RecordedRequest {
   /** Upper-case HTTP method. */

@@ -55,6 +55,10 @@ export class SandboxServer {
 
   static async start(double: GitHubDouble): Promise<SandboxServer> {
     const server = createServer();
+    // A client reuses an idle keep-alive connection until the server says otherwise; Node's 5 s default
+    // closes it under a client that just picked it (ECONNRESET, "other side closed") on a busy machine.
+    server.keepAliveTimeout = 60_000;
+    server.headersTimeout = 65_000;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const instance = new SandboxServer(double, server, (server.address() as AddressInfo).port);
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {

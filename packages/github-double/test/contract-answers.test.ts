@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { GitHubDouble } from "../../src/sandbox/github-double.js";
-import { checkResponse } from "../../src/sandbox/openapi-contract.js";
-import { checkWebhook } from "../../src/sandbox/webhook-contract.js";
+import { GitHubDouble } from "../src/index.js";
+import { checkResponse } from "../src/index.js";
+import { checkWebhook } from "../src/index.js";
 
 /** The checks that hold the double to GitHub's answers and payloads, shown to catch what they must. */
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { patchLines } from "../../src/sandbox/double/reviews.js";
-import { matchRoute, ok, paginate, route } from "../../src/sandbox/double/router.js";
-import { GitRepo } from "../../src/sandbox/git-repo.js";
+import { patchLines } from "../src/index.js";
+import { matchRoute, ok, paginate, route } from "../src/index.js";
+import { GitRepo } from "../src/index.js";
 
 describe("matchRoute", () => {
   const routes = [

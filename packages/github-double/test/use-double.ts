@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, expect } from "vitest";
 import { ProbotOctokit } from "probot";
-import { GitHubDouble, type DoubleEvent } from "../../src/sandbox/github-double.js";
-import { SandboxServer } from "../../src/sandbox/server.js";
-import { checkWebhook } from "../../src/sandbox/webhook-contract.js";
+import { GitHubDouble, type DoubleEvent } from "../src/index.js";
+import { SandboxServer } from "../src/index.js";
+import { checkWebhook } from "../src/index.js";
 
 /**
  * The GitHub double over HTTP without the app: a real Octokit (Probot's, as the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkRequest, findOperation } from "../../src/sandbox/openapi-contract.js";
+import { checkRequest, findOperation } from "../src/index.js";
 
 const SHA = "7638417db6d59f3c431d3e1f261cc637155684cd";
 
