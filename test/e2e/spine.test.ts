@@ -55,39 +55,6 @@ describe("the spine, end to end over HTTP", () => {
     expect(sb.sender.deliveries.every((d) => d.status === 200)).toBe(true);
   });
 
-  it("intake, the scout and the first ledger cost these requests per route", async () => {
-    await intake();
-    expect(Object.fromEntries(sb.double.counts)).toEqual({
-      "GET /app": 1,
-      "POST /app/installations/{installation_id}/access_tokens": 1,
-      // The config, read by the intake event and again by the ledger's own event (with the owner's fallback each time).
-      "GET /repos/{owner}/{repo}/contents/{path}": 2,
-      "GET /repos/{owner}/.github/contents/{path}": 2,
-      // 5 for the line; 4 for CI's check run and suite completing on the new branch (each reads the artifact, which is not at verify).
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments": 9,
-      "GET /repos/{owner}/{repo}/branches/{branch}": 1,
-      "POST /repos/{owner}/{repo}/git/commits": 1,
-      "POST /repos/{owner}/{repo}/git/refs": 1,
-      "POST /repos/{owner}/{repo}/pulls": 1,
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments": 2,
-      "POST /repos/{owner}/{repo}/labels": 3,
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/labels": 2,
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}": 1,
-      "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}": 1,
-      // The scout: the PR head, one tree call, the four files it read, messages, one similar commit's files.
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}": 1,
-      "GET /repos/{owner}/{repo}/git/trees/{tree_sha}": 1,
-      "GET /repos/{owner}/{repo}/git/blobs/{file_sha}": 4,
-      "GET /repos/{owner}/{repo}/commits": 1,
-      "GET /repos/{owner}/{repo}/commits/{ref}": 1,
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels": 1,
-      // The ledger.
-      "GET /repos/{owner}/{repo}/issues": 2,
-      "POST /repos/{owner}/{repo}/issues": 1,
-      "POST /graphql": 1,
-    });
-  });
-
   it("redelivering every delivery of the scenario changes nothing", async () => {
     await intake();
     const before = snapshot();
