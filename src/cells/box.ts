@@ -96,6 +96,8 @@ const ETC = ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl",
 
 export class Box {
   private checked: Promise<BoxStatus> | undefined;
+  /** What the last self-test that finished found. */
+  private last: BoxStatus | undefined;
   /** The uid each job's directory is lent to, while its job runs. */
   private readonly lent = new Map<string, number>();
 
@@ -291,9 +293,18 @@ export class Box {
     const checked = (this.checked ??= this.selfTest());
     // A box that works stays checked; one that did not is checked again at the next job (after an install, say).
     void checked.then((status) => {
+      this.last = status;
       if (!status.ok && this.checked === checked) this.checked = undefined;
     });
     return checked;
+  }
+
+  /**
+   * What the last self-test found, without running one (undefined before the first,
+   * started with the app, has finished): for saying so, where a test would cost time.
+   */
+  known(): BoxStatus | undefined {
+    return this.last;
   }
 
   private async selfTest(): Promise<BoxStatus> {

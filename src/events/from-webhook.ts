@@ -1,3 +1,4 @@
+import { GITHUB_BODY_LIMIT } from "../line/body.js";
 import { cleanText, clip } from "../line/text.js";
 import { CELL_WORKFLOW, issueOfJob, jobFromRunTitle } from "../stages/build/actions-runner.js";
 import { VERIFY_CHECK } from "../stages/verify/verdict.js";
@@ -36,7 +37,7 @@ const num = (value: unknown): number | undefined => (typeof value === "number" &
 const loginOf = (user: unknown): string | undefined => str(obj(user)?.login);
 const isBot = (user: unknown): boolean => obj(user)?.type === "Bot";
 /** A person's text as the line keeps it (see {@link cleanText}), at most GitHub's 65,536 characters. */
-const textOrNull = (value: unknown): string | null => (typeof value === "string" ? clip(cleanText(value), 65_536) : null);
+const textOrNull = (value: unknown): string | null => (typeof value === "string" ? clip(cleanText(value), GITHUB_BODY_LIMIT) : null);
 /** Says which of the fields (by their path in the payload) are not there (or empty); a missing object is named without its own fields. */
 function lacking(fields: Record<string, unknown>): { malformed: string } {
   const absent = Object.keys(fields).filter((path) => fields[path] === undefined || fields[path] === "");

@@ -66,7 +66,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
     const result: CommandResult = refused
       ? refusal(config, sender, command, spec)
       : spec
-        ? spec.run({ args: command.args, actor: sender, loaded: target, config, sandbox: await ctx.deps.box.status() })
+        ? spec.run({ args: command.args, actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
         : { kind: "answer", reply: unknownCommand(command), outcome: "rejected" };
     const record = recordFor(store, target, result, command.name, sender, key);
     // A stop, or a new run of a stage, ends the job that is running: its result would no longer count.

@@ -1,7 +1,6 @@
 import { unzipSync } from "fflate";
 import type { ProbotOctokit } from "probot";
-import { cleanText, clip } from "../line/text.js";
-import { sized } from "../line/body.js";
+import { sized, titled } from "../line/body.js";
 import { statusOf, validationMessages } from "./errors.js";
 
 export interface CheckRun {
@@ -248,7 +247,7 @@ export class RepoPort {
 
   private async openPullOnce(input: { title: string; head: string; base: string; body: string; draft: boolean }): Promise<{ pull: PullRef; created: boolean }> {
     try {
-      const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input, title: clip(cleanText(input.title), 256), body: sized(input.body) });
+      const { data } = await this.octokit.rest.pulls.create({ ...this.ref, ...input, title: titled(input.title), body: sized(input.body) });
       return { pull: { number: data.number, headRef: data.head.ref, headSha: data.head.sha, createdAt: data.created_at, nodeId: data.node_id }, created: true };
     } catch (error) {
       if (statusOf(error) !== 422 || !/already exists/i.test(validationMessages(error))) throw error;
@@ -359,7 +358,7 @@ export class RepoPort {
   }
 
   async createIssue(input: { title: string; body: string; labels: string[] }): Promise<{ number: number; nodeId: string }> {
-    const { data } = await this.octokit.rest.issues.create({ ...this.ref, ...input, title: clip(cleanText(input.title), 256), body: sized(input.body) });
+    const { data } = await this.octokit.rest.issues.create({ ...this.ref, ...input, title: titled(input.title), body: sized(input.body) });
     return { number: data.number, nodeId: data.node_id };
   }
 

@@ -1,5 +1,5 @@
 import { rawBlocks, stripBlocks } from "../state/codec.js";
-import { cleanText } from "./text.js";
+import { cleanText, clip } from "./text.js";
 
 /** GitHub rejects bodies over 65,536 characters; leave room for the hidden blocks. */
 export const BODY_LIMIT = 65_000;
@@ -31,4 +31,12 @@ export function sized(text: string): string {
     throw new Error(`a comment's hidden records take ${blocks.join("").length} characters, past GitHub's ${GITHUB_BODY_LIMIT}: a record outgrew its budget`);
   }
   return fitted;
+}
+
+/** The most GitHub takes in an issue or PR title. */
+export const GITHUB_TITLE_LIMIT = 256;
+
+/** A title as it is sent to GitHub: without control characters, at most its 256 characters. */
+export function titled(title: string): string {
+  return clip(cleanText(title), GITHUB_TITLE_LIMIT);
 }

@@ -22,8 +22,8 @@ export interface CommandInput {
   actor: string;
   loaded: LoadedArtifact;
   config: FactoryConfig;
-  /** This runner's sandbox, as its self-test found it. */
-  sandbox: BoxStatus;
+  /** This runner's sandbox, as its last self-test found it (undefined: not finished yet). */
+  sandbox: BoxStatus | undefined;
 }
 
 export interface CommandSpec {
@@ -44,7 +44,8 @@ const NO_HARNESS =
   "No coding agent is configured: set `cells.build.harness` in `.github/factory.yml` (for example `claude-code`, `codex`, `aider`, or `command` with an argv), then `/factory build` again.";
 
 /** Where this repository's harness and verify commands run, and how well they are boxed in. */
-export function sandboxLine(sandbox: BoxStatus, runner: "local" | "actions"): string {
+export function sandboxLine(sandbox: BoxStatus | undefined, runner: "local" | "actions"): string {
+  if (!sandbox) return "being checked (the app has just started)";
   const box =
     sandbox.kind === "none"
       ? "**none**: harnesses and verify commands run as the app's user, with the host open to them (`FACTORY_SANDBOX=none`)"

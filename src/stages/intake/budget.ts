@@ -1,3 +1,4 @@
+import { GITHUB_TITLE_LIMIT } from "../../line/body.js";
 import { clip } from "../../line/text.js";
 import { cutEscaped, escapedLength } from "../../state/codec.js";
 
@@ -8,7 +9,7 @@ import { cutEscaped, escapedLength } from "../../state/codec.js";
  * comment's 65,536 characters with the tracking view around them.
  */
 export const INTAKE_BUDGET = {
-  title: 256,
+  title: GITHUB_TITLE_LIMIT,
   /** Characters of the goal inside the record. */
   goal: 6_000,
   criteria: 30,
