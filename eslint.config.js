@@ -19,32 +19,41 @@ export default tseslint.config(
   // The layers (ARCHITECTURE.md): imports run from orchestration to adapters to the pure core, never back.
   {
     // The pure core: records, codec, signing, fold, the line, config. No Probot, no processes, no network, no adapters.
-    files: ["src/line/**", "src/config/**", "src/state/**"],
-    ignores: ["src/state/artifact-store.ts"],
+    files: ["src/line/**", "src/config/**", "src/state/**", "src/ports/**"],
     rules: {
       "@typescript-eslint/no-restricted-imports": [
         "error",
         {
           paths: ["probot", "node:child_process", "node:http", "node:https", "node:net", "ioredis", "bullmq"].map((name) => ({ name, message: "the core is pure: this belongs in an adapter (github/, cells/) or in orchestration (stages/, events/)" })),
-          patterns: [{ group: ["**/github/**", "**/events/**", "**/stages/**", "**/cells/**", "**/views/**", "**/ledger/**", "**/sandbox/**", "**/demo/**", "@software-factory/github-double"], message: "the core imports only the core (line/, config/, state/)" }],
+          patterns: [{ group: ["**/github/**", "**/events/**", "**/stages/**", "**/cells/**", "**/views/**", "**/ledger/**", "**/sandbox/**", "**/demo/**", "@software-factory/github-double"], message: "the core imports only the core (line/, config/, state/, ports/)" }],
         },
       ],
     },
   },
   {
-    // The GitHub adapter: it implements ports the stages define (type imports), and knows nothing of orchestration.
-    files: ["src/github/**"],
+    // The adapters (GitHub, processes and the box, comment views): they implement ports (type imports) and know nothing of orchestration.
+    files: ["src/github/**", "src/cells/**", "src/views/**"],
     rules: {
       "@typescript-eslint/no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/events/**", "**/stages/**", "**/cells/**", "**/ledger/**", "**/views/**", "**/sandbox/**", "**/demo/**"], message: "an adapter does not import orchestration (it may import a port's types)", allowTypeImports: true }] },
+        { patterns: [{ group: ["**/events/**", "**/stages/**", "**/ledger/**"], message: "an adapter does not import orchestration (it may import a port's types)", allowTypeImports: true }, { group: ["**/sandbox/**", "**/demo/**", "@software-factory/github-double"], message: "the product does not import the GitHub double or the demo" }] },
+      ],
+    },
+  },
+  {
+    // The stages are run by the event handlers, never the other way round.
+    files: ["src/stages/**", "src/ledger/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/events/**", "**/sandbox/**", "**/demo/**", "@software-factory/github-double"], message: "a stage does not import the event handlers (events/ calls stages/), the GitHub double or the demo" }] },
       ],
     },
   },
   {
     // The product never depends on the GitHub double, the demo or the benchmarks.
     files: ["src/**"],
-    ignores: ["src/sandbox/**", "src/demo/**", "src/cli/demo.ts", "src/cli/bench*.ts", "src/line/**", "src/config/**", "src/state/**", "src/github/**"],
+    ignores: ["src/sandbox/**", "src/demo/**", "src/cli/demo.ts", "src/cli/bench*.ts", "src/line/**", "src/config/**", "src/state/**", "src/ports/**", "src/github/**", "src/cells/**", "src/views/**", "src/stages/**", "src/ledger/**"],
     rules: {
       "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: ["**/sandbox/**", "**/demo/**", "@software-factory/github-double"], message: "the product does not import the GitHub double or the demo" }] }],
     },

@@ -1,8 +1,12 @@
 import { defineConfig } from "vitest/config";
 
+// Two projects. `fast` (npm test) is the everyday loop: unit, property, integration (nock) and the double's own
+// tests. `e2e` (npm run test:e2e) runs the app over HTTP against the double, with real processes, git, Redis and
+// the box: slower, and run by .ci/run and the workflow after the fast loop. `npm run test:all` runs both.
+const E2E = ["test/e2e/**/*.test.ts", "test/cli/bench-load.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     setupFiles: ["test/support/setup.ts"],
     // Most files wait on child processes, git and timers rather than the CPU: four at once on two cores
     // finish in well under the time of one at a time. Deadlines are generous so a busy machine stays green.
@@ -10,5 +14,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      { extends: true, test: { name: "fast", include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"], exclude: E2E } },
+      { extends: true, test: { name: "e2e", include: E2E } },
+    ],
   },
 });

@@ -9,7 +9,7 @@ import { createLineServices, type LineServices } from "./events/line-services.js
 import { botLoginResolver } from "./github/app-identity.js";
 import { PortCaches } from "./github/repo-port.js";
 import { loadContracts, type CellContract } from "./cells/contracts.js";
-import { cellWorker, deadJobHandler } from "./cells/worker.js";
+import { cellWorker, deadJobHandler } from "./events/cell-worker.js";
 import { stateKey } from "./state/sign.js";
 
 /** Every webhook the app handles; `app.yml` must subscribe to each (a test checks). */

@@ -16,7 +16,10 @@ describe("README", () => {
     const lines = first.trim().split("\n").map((l) => l.replace(/#.*$/, "").trim());
     expect(lines).toEqual(["npm ci && npm start", "npm ci && npm test"]);
     expect(pkg.scripts.start).toBeDefined();
-    expect(pkg.scripts.test).toBe("vitest run");
+    expect(pkg.scripts.test).toBe("vitest run --project fast");
+    // CI runs the README's test command and the end-to-end project after it.
+    const ci = readFileSync(new URL("../.ci/run", import.meta.url), "utf8");
+    expect(ci).toMatch(/^npm test\nnpm run test:e2e$/m);
   });
 
   it("lists exactly the commands the app has", () => {

@@ -1,10 +1,11 @@
 import type { Logger } from "probot";
 import type { JobQueue } from "../cells/queue.js";
-import type { WorkerDeps } from "../cells/worker.js";
+import type { WorkerDeps } from "./cell-worker.js";
 import type { FactoryConfig } from "../config/schema.js";
 import { advance, type Line } from "../stages/advance.js";
 import { CELL_WORKFLOW, runTitle } from "../stages/build/actions-runner.js";
-import type { ArtifactStore, LoadedArtifact } from "../state/artifact-store.js";
+import type { LoadedArtifact } from "../state/artifact-store.js";
+import type { GitHubStore } from "../github/repo-port.js";
 import type { AckGate } from "./ack-gate.js";
 import type { ChangedArtifacts } from "./changed-artifacts.js";
 import type { Inbox } from "./inbox.js";
@@ -38,7 +39,7 @@ export interface EventContext {
   event: LineEvent;
   /** 1 for the first try (also after a crash: BullMQ does not count those); for log lines. A try goes on from what it finds on GitHub, whatever its number. */
   attempt: number;
-  store: ArtifactStore;
+  store: GitHubStore;
   line: Line;
   log: Logger;
   /** `.github/factory.yml`, validated; a bad file is reported once on `report.issue`. Read once per event. */
@@ -70,7 +71,7 @@ export function looksLikeFactory(labels: readonly string[]): boolean {
  * or the Actions run the cell workflow started. Its result, if it still arrives,
  * no longer counts (a job's records carry its id).
  */
-export async function cancelRunning(deps: Pick<Deps, "queue">, store: ArtifactStore, running: { runner: string; job: string; stage: string } | undefined): Promise<void> {
+export async function cancelRunning(deps: Pick<Deps, "queue">, store: GitHubStore, running: { runner: string; job: string; stage: string } | undefined): Promise<void> {
   if (!running) return;
   if (running.runner === "actions") await store.port.cancelWorkflowRunTitled(CELL_WORKFLOW, runTitle(running.stage === "build" ? "builder" : running.stage, running.job));
   else await deps.queue.cancel(running.job);

@@ -1,6 +1,7 @@
 import type { FactoryConfig } from "../config/schema.js";
 import type { Reaction, RepoPort } from "../github/repo-port.js";
-import { withRecord, type ArtifactStore, type LoadedArtifact } from "../state/artifact-store.js";
+import { withRecord, type LoadedArtifact } from "../state/artifact-store.js";
+import type { GitHubStore } from "../github/repo-port.js";
 import type { SignedRecord } from "../state/records.js";
 import { advance } from "../stages/advance.js";
 import { syncViews } from "../stages/sync-views.js";
@@ -140,7 +141,7 @@ function refusal(config: FactoryConfig, sender: string, command: ParsedCommand, 
   return { kind: "answer", reply: `${why}\n\nFor the next hour, any more of these from you here get a 👎 instead of a reply.`, outcome: "refused" };
 }
 
-function recordFor(store: ArtifactStore, loaded: LoadedArtifact, result: CommandResult, name: string, by: string, key: string): SignedRecord {
+function recordFor(store: GitHubStore, loaded: LoadedArtifact, result: CommandResult, name: string, by: string, key: string): SignedRecord {
   switch (result.kind) {
     case "stop":
       return store.record(loaded, "command.stop", { by }, key);

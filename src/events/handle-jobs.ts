@@ -11,7 +11,7 @@ import { withRecord } from "../state/artifact-store.js";
 import { stageFailedView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
 import { alreadyDone, type EventContext } from "./context.js";
-import { PermanentFailure } from "./inbox.js";
+import { PermanentFailure } from "../line/failures.js";
 import { targetIssue, type EventOf } from "./line-event.js";
 
 const buildResult = z.union([

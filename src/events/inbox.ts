@@ -1,6 +1,7 @@
 import { describeError, isTransient } from "../github/errors.js";
 import type { LineEvent } from "./line-event.js";
 import { LeaseLost, LockBusy } from "./locks.js";
+import { PermanentFailure } from "../line/failures.js";
 
 /**
  * Where events wait to be handled. `push` returns once the event is as durable as
@@ -63,14 +64,6 @@ export function failureOf(error: unknown): Failure {
   if (error instanceof LeaseLost) return { kind: "transient", reason: error.message };
   if (error instanceof PermanentFailure) return { kind: "permanent", reason: error.message };
   return { kind: isTransient(error) ? "transient" : "permanent", reason: describeError(error) };
-}
-
-/** An error that retrying cannot mend (an event that does not parse, a payload the handler cannot use). */
-export class PermanentFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PermanentFailure";
-  }
 }
 
 /** The delay before attempt `attempt + 1`: doubling from `baseMs`, capped, with ±20% jitter so retries of a burst spread. */

@@ -1,7 +1,7 @@
 import type { Logger } from "probot";
 import { CONFIG_PATH, parseConfig } from "../config/load.js";
 import type { FactoryConfig } from "../config/schema.js";
-import type { ArtifactStore } from "../state/artifact-store.js";
+import type { GitHubStore } from "../github/repo-port.js";
 import { statusOf } from "../github/errors.js";
 import { digest } from "../state/sign.js";
 import { fitBody } from "../views/render.js";
@@ -14,7 +14,7 @@ import { configInvalidView } from "../views/comments.js";
  */
 export async function loadConfig(
   read: () => Promise<unknown>,
-  store: ArtifactStore,
+  store: GitHubStore,
   report: { issue: number; key: string } | undefined,
   log: Logger,
 ): Promise<FactoryConfig | undefined> {

@@ -1,6 +1,8 @@
 import { unzipSync } from "fflate";
 import type { ProbotOctokit } from "probot";
 import { sized, titled } from "../line/body.js";
+import type { BranchesPort, ChangedFile, Comment, LabelsPort, PullFilesPort, PullRef, RepoRef, ThreadsPort } from "../ports/github.js";
+import type { ArtifactStore } from "../state/artifact-store.js";
 import { statusOf, validationMessages } from "./errors.js";
 
 export interface CheckRun {
@@ -13,30 +15,10 @@ export interface CheckRun {
   output: { title: string | undefined; summary: string | undefined; text: string | undefined; annotations: number };
 }
 
-export interface RepoRef {
-  owner: string;
-  repo: string;
-}
+export type { ChangedFile, Comment, PullRef, RepoRef } from "../ports/github.js";
 
-export interface Comment {
-  id: number;
-  body: string;
-  authorLogin: string | undefined;
-  authorType: string | undefined;
-  createdAt: string;
-}
-
-export interface PullRef {
-  number: number;
-  headRef: string;
-  headSha: string;
-  /** The branch it merges into. */
-  baseRef?: string;
-  title?: string;
-  createdAt: string;
-  nodeId: string;
-  draft?: boolean;
-}
+/** The artifact store over the whole of GitHub: what orchestration holds. */
+export type GitHubStore = ArtifactStore<RepoPort>;
 
 export interface ListedIssue {
   number: number;
@@ -118,7 +100,7 @@ const BLOB_CACHE_LIMIT = 20_000;
  * Every GitHub call the app makes goes through here, for one repository. Methods
  * are small and named for what they achieve; "ensure" methods are idempotent.
  */
-export class RepoPort {
+export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFilesPort {
   constructor(
     readonly octokit: ProbotOctokit,
     readonly ref: RepoRef,
@@ -501,7 +483,7 @@ export class RepoPort {
   }
 
   /** The PR's changed files (paginated; GitHub lists at most 3,000). */
-  async pullFiles(pr: number): Promise<Array<{ path: string; additions: number; deletions: number; status: string }>> {
+  async pullFiles(pr: number): Promise<ChangedFile[]> {
     const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.ref, pull_number: pr, per_page: 100 });
     return files.map((f) => ({ path: f.filename, additions: f.additions, deletions: f.deletions, status: f.status }));
   }

@@ -1,4 +1,4 @@
-import type { HistoryCommit, RepoFile, RepoReader } from "../stages/scout/repo-reader.js";
+import type { HistoryCommit, RepoFile, RepoReader } from "../ports/repo-reader.js";
 import type { RepoPort } from "./repo-port.js";
 
 export interface ReadBudget {

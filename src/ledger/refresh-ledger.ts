@@ -1,14 +1,14 @@
 import type { Logger } from "probot";
 import type { FactoryConfig } from "../config/schema.js";
 import type { ListedIssue } from "../github/repo-port.js";
-import type { ArtifactStore } from "../state/artifact-store.js";
+import type { GitHubStore } from "../github/repo-port.js";
 import { stripBlocks } from "../state/codec.js";
 import { canonicalJson } from "../state/sign.js";
 import { ledgerId, type RecordDataOf } from "../state/records.js";
 import { ledgerEntry, paginateLedger, rowOf, type LedgerEntry, type LedgerRow } from "./rows.js";
 
 /** Every artifact in the repository, rebuilt from its records: one issue list, then each artifact's threads (the CLI's full read). */
-export async function collectLedger(store: ArtifactStore, config: FactoryConfig, now: number): Promise<LedgerRow[]> {
+export async function collectLedger(store: GitHubStore, config: FactoryConfig, now: number): Promise<LedgerRow[]> {
   const issues = await store.port.listIssuesWithLabel(config.labels.intake, "all");
   const rows: LedgerRow[] = [];
   for (const issue of issues) {
@@ -57,7 +57,7 @@ interface Page {
  * handlers' marks, and issues whose `updated_at` moved). A finished artifact is
  * read once and then kept from the record. With nothing new, nothing is written.
  */
-export async function refreshLedger(store: ArtifactStore, config: FactoryConfig, log: Logger, refresh: LedgerRefresh): Promise<LedgerOutcome> {
+export async function refreshLedger(store: GitHubStore, config: FactoryConfig, log: Logger, refresh: LedgerRefresh): Promise<LedgerOutcome> {
   if (!config.ledger.issue) return { read: 0, written: 0 };
   const { port } = store;
   const now = refresh.now ?? Date.now();
@@ -106,7 +106,7 @@ export async function refreshLedger(store: ArtifactStore, config: FactoryConfig,
 }
 
 /** The ledger's pages as they are: the issue body, then the app's page comments (listed only when the body says there are more). */
-async function readPages(store: ArtifactStore, ledger: ListedIssue): Promise<Page[]> {
+async function readPages(store: GitHubStore, ledger: ListedIssue): Promise<Page[]> {
   const id = ledgerId(store.port.ref);
   const dataOf = (body: string, where: string, author: { login: string | undefined; type: string | undefined }) => {
     const record = store.read([{ where, order: 0, authorLogin: author.login, authorType: author.type, body }], id).find((r) => r.kind === "ledger.rows");
@@ -136,7 +136,7 @@ function cachedEntries(pages: readonly Page[]): { entries: LedgerEntry[]; waterm
  * their own in the order they finished, so a change to one artifact in flight
  * rewrites its page only, and a finished one is appended to the last page.
  */
-function layout(store: ArtifactStore, entries: readonly LedgerEntry[], before: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined): Wanted[] {
+function layout(store: GitHubStore, entries: readonly LedgerEntry[], before: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined): Wanted[] {
   const newest = [...entries].sort((a, b) => b.issue - a.issue);
   const single = render(store, newest, watermark, now, pageLimit);
   if (single.length <= 1) return single;
@@ -154,7 +154,7 @@ interface Wanted {
 }
 
 /** The pages as they should be, each with its signed record. */
-function render(store: ArtifactStore, entries: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined, breakBefore?: number): Wanted[] {
+function render(store: GitHubStore, entries: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined, breakBefore?: number): Wanted[] {
   const updatedAt = new Date(now).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const recordOf = (entry: LedgerEntry) => JSON.stringify(entry).length + 20;
   const paged = paginateLedger(entries.map((e) => rowOf(e, now)), updatedAt, pageLimit, (i) => recordOf(entries[i] as LedgerEntry), breakBefore);
@@ -188,7 +188,7 @@ function compact(entry: LedgerEntry): RecordDataOf<"ledger.rows">["entries"][num
 }
 
 /** Writes the pages whose content differs: the body, then comments, creating the ledger if there is none. */
-async function writePages(store: ArtifactStore, config: FactoryConfig, log: Logger, ledger: ListedIssue | undefined, pages: readonly Page[], wanted: readonly Wanted[], moveWatermark: boolean): Promise<number> {
+async function writePages(store: GitHubStore, config: FactoryConfig, log: Logger, ledger: ListedIssue | undefined, pages: readonly Page[], wanted: readonly Wanted[], moveWatermark: boolean): Promise<number> {
   const { port } = store;
   const [first, ...rest] = wanted;
   if (!first) return 0;

@@ -3,7 +3,8 @@ import { contractFor, type CellContract } from "../cells/contracts.js";
 import { jobId, type JobQueue } from "../cells/queue.js";
 import type { FactoryConfig } from "../config/schema.js";
 import { runnableStage } from "../line/next.js";
-import { type ArtifactStore, type LoadedArtifact, withRecord } from "../state/artifact-store.js";
+import { type LoadedArtifact, withRecord } from "../state/artifact-store.js";
+import type { GitHubStore } from "../github/repo-port.js";
 import type { SignedRecord } from "../state/records.js";
 import { stageFailedView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
@@ -42,7 +43,7 @@ export type LineTimer = { kind: "handoff.check"; issue: number; job: string; att
  * idempotent. `sync` forces the views to be rewritten (after a job's own record).
  */
 export async function advance(
-  store: ArtifactStore,
+  store: GitHubStore,
   config: FactoryConfig,
   line: Line,
   start: number | LoadedArtifact,
@@ -100,7 +101,7 @@ export async function advance(
  * dispatch would often make a second run): a timer looks for it instead, and
  * dispatches again only if none started.
  */
-async function ensureHandedOff(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact): Promise<void> {
+async function ensureHandedOff(store: GitHubStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact): Promise<void> {
   const { running, status } = loaded.artifact;
   if (!running || status !== "active") return;
   if (running.runner === "actions") {
@@ -127,7 +128,7 @@ async function ensureHandedOff(store: ArtifactStore, config: FactoryConfig, line
  * GitHub lists no run for it, the dispatch is made again, once; if there is still no
  * run after that, the stage fails with what to check. Returns the record it wrote.
  */
-export async function checkHandOff(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact, timer: Extract<LineTimer, { kind: "handoff.check" }>): Promise<SignedRecord | undefined> {
+export async function checkHandOff(store: GitHubStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact, timer: Extract<LineTimer, { kind: "handoff.check" }>): Promise<SignedRecord | undefined> {
   const { running, status } = loaded.artifact;
   if (status !== "active" || running?.job !== timer.job || running.runner !== "actions") return undefined;
   if (await store.port.findWorkflowRunTitled(CELL_WORKFLOW, runTitle("builder", timer.job))) return undefined;

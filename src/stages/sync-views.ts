@@ -3,6 +3,7 @@ import { desiredLabels, labelChanges } from "../line/labels.js";
 import { configHandoff } from "../line/next.js";
 import { rawBlocks } from "../state/codec.js";
 import { TRACKING_MARKER, type ArtifactStore, type LoadedArtifact } from "../state/artifact-store.js";
+import type { LabelsPort, ThreadsPort } from "../ports/github.js";
 import type { Artifact } from "../state/fold.js";
 import { trackingView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
@@ -19,7 +20,7 @@ export function trackingBody(artifact: Artifact, view: { title: string; missing:
  * when its text changed) and the stage and status labels (only the difference).
  */
 export async function syncViews(
-  store: ArtifactStore,
+  store: ArtifactStore<ThreadsPort & LabelsPort>,
   config: FactoryConfig,
   loaded: LoadedArtifact,
   artifact: Artifact,

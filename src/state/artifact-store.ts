@@ -1,5 +1,4 @@
-import type { Logger } from "probot";
-import type { Comment, RepoPort } from "../github/repo-port.js";
+import type { Comment, ThreadsPort } from "../ports/github.js";
 import { type Carrier, makeRecord, readRecords, recordBlock } from "./carriers.js";
 import { foldRecords, GENESIS, type Artifact } from "./fold.js";
 import { artifactId, type RecordDataOf, type RecordKind, type SignedRecord } from "./records.js";
@@ -26,14 +25,20 @@ function toCarrier(comment: Comment, thread: string): Carrier {
   };
 }
 
+/** Where the store says what it ignored (Probot's logger is one). */
+export interface StoreLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
 /**
  * Reads an artifact from GitHub (its issue thread, then its PR thread once the
  * records name a PR) and appends records as new comments. The only state there is.
  */
-export class ArtifactStore {
+export class ArtifactStore<P extends ThreadsPort = ThreadsPort> {
   constructor(
-    readonly port: RepoPort,
-    private readonly options: { botLogin: string; key: Buffer; log: Logger; now?: () => Date },
+    /** The repository: the store reads and writes threads; the stage that holds the store uses what more `P` offers. */
+    readonly port: P,
+    private readonly options: { botLogin: string; key: Buffer; log: StoreLog; now?: () => Date },
   ) {}
 
   get botLogin(): string {

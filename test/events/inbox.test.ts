@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { PermanentFailure } from "../../src/line/failures.js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   DEFAULT_RETRY,
   MemoryInbox,
-  PermanentFailure,
   SeenIds,
   backoffMs,
   failureOf,

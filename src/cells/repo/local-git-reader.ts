@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import type { HistoryCommit, RepoFile, RepoReader } from "../../stages/scout/repo-reader.js";
+import type { HistoryCommit, RepoFile, RepoReader } from "../../ports/repo-reader.js";
 
 const run = promisify(execFile);
 

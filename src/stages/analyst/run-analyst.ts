@@ -1,7 +1,8 @@
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
 import { isTransient } from "../../github/errors.js";
 import type { FactoryConfig } from "../../config/schema.js";
-import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import type { GitHubStore } from "../../github/repo-port.js";
 import type { SignedRecord } from "../../state/records.js";
 import { postRunNoteView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
@@ -23,7 +24,7 @@ export function runNoteName(endedAt: string, title: string): string {
  * where the next scout reads it.
  */
 export async function runAnalyst(
-  store: ArtifactStore,
+  store: GitHubStore,
   config: FactoryConfig,
   contract: CellContract,
   loaded: LoadedArtifact,
@@ -111,7 +112,7 @@ export async function runAnalyst(
  * `.factory/lessons/` that a person accepts by merging. Ids already accepted are skipped.
  */
 async function proposeLessonsPr(
-  store: ArtifactStore,
+  store: GitHubStore,
   config: FactoryConfig,
   contract: CellContract,
   loaded: LoadedArtifact,

@@ -5,7 +5,8 @@ import { harnessArgv, harnessFor } from "../../cells/harness.js";
 import { GitError } from "../../cells/workspace.js";
 import { clipLine } from "../../cells/process.js";
 import type { FactoryConfig } from "../../config/schema.js";
-import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import type { GitHubStore } from "../../github/repo-port.js";
 import { builderInput, renderBuilderPrompt } from "./prompt.js";
 import { recordBuild } from "./run-build.js";
 
@@ -41,7 +42,7 @@ export function issueOfJob(job: string): number | undefined {
  * the reviewed one, never a copy the harness edited on the artifact branch), with
  * the artifact branch, the argv and the prompt as inputs.
  */
-export async function dispatchCell(store: ArtifactStore, loaded: LoadedArtifact, input: { cell: "builder"; job: string; config: FactoryConfig; contract?: CellContract }): Promise<void> {
+export async function dispatchCell(store: GitHubStore, loaded: LoadedArtifact, input: { cell: "builder"; job: string; config: FactoryConfig; contract?: CellContract }): Promise<void> {
   const { artifact } = loaded;
   const choice = input.config.cells.build;
   const harness = harnessFor(choice);
@@ -90,7 +91,7 @@ export interface WorkflowRunEvent {
  * for (stopped, retried) changes nothing. Returns the artifact with the new record.
  */
 export async function collectWorkflowRun(
-  ctx: { store: ArtifactStore; contract: CellContract; log: Logger; publish: (bundle: Buffer, head: string) => Promise<void> },
+  ctx: { store: GitHubStore; contract: CellContract; log: Logger; publish: (bundle: Buffer, head: string) => Promise<void> },
   loaded: LoadedArtifact,
   run: WorkflowRunEvent,
   harness: string,

@@ -7,7 +7,8 @@ import type { Box } from "../../cells/box.js";
 import { lastLines, type ProcessResult } from "../../cells/process.js";
 import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
-import { type ArtifactStore, type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
+import { type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
+import type { GitHubStore } from "../../github/repo-port.js";
 import type { SignedRecord } from "../../state/records.js";
 import { buildSummaryView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
@@ -17,7 +18,7 @@ import { readLessons, selectLessons } from "../learn/lessons.js";
 
 /** What a worker has for one job: the artifact's store (to read), a fresh token, and the builder's contract. */
 export interface JobContext {
-  store: ArtifactStore;
+  store: GitHubStore;
   /** A fresh installation token, for git only. */
   token: () => Promise<string>;
   contract: CellContract;

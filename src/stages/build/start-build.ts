@@ -1,5 +1,6 @@
 import type { FactoryConfig } from "../../config/schema.js";
-import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import type { GitHubStore } from "../../github/repo-port.js";
 import type { SignedRecord } from "../../state/records.js";
 import { harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
 import { stageFailedView } from "../../views/comments.js";
@@ -13,7 +14,7 @@ import { dispatchCell } from "./actions-runner.js";
  * the webhook handler returns at once. The job's result arrives later as its own
  * record (local: from the worker; actions: from the `workflow_run` event).
  */
-export async function startBuild(store: ArtifactStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact, key: string, job: string): Promise<SignedRecord> {
+export async function startBuild(store: GitHubStore, config: FactoryConfig, line: Line, loaded: LoadedArtifact, key: string, job: string): Promise<SignedRecord> {
   const choice = config.cells.build;
   const pr = loaded.artifact.pr as number;
   if (!harnessFor(choice)) {

@@ -1,10 +1,11 @@
 import type { Logger } from "probot";
 import type { FactoryConfig } from "../../config/schema.js";
 import { type ArtifactStore, type LoadedArtifact } from "../../state/artifact-store.js";
+import type { BranchesPort, LabelsPort, ThreadsPort } from "../../ports/github.js";
 import { fold } from "../../state/fold.js";
 import { pullRequestBody } from "../../views/comments.js";
 import { existingBlocks, syncViews, trackingBody } from "../sync-views.js";
-import { PermanentFailure } from "../../events/inbox.js";
+import { PermanentFailure } from "../../line/failures.js";
 import { describeError, isTransient } from "../../github/errors.js";
 import { clip } from "../../line/text.js";
 import { fitRequest } from "./budget.js";
@@ -27,7 +28,7 @@ export type IntakeOutcome = "duplicate" | "already-open" | "needs-criteria" | "o
  * try made (the branch, the PR, the tracking comment) instead of making it again.
  */
 export async function runIntake(
-  store: ArtifactStore,
+  store: ArtifactStore<ThreadsPort & LabelsPort & BranchesPort>,
   config: FactoryConfig,
   request: IntakeRequest,
   log: Logger,

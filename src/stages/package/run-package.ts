@@ -1,6 +1,7 @@
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { LabelsPort, PullFilesPort, ThreadsPort } from "../../ports/github.js";
 import type { SignedRecord } from "../../state/records.js";
 import { packageNoteView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
@@ -15,7 +16,7 @@ export const targetLabel = (name: string) => `factory:target/${name}`;
  * deploy note per target, posted on the PR with its record; `factory:target/<name>`
  * labels on the PR say where it ships.
  */
-export async function runPackage(store: ArtifactStore, config: FactoryConfig, contract: CellContract, loaded: LoadedArtifact, key: string): Promise<SignedRecord> {
+export async function runPackage(store: ArtifactStore<ThreadsPort & LabelsPort & PullFilesPort>, config: FactoryConfig, contract: CellContract, loaded: LoadedArtifact, key: string): Promise<SignedRecord> {
   const { port } = store;
   const pr = loaded.artifact.pr as number;
   const files = await port.pullFiles(pr);

@@ -1,6 +1,6 @@
 import { Bm25 } from "./bm25.js";
 import { isCandidate } from "./candidates.js";
-import type { HistoryCommit, RepoReader } from "./repo-reader.js";
+import type { HistoryCommit, RepoReader } from "../../ports/repo-reader.js";
 import { pathTokens, splitIdentifier, tokenize } from "./tokenize.js";
 
 export interface RankedFile {

@@ -2,7 +2,8 @@ import type { Logger } from "probot";
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
 import { isTransient } from "../../github/errors.js";
 import { GitHubReader } from "../../github/repo-reader.js";
-import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import type { GitHubStore } from "../../github/repo-port.js";
 import type { SignedRecord } from "../../state/records.js";
 import { scoutMemoView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
@@ -14,7 +15,7 @@ import { scout } from "./scout.js";
  * contract is a failed stage with the problems shown, never passed on.
  */
 export async function runScout(
-  store: ArtifactStore,
+  store: GitHubStore,
   contract: CellContract,
   loaded: LoadedArtifact,
   key: string,

@@ -2,7 +2,7 @@ import { Bm25 } from "./bm25.js";
 import { isCandidate } from "./candidates.js";
 import { HISTORY, identifiersIn, pairKey, rankFiles, type PriorNote } from "./localize.js";
 import { buildMemo, metaFilesIn, type ScoutMemo } from "./memo.js";
-import type { RepoReader } from "./repo-reader.js";
+import type { RepoReader } from "../../ports/repo-reader.js";
 import { parseRunNotes, runNotePaths } from "./run-notes.js";
 import { pathTokens, tokenize } from "./tokenize.js";
 

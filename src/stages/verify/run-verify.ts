@@ -3,7 +3,8 @@ import { clipLine } from "../../cells/process.js";
 import { jobId } from "../../cells/queue.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { Annotation } from "../../github/repo-port.js";
-import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import type { GitHubStore } from "../../github/repo-port.js";
 import type { SignedRecord } from "../../state/records.js";
 import { stageFailedView, verifierResultView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
@@ -71,7 +72,7 @@ function waitingSinceOf(loaded: LoadedArtifact, sha: string): string | undefined
  * when set, else the base branch's required status checks (branch protection and
  * rulesets). The factory's own gate and the ignored checks are never waited for.
  */
-async function expectedChecks(port: ArtifactStore["port"], config: FactoryConfig, base: string | undefined): Promise<{ required: string[]; requiredBy: string }> {
+async function expectedChecks(port: GitHubStore["port"], config: FactoryConfig, base: string | undefined): Promise<{ required: string[]; requiredBy: string }> {
   if (config.verify.requiredChecks.length > 0) return { required: config.verify.requiredChecks, requiredBy: "required by `verify.requiredChecks`" };
   if (!base) return { required: [], requiredBy: "" };
   const skip = new Set([VERIFY_CHECK, ...config.verify.ignoreChecks]);
@@ -93,7 +94,7 @@ function recordedCommands(loaded: LoadedArtifact, sha: string): CommandEvidence 
  * verifier result with its record, and, on a pass, marks the PR ready for review.
  */
 export async function runVerify(
-  store: ArtifactStore,
+  store: GitHubStore,
   config: FactoryConfig,
   line: Line,
   loaded: LoadedArtifact,

@@ -1,7 +1,7 @@
 import type { Box } from "../../cells/box.js";
 import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
-import type { ArtifactStore } from "../../state/artifact-store.js";
+import type { GitHubStore } from "../../github/repo-port.js";
 import { doneKey } from "../build/run-build.js";
 import { runVerifyCommands } from "./run-commands.js";
 import type { Evidence } from "./verdict.js";
@@ -12,7 +12,7 @@ import type { Evidence } from "./verdict.js";
  * `job.done` event brings the results back to the artifact, judged as it is then.
  */
 export async function runVerifierJob(
-  ctx: { store: ArtifactStore; token: () => Promise<string>; env: NodeJS.ProcessEnv; workRoot?: string | undefined; box: Box },
+  ctx: { store: GitHubStore; token: () => Promise<string>; env: NodeJS.ProcessEnv; workRoot?: string | undefined; box: Box },
   job: CellJob,
   signal: AbortSignal,
 ): Promise<{ sha: string; evidence: Evidence[] } | undefined> {

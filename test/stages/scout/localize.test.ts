@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { identifiersIn, isCodeChange, isTestPath, pairKey, rankFiles, snapshotRepo, type RankedFile, type RepoSnapshot } from "../../../src/stages/scout/localize.js";
-import type { HistoryCommit, RepoReader } from "../../../src/stages/scout/repo-reader.js";
+import type { HistoryCommit, RepoReader } from "../../../src/ports/repo-reader.js";
 
 function snapshot(files: Record<string, string>, history: HistoryCommit[] = []): RepoSnapshot {
   return { files: Object.keys(files), contents: new Map(Object.entries(files)), history };

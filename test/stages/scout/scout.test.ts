@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HISTORY, pairKey } from "../../../src/stages/scout/localize.js";
 import { META_FILES } from "../../../src/stages/scout/memo.js";
-import type { HistoryCommit, RepoFile, RepoReader } from "../../../src/stages/scout/repo-reader.js";
+import type { HistoryCommit, RepoFile, RepoReader } from "../../../src/ports/repo-reader.js";
 import { chooseFilesToRead, scout, scoutQuery } from "../../../src/stages/scout/scout.js";
 
 /** An in-memory repository that records what the scout asked of it. */

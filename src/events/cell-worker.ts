@@ -1,13 +1,13 @@
 import type { Logger, ProbotOctokit } from "probot";
-import { lineEvent, type LineEvent } from "../events/line-event.js";
+import { lineEvent, type LineEvent } from "./line-event.js";
 import { gitToken } from "../github/git-token.js";
 import { RepoPort, type PortCaches } from "../github/repo-port.js";
 import { runBuild } from "../stages/build/run-build.js";
 import { runVerifierJob } from "../stages/verify/verifier-job.js";
 import { ArtifactStore } from "../state/artifact-store.js";
-import { contractFor, type CellContract } from "./contracts.js";
-import type { Box } from "./box.js";
-import type { CellJob } from "./queue.js";
+import { contractFor, type CellContract } from "../cells/contracts.js";
+import type { Box } from "../cells/box.js";
+import type { CellJob } from "../cells/queue.js";
 
 /** What a worker needs: how to authenticate as the job's installation, and where its result goes. */
 export interface WorkerDeps {
