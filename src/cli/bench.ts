@@ -2,9 +2,12 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { benchLoad, loadTable } from "./bench-load.js";
 import { invokedDirectly } from "./invoked.js";
-import { LocalGitReader } from "../cells/repo/local-git-reader.js";
+import { execFileSync } from "node:child_process";
+import { LocalGitReader, pastChanges } from "../cells/repo/local-git-reader.js";
+import { calibrateFromGit } from "../stages/learn/calibrate-git.js";
+import { mineCases, type Calibration } from "../stages/learn/scout-calibration.js";
 import { bm25Baseline } from "../stages/scout/baseline.js";
-import { rankFiles, snapshotRepo } from "../stages/scout/localize.js";
+import { rankFiles, snapshotRepo, WEIGHTS, type Weights } from "../stages/scout/localize.js";
 import { issueTitle, scoreRanking, summarise, type CaseScore, type Summary } from "../stages/scout/metrics.js";
 import { scout as scoutCell } from "../stages/scout/scout.js";
 
@@ -27,9 +30,14 @@ interface Tally {
 
 const emptyTally = (): Tally => ({ scores: { full: [], issue: [] }, times: { full: [], issue: [] } });
 
-const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git dir> [--cases … --repo …] [--json] [--limit n] [--files-read n]
+const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git dir> [--cases … --repo …] [--json] [--limit n] [--files-read n] [--calibrate]
   --files-read n: read at most n files' contents, as the scout does on GitHub (default: read all).
+  --calibrate: per repository, fit the scout's weights on past changes older than every case's base (no leakage),
+  keep them only if a held-out slice of that history rises by the margin, and report the calibrated scout too.
   Each --cases file is paired with the --repo at the same position: a local clone or bare mirror holding the cases' base commits.
+       npm run bench -- mine --repo <git dir> --name <owner/repo> [--count 100] [--from <commit>]
+  Prints localization cases (JSON lines, the format above) mined from the repository's history, newest first:
+  non-merge changes that read like requests and modify 1 to 8 files.
        npm run bench -- load [--deliveries n] [--processes 1,2] [--rounds 3]
   Bursts of n concurrent signed deliveries (default 200) to the app on the GitHub double, with 1 and with 2 app
   processes on a real redis-server (redis-server must be installed), and to a bare Probot app; the last line is JSON.`;
@@ -38,16 +46,36 @@ function query(c: BenchCase, mode: Mode): string {
   return mode === "full" ? `${c.title}\n\n${c.body}` : issueTitle(c.title);
 }
 
-/** Localization benchmark: the scout and a plain BM25 baseline on the same cases, in one run. */
-export async function benchScout(pairs: Array<{ cases: string; repo: string }>, options: { limit?: number; filesRead?: number; log: (line: string) => void }) {
+/**
+ * Calibration as `factory learn scout` does it, on the history strictly older than
+ * every case's base: the oldest base's ancestors, never a case's own change.
+ */
+export async function calibrateFor(gitDir: string, bases: readonly string[], log: (line: string) => void): Promise<Calibration & { ms: number; commit: string }> {
+  const time = (sha: string) => Number(execFileSync("git", ["--git-dir", gitDir, "log", "-1", "--format=%ct", sha], { encoding: "utf8" }).trim());
+  const cutoff = [...new Set(bases)].map((sha) => ({ sha, at: time(sha) })).sort((a, b) => a.at - b.at)[0]?.sha as string;
+  const result = await calibrateFromGit(gitDir, `${cutoff}~1`);
+  log(`  calibration on ${result.mined} past changes before ${cutoff.slice(0, 7)} (${(result.ms / 1000).toFixed(1)} s): ${result.reason}`);
+  return result;
+}
+
+/** Localization benchmark: the scout and a plain BM25 baseline on the same cases, in one run (and the calibrated scout, when asked). */
+export async function benchScout(pairs: Array<{ cases: string; repo: string }>, options: { limit?: number; filesRead?: number; calibrate?: boolean; log: (line: string) => void }) {
   const scout = new Map<string, Tally>();
+  const calibrated = new Map<string, Tally>();
   const baseline = new Map<string, Tally>();
+  const calibrations = new Map<string, Calibration & { ms: number; commit: string }>();
   for (const pair of pairs) {
     const cases = readFileSync(pair.cases, "utf8")
       .split("\n")
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as BenchCase)
       .slice(0, options.limit);
+    let weights: Weights | undefined;
+    if (options.calibrate && cases[0]) {
+      const calibration = await calibrateFor(pair.repo, cases.map((c) => c.base), options.log);
+      calibrations.set(cases[0].repo, calibration);
+      weights = calibration.weights;
+    }
     for (const c of cases) {
       const s = scout.get(c.repo) ?? emptyTally();
       const b = baseline.get(c.repo) ?? emptyTally();
@@ -65,6 +93,14 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
           : rankFiles(q, snapshot).map((r) => r.path);
         s.times[mode].push(readMs + performance.now() - t);
         s.scores[mode].push(scoreRanking(ranked, c.gold));
+        if (weights) {
+          const k = calibrated.get(c.repo) ?? emptyTally();
+          calibrated.set(c.repo, k);
+          t = performance.now();
+          const fitted = weights === WEIGHTS ? ranked : rankFiles(q, snapshot, [], weights).map((r) => r.path);
+          k.times[mode].push(readMs + performance.now() - t);
+          k.scores[mode].push(scoreRanking(fitted, c.gold));
+        }
         t = performance.now();
         const base = bm25Baseline(q, snapshot.files, snapshot.contents);
         b.times[mode].push(readMs + performance.now() - t);
@@ -85,10 +121,21 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
     return { full: summarise(merged.scores.full, merged.times.full), issue: summarise(merged.scores.issue, merged.times.issue) };
   };
   const repos = [...scout.keys()];
+  const withCalibration = options.calibrate && calibrated.size === repos.length;
   return {
     overall: summarize(scout, repos),
     baseline: summarize(baseline, repos),
-    repos: Object.fromEntries(repos.map((r) => [r, { scout: summarize(scout, [r]), baseline: summarize(baseline, [r]) }])),
+    ...(withCalibration ? { calibrated: summarize(calibrated, repos) } : {}),
+    repos: Object.fromEntries(
+      repos.map((r) => [
+        r,
+        {
+          scout: summarize(scout, [r]),
+          baseline: summarize(baseline, [r]),
+          ...(withCalibration ? { calibrated: summarize(calibrated, [r]), calibration: calibrations.get(r) } : {}),
+        },
+      ]),
+    ),
   };
 }
 
@@ -119,9 +166,30 @@ async function mainLoad(args: string[], log: (line: string) => void): Promise<nu
   return runs.every((r) => r.duplicates === 0 && r.lost === 0) ? 0 : 1;
 }
 
+async function mainMine(args: string[], log: (line: string) => void): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { repo: { type: "string" }, name: { type: "string" }, count: { type: "string", default: "100" }, from: { type: "string", default: "HEAD" } } }));
+  } catch (error) {
+    log(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const count = Number(values.count);
+  if (!values.repo || !values.name || !Number.isInteger(count) || count < 1) {
+    log(`--repo and --name are required, --count a whole number\n${USAGE}`);
+    return 2;
+  }
+  const mined = mineCases(await pastChanges(values.repo, values.from, count * 20)).slice(0, count);
+  for (const c of mined) {
+    log(JSON.stringify({ id: `${values.name}@${c.sha.slice(0, 7)}`, repo: values.name, base: c.base, commit: c.sha, title: c.title, body: c.body, gold: c.gold }));
+  }
+  return mined.length ? 0 : 1;
+}
+
 export async function main(argv: string[], log: (line: string) => void): Promise<number> {
   const [target, ...rest] = argv;
   if (target === "load") return mainLoad(rest, log);
+  if (target === "mine") return mainMine(rest, log);
   if (target !== "scout") {
     log(USAGE);
     return 2;
@@ -130,7 +198,14 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { cases: { type: "string", multiple: true }, repo: { type: "string", multiple: true }, json: { type: "boolean", default: false }, limit: { type: "string" }, "files-read": { type: "string" } },
+      options: {
+        cases: { type: "string", multiple: true },
+        repo: { type: "string", multiple: true },
+        json: { type: "boolean", default: false },
+        limit: { type: "string" },
+        "files-read": { type: "string" },
+        calibrate: { type: "boolean", default: false },
+      },
     }));
   } catch (error) {
     log(`${(error as Error).message}\n${USAGE}`);
@@ -145,22 +220,42 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   const limit = values.limit ? Number(values.limit) : undefined;
   const result = await benchScout(
     cases.map((c, i) => ({ cases: c, repo: repos[i] as string })),
-    { ...(limit ? { limit } : {}), ...(values["files-read"] ? { filesRead: Number(values["files-read"]) } : {}), log },
+    { ...(limit ? { limit } : {}), ...(values["files-read"] ? { filesRead: Number(values["files-read"]) } : {}), calibrate: values.calibrate, log },
   );
   const header = "           r@1    r@5    r@10   hit@5  mrr    med ms  p95 ms";
   for (const [repo, r] of Object.entries(result.repos)) {
     for (const mode of MODES) {
-      log(`\n${repo} (${mode}, ${r.scout[mode].cases} cases)\n${header}\n${row("scout", r.scout[mode])}\n${row("bm25", r.baseline[mode])}`);
+      log(`\n${repo} (${mode}, ${r.scout[mode].cases} cases)\n${header}\n${row("scout", r.scout[mode])}${r.calibrated ? `\n${row("calibrated", r.calibrated[mode])}` : ""}\n${row("bm25", r.baseline[mode])}`);
     }
   }
-  for (const mode of MODES) log(`\noverall (${mode})\n${header}\n${row("scout", result.overall[mode])}\n${row("bm25", result.baseline[mode])}`);
+  for (const mode of MODES) {
+    log(`\noverall (${mode})\n${header}\n${row("scout", result.overall[mode])}${result.calibrated ? `\n${row("calibrated", result.calibrated[mode])}` : ""}\n${row("bm25", result.baseline[mode])}`);
+  }
   if (values.json) {
     const strip = (s: Summary) => {
       const { cases: _cases, ...rest } = s;
       return rest;
     };
     const shape = (x: { full: Summary; issue: Summary }) => ({ full: strip(x.full), issue: strip(x.issue) });
-    log(JSON.stringify({ overall: shape(result.overall), baseline: shape(result.baseline), repos: Object.fromEntries(Object.entries(result.repos).map(([k, v]) => [k, { ...shape(v.scout), baseline: shape(v.baseline) }])) }));
+    log(
+      JSON.stringify({
+        overall: shape(result.overall),
+        baseline: shape(result.baseline),
+        ...(result.calibrated ? { calibrated: shape(result.calibrated) } : {}),
+        repos: Object.fromEntries(
+          Object.entries(result.repos).map(([k, v]) => [
+            k,
+            {
+              ...shape(v.scout),
+              baseline: shape(v.baseline),
+              ...(v.calibrated && v.calibration
+                ? { calibrated: shape(v.calibrated), calibration: { accepted: v.calibration.accepted, weights: v.calibration.weights, heldOut: v.calibration.heldOut, fit: v.calibration.fit, seconds: Math.round(v.calibration.ms / 100) / 10 } }
+                : {}),
+            },
+          ]),
+        ),
+      }),
+    );
   }
   return 0;
 }

@@ -6,6 +6,11 @@ import { CONFIG_PATH, parseConfig } from "../config/load.js";
 import { configJsonSchema } from "../config/schema.js";
 import { RepoPort } from "../github/repo-port.js";
 import { invokedDirectly } from "./invoked.js";
+import { writeFile } from "node:fs/promises";
+import { calibrateFromGit, gitDirOf } from "../stages/learn/calibrate-git.js";
+import { proposeScoutFile } from "../stages/learn/propose-scout.js";
+import { DEFAULT_MARGIN, scoutFileFor } from "../stages/learn/scout-calibration.js";
+import { parseScoutFile, SCOUT_FILE } from "../stages/scout/scout-file.js";
 import { collectLedger } from "../ledger/refresh-ledger.js";
 import { ledgerTable } from "../ledger/rows.js";
 import { ArtifactStore } from "../state/artifact-store.js";
@@ -17,6 +22,12 @@ const USAGE = `Usage:
       rebuilt from the app's signed records. Needs GITHUB_TOKEN (or GH_TOKEN) with read access,
       and FACTORY_STATE_SECRET (or WEBHOOK_SECRET) to check the records' signatures.
       GHE_HOST / GHE_PROTOCOL point it at GitHub Enterprise Server.
+  factory learn scout --dir <clone> [--commit HEAD] [--margin 0.02] [--out file] [--repo owner/name --pr] [--json]
+      Fit the scout's weights on the repository's own past changes (each ranked at its parent, the
+      files it really modified as the answer), older two thirds fitted, newer third held out. The
+      weights are kept only if held-out recall@10 rises by the margin. --out writes .factory/scout.json
+      there; --pr proposes it by pull request with the figures (needs GITHUB_TOKEN with contents and
+      pull request write access).
   factory schema
       Print the JSON Schema of .github/factory.yml.`;
 
@@ -34,25 +45,88 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: s
     out(JSON.stringify(configJsonSchema(), null, 2));
     return 0;
   }
+  if (command === "learn") return learn(rest, env, out);
   if (command !== "ledger") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
   const values = ledgerOptions(rest);
-  const match = /^([\w.-]+)\/([\w.-]+)$/.exec(values.repo ?? "");
-  if (!match?.[1] || !match[2]) throw new UsageError("--repo must be owner/name");
-  const token = env.GITHUB_TOKEN ?? env.GH_TOKEN;
-  if (!token) throw new UsageError("set GITHUB_TOKEN (or GH_TOKEN) to a token that can read the repository");
+  const ref = repoOf(values.repo);
+  const octokit = octokitFor(env, "read the repository");
   const slug = values["app-slug"] ?? env.FACTORY_APP_SLUG ?? "software-factory";
-
-  const base = baseUrl(env);
-  const octokit = new ProbotOctokit({ auth: { token }, ...(base ? { baseUrl: base } : {}) });
   const log = pino({ level: env.LOG_LEVEL ?? "warn" }, pino.destination(2));
-  const port = new RepoPort(octokit, { owner: match[1], repo: match[2] });
+  const port = new RepoPort(octokit, ref);
   const store = new ArtifactStore(port, { botLogin: `${slug}[bot]`, key: stateKey(env), log });
-  const { config: raw } = await octokit.config.get({ owner: match[1], repo: match[2], path: CONFIG_PATH });
+  const { config: raw } = await octokit.config.get({ ...ref, path: CONFIG_PATH });
   const config = parseConfig(raw);
-  if (!config.ok) throw new Error(`${CONFIG_PATH} in ${match[1]}/${match[2]} is invalid:\n  ${config.problems.join("\n  ")}`);
+  if (!config.ok) throw new Error(`${CONFIG_PATH} in ${ref.owner}/${ref.repo} is invalid:\n  ${config.problems.join("\n  ")}`);
   const rows = await collectLedger(store, config.config, Date.now());
   if (values.json) out(JSON.stringify(rows, null, 2));
-  else out(rows.length ? ledgerTable(rows) : `No factory artifacts in ${match[1]}/${match[2]}.`);
+  else out(rows.length ? ledgerTable(rows) : `No factory artifacts in ${ref.owner}/${ref.repo}.`);
+  return 0;
+}
+
+function repoOf(value: string | undefined): { owner: string; repo: string } {
+  const match = /^([\w.-]+)\/([\w.-]+)$/.exec(value ?? "");
+  if (!match?.[1] || !match[2]) throw new UsageError("--repo must be owner/name");
+  return { owner: match[1], repo: match[2] };
+}
+
+function octokitFor(env: NodeJS.ProcessEnv, what: string): InstanceType<typeof ProbotOctokit> {
+  const token = env.GITHUB_TOKEN ?? env.GH_TOKEN;
+  if (!token) throw new UsageError(`set GITHUB_TOKEN (or GH_TOKEN) to a token that can ${what}`);
+  const base = baseUrl(env);
+  return new ProbotOctokit({ auth: { token }, ...(base ? { baseUrl: base } : {}) });
+}
+
+async function learn(args: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  const [what, ...rest] = args;
+  if (what !== "scout") throw new UsageError(what ? `unknown learn target "${what}" (scout is the one there is)` : "learn what? (scout)");
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        dir: { type: "string" },
+        commit: { type: "string", default: "HEAD" },
+        margin: { type: "string", default: String(DEFAULT_MARGIN) },
+        out: { type: "string" },
+        repo: { type: "string" },
+        pr: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!values.dir) throw new UsageError("--dir must name a local clone (or bare mirror) of the repository");
+  const margin = Number(values.margin);
+  if (!Number.isFinite(margin) || margin < 0 || margin > 1) throw new UsageError("--margin must be a number from 0 to 1");
+  const ref = values.pr ? repoOf(values.repo) : undefined;
+  const octokit = ref ? octokitFor(env, "push a branch and open a pull request") : undefined;
+  const gitDir = await gitDirOf(values.dir).catch(() => {
+    throw new UsageError(`${values.dir} is not a git repository`);
+  });
+  const calibration = await calibrateFromGit(gitDir, values.commit, { margin });
+  const file = scoutFileFor(calibration, calibration.commit, new Date());
+  const f = (n: number) => n.toFixed(3);
+  if (values.json) out(JSON.stringify({ accepted: calibration.accepted, reason: calibration.reason, fit: calibration.fit, heldOut: calibration.heldOut, margin, file }));
+  else {
+    out(`Fitted on ${calibration.fit.cases} past changes, judged on the ${calibration.heldOut.cases} after them (of ${calibration.mined} usable, up to ${calibration.commit.slice(0, 12)}), in ${(calibration.ms / 1000).toFixed(1)} s.`);
+    out(`recall@10   fitted on: ${f(calibration.fit.before)} → ${f(calibration.fit.after)}   held out: ${f(calibration.heldOut.before)} → ${f(calibration.heldOut.after)}`);
+    out(`${calibration.reason[0]?.toUpperCase()}${calibration.reason.slice(1)}.`);
+    if (calibration.accepted) out(`Weights: ${JSON.stringify(calibration.weights)}`);
+  }
+  if (!calibration.accepted) return 0;
+  if (values.out) {
+    await writeFile(values.out, `${JSON.stringify(file, null, 2)}\n`);
+    if (!values.json) out(`Wrote ${values.out}.`);
+  }
+  if (ref && octokit) {
+    const port = new RepoPort(octokit, ref);
+    const { data } = await octokit.rest.repos.get(ref);
+    const currentText = await port.readFile(SCOUT_FILE, data.default_branch);
+    const current = currentText === undefined ? undefined : parseScoutFile(currentText);
+    const number = await proposeScoutFile(port, { defaultBranch: data.default_branch, calibration, file, ...(current?.ok ? { current: current.file } : {}) });
+    if (!values.json) out(`Proposed in ${ref.owner}/${ref.repo}#${number}.`);
+  }
   return 0;
 }
 

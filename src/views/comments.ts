@@ -89,6 +89,7 @@ export function scoutMemoView(memo: ScoutMemo, requests: number): string {
     hasOwners: memo.owners.length > 0,
     hasNotFound: memo.notFound.length > 0,
     notFound: memo.notFound.join("; "),
+    weights: memo.weights,
     requests,
   });
 }

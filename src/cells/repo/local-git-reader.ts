@@ -124,3 +124,32 @@ export class LocalGitReader implements RepoReader {
     return commits;
   }
 }
+
+/** A past commit as calibration mines it: its parent (the tree a scout would have searched) and each file's change. */
+export interface PastChange {
+  sha: string;
+  parent: string;
+  message: string;
+  files: Array<{ status: string; path: string }>;
+}
+
+/** The `limit` newest non-merge commits reachable from `commit` (itself included), with their parents and changed files. */
+export async function pastChanges(gitDir: string, commit: string, limit: number): Promise<PastChange[]> {
+  const { stdout } = await run("git", ["--git-dir", gitDir, "-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--no-renames", "--format=%x1e%H%x1f%P%x1f%B%x1f", "--name-status", commit], {
+    maxBuffer: 256 * 1024 * 1024,
+    encoding: "utf8",
+  });
+  const changes: PastChange[] = [];
+  for (const record of stdout.split("\x1e")) {
+    const [sha, parents, message, files] = record.split("\x1f");
+    const parent = parents?.trim().split(" ")[0];
+    if (!sha || !parent || message === undefined) continue;
+    const changed = (files ?? "")
+      .split("\n")
+      .map((line) => line.split("\t"))
+      .filter((parts): parts is [string, string] => parts.length === 2 && Boolean(parts[0]) && Boolean(parts[1]))
+      .map(([status, path]) => ({ status: status.trim(), path: path.trim() }));
+    changes.push({ sha: sha.trim(), parent, message: message.trim(), files: changed });
+  }
+  return changes;
+}

@@ -31,19 +31,21 @@ export async function snapshotRepo(reader: RepoReader, historyLimit = 1000): Pro
   return { files: files.filter((f) => contents.has(f)), contents, history };
 }
 
-/** How much each signal counts; fixed, the same for every repository. */
+/**
+ * How much each signal counts by default. A repository can calibrate its own
+ * (`.factory/scout.json`, fitted on its history by `factory learn scout`).
+ */
 export const WEIGHTS = { text: 1, history: 0.9, identifier: 0.6, mention: 1, recency: 0.4, cochange: 0.8, pair: 0.5 };
+
+export type Signal = keyof typeof WEIGHTS;
+export type Weights = Record<Signal, number>;
+export const SIGNALS = Object.keys(WEIGHTS) as Signal[];
 
 /**
  * Past commits touching more files than `maxFilesPerCommit` are sweeping (formatting,
  * releases): they say little about any one file. `similarCommits` past changes vote.
  */
 export const HISTORY = { maxFilesPerCommit: 12, similarCommits: 15 };
-
-interface Contribution {
-  score: number;
-  reasons: Array<{ weight: number; text: string }>;
-}
 
 function normalise(values: Map<string, number>): Map<string, number> {
   let max = 0;
@@ -121,19 +123,23 @@ export function indexSnapshot(repo: RepoSnapshot): SnapshotIndex {
   return index;
 }
 
-/**
- * Ranks the repository's files for a request. Deterministic and explainable:
- * every file carries the reasons it was chosen.
- */
-export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly PriorNote[] = []): RankedFile[] {
+/** Each file's signal values for one request, before any weight: what calibration fits weights on. */
+export interface Evidence {
+  files: Map<string, { values: Partial<Record<Signal, number>>; reasons: Array<{ signal: Signal; value: number; text: string }> }>;
+  /** Focused past changes (few files each), newest first: co-change reads them. */
+  focused: HistoryCommit[];
+}
+
+/** The weight-free signals of a request: text, similar past changes, identifiers, mentions, recency. */
+export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readonly PriorNote[] = []): Evidence {
   const known = new Set(repo.files);
-  const total = new Map<string, Contribution>();
-  const add = (path: string, weight: number, value: number, reason: string) => {
+  const files: Evidence["files"] = new Map();
+  const add = (path: string, signal: Signal, value: number, reason: string) => {
     if (!known.has(path) || value <= 0) return;
-    const entry = total.get(path) ?? { score: 0, reasons: [] };
-    entry.score += weight * value;
-    entry.reasons.push({ weight: weight * value, text: reason });
-    total.set(path, entry);
+    const entry = files.get(path) ?? { values: {}, reasons: [] };
+    entry.values[signal] = (entry.values[signal] ?? 0) + value;
+    entry.reasons.push({ signal, value, text: reason });
+    files.set(path, entry);
   };
   const terms = tokenize(query);
 
@@ -148,7 +154,7 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
   const fileIndex = new Map(repo.files.map((path, i) => [path, i]));
   for (const [path, value] of normalise(text)) {
     const hits = [...new Set(index.paths[fileIndex.get(path) ?? 0])].filter((t) => queryTerms.has(t));
-    add(path, WEIGHTS.text, value, hits.length ? `path matches ${hits.map((h) => `"${h}"`).join(", ")}` : "its text matches the request");
+    add(path, "text", value, hits.length ? `path matches ${hits.map((h) => `"${h}"`).join(", ")}` : "its text matches the request");
   }
 
   // History: past changes whose messages read like this request, and the files they touched.
@@ -174,7 +180,7 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
         if (!why.has(file)) why.set(file, c.why);
       }
     }
-    for (const [path, value] of normalise(votes)) add(path, WEIGHTS.history, value, why.get(path) ?? "similar past changes");
+    for (const [path, value] of normalise(votes)) add(path, "history", value, why.get(path) ?? "similar past changes");
   }
 
   // Identifiers: a file named like one, or that defines one; failing both, a rare one it mentions.
@@ -189,11 +195,11 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
       : undefined;
     for (const path of repo.files) {
       const p = path.toLowerCase();
-      if (lower.includes("/") && p.endsWith(lower)) add(path, WEIGHTS.identifier, 1, `named in the request (\`${id}\`)`);
-      else if (pairKey(p) === stem || splitIdentifier(pairKey(p)).join("") === splitIdentifier(stem).join("")) add(path, WEIGHTS.identifier, 0.8, `its name matches \`${id}\``);
-      else if (definition && definition.test(repo.contents.get(path) ?? "")) add(path, WEIGHTS.identifier, 0.6, `defines \`${id}\``);
+      if (lower.includes("/") && p.endsWith(lower)) add(path, "identifier", 1, `named in the request (\`${id}\`)`);
+      else if (pairKey(p) === stem || splitIdentifier(pairKey(p)).join("") === splitIdentifier(stem).join("")) add(path, "identifier", 0.8, `its name matches \`${id}\``);
+      else if (definition && definition.test(repo.contents.get(path) ?? "")) add(path, "identifier", 0.6, `defines \`${id}\``);
     }
-    if (rare) for (const path of mentioning) add(path, WEIGHTS.mention, 1 / Math.sqrt(mentioning.length), `mentions \`${id}\``);
+    if (rare) for (const path of mentioning) add(path, "mention", 1 / Math.sqrt(mentioning.length), `mentions \`${id}\``);
   }
 
   // Recency: files that focused code changes touch often are likelier to change again.
@@ -202,34 +208,52 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
   const changes = new Map<string, number>();
   for (const c of focused.filter((c) => isCodeChange(c.message)).slice(0, 300)) for (const f of c.files) changes.set(f, (changes.get(f) ?? 0) + 1);
   for (const [path, value] of normalise(new Map([...changes].map(([k, v]) => [k, Math.log1p(v)])))) {
-    add(path, WEIGHTS.recency, value, "changed often lately");
+    add(path, "recency", value, "changed often lately");
   }
+  return { files, focused };
+}
+
+/** The evidence weighed: each file's score, then co-change with the leaders and source/test pairing, best first. */
+export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weights = WEIGHTS): RankedFile[] {
+  const known = new Set(repo.files);
+  const total = new Map<string, { score: number; reasons: Array<{ weight: number; text: string }> }>();
+  const add = (path: string, weight: number, value: number, reason: string) => {
+    if (!known.has(path) || value <= 0 || weight <= 0) return;
+    const entry = total.get(path) ?? { score: 0, reasons: [] };
+    entry.score += weight * value;
+    entry.reasons.push({ weight: weight * value, text: reason });
+    total.set(path, entry);
+  };
+  for (const [path, entry] of evidence.files) for (const r of entry.reasons) add(path, weights[r.signal], r.value, r.text);
 
   // Co-change: files that past focused changes touched together with the leading candidates.
+  const { focused } = evidence;
   const leaders = [...total.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, 5);
   const lead = leaders[0]?.[1].score ?? 1;
   const together = new Map<string, number>();
   const reasonFor = new Map<string, string>();
-  for (const [leader, entry] of leaders) {
-    const touching = focused.filter((c) => c.files.includes(leader));
-    if (touching.length < 2) continue;
-    const counts = new Map<string, number>();
-    for (const c of touching) for (const f of c.files) if (f !== leader) counts.set(f, (counts.get(f) ?? 0) + 1);
-    for (const [f, n] of counts) {
-      const value = (entry.score / lead) * (n / touching.length);
-      if (value > (together.get(f) ?? 0)) reasonFor.set(f, `changes together with ${leader} (${n} of ${touching.length} times)`);
-      together.set(f, (together.get(f) ?? 0) + value);
+  if (weights.cochange > 0) {
+    for (const [leader, entry] of leaders) {
+      const touching = focused.filter((c) => c.files.includes(leader));
+      if (touching.length < 2) continue;
+      const counts = new Map<string, number>();
+      for (const c of touching) for (const f of c.files) if (f !== leader) counts.set(f, (counts.get(f) ?? 0) + 1);
+      for (const [f, n] of counts) {
+        const value = (entry.score / lead) * (n / touching.length);
+        if (value > (together.get(f) ?? 0)) reasonFor.set(f, `changes together with ${leader} (${n} of ${touching.length} times)`);
+        together.set(f, (together.get(f) ?? 0) + value);
+      }
     }
   }
-  for (const [path, value] of together) add(path, WEIGHTS.cochange, Math.min(1, value), reasonFor.get(path) ?? "changes with the leading files");
+  for (const [path, value] of together) add(path, weights.cochange, Math.min(1, value), reasonFor.get(path) ?? "changes with the leading files");
 
   // Pairing: a source file pulls its test and a test its source.
-  const { byKey } = index;
+  const { byKey } = indexSnapshot(repo);
   const before = [...total.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, 15);
   const best = before[0]?.[1].score ?? 1;
   for (const [path, entry] of before) {
     const partners = (byKey.get(pairKey(path)) ?? []).filter((p) => p !== path && isTestPath(p) !== isTestPath(path));
-    for (const partner of partners.slice(0, 2)) add(partner, WEIGHTS.pair, entry.score / best, `${isTestPath(partner) ? "test of" : "source of"} ${path}`);
+    for (const partner of partners.slice(0, 2)) add(partner, weights.pair, entry.score / best, `${isTestPath(partner) ? "test of" : "source of"} ${path}`);
   }
 
   return [...total.entries()]
@@ -239,4 +263,12 @@ export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly Pri
       reasons: entry.reasons.sort((a, b) => b.weight - a.weight).map((r) => r.text).slice(0, 3),
     }))
     .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path));
+}
+
+/**
+ * Ranks the repository's files for a request. Deterministic and explainable:
+ * every file carries the reasons it was chosen.
+ */
+export function rankFiles(query: string, repo: RepoSnapshot, notes: readonly PriorNote[] = [], weights: Weights = WEIGHTS): RankedFile[] {
+  return rankWith(rankingEvidence(query, repo, notes), repo, weights);
 }

@@ -9,6 +9,8 @@ export interface ScoutMemo {
   owners: Array<{ path: string; owners: string[] }>;
   verification: { commands: Array<{ command: string; source: string }>; focused: string | null };
   notFound: string[];
+  /** The weights the ranking used, when not the defaults (`.factory/scout.json`). */
+  weights?: string;
   stats: { filesConsidered: number; filesRead: number; historyCommits: number; ms: number };
 }
 

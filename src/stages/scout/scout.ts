@@ -4,6 +4,7 @@ import { HISTORY, identifiersIn, pairKey, rankFiles, type PriorNote } from "./lo
 import { buildMemo, metaFilesIn, type ScoutMemo } from "./memo.js";
 import type { RepoReader } from "../../ports/repo-reader.js";
 import { parseRunNotes, runNotePaths } from "./run-notes.js";
+import { describeScoutFile, parseScoutFile, SCOUT_FILE } from "./scout-file.js";
 import { pathTokens, tokenize } from "./tokenize.js";
 
 export interface ScoutRequest {
@@ -94,12 +95,16 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
   }
 
   const toRead = [
-    ...new Set([...metaFilesIn(all), ...notePaths, ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead, filesOfSimilarCommits(query, history))]),
+    ...new Set([...metaFilesIn(all), ...notePaths, ...(all.includes(SCOUT_FILE) ? [SCOUT_FILE] : []), ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead, filesOfSimilarCommits(query, history))]),
   ];
   const contents = await reader.readFiles(toRead);
   const { notes, unreadable } = parseRunNotes(new Map(notePaths.flatMap((p) => (contents.has(p) ? [[p, contents.get(p) as string] as const] : []))));
 
-  const ranked = rankFiles(query, { files: candidates.filter((f) => !notePaths.includes(f)), contents, history }, [...notes, ...(request.notes ?? [])]);
+  // The repository's own calibration, when it has one that parses; otherwise the defaults, and the memo says why.
+  const scoutText = contents.get(SCOUT_FILE);
+  const scoutFile = scoutText === undefined ? undefined : parseScoutFile(scoutText);
+  const weights = scoutFile?.ok ? scoutFile.file.weights : undefined;
+  const ranked = rankFiles(query, { files: candidates.filter((f) => !notePaths.includes(f) && f !== SCOUT_FILE), contents, history }, [...notes, ...(request.notes ?? [])], weights);
   const memo = buildMemo({
     ranked,
     files: all,
@@ -107,5 +112,7 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
     stats: { filesConsidered: candidates.length, filesRead: contents.size, historyCommits: history.length, ms: Math.round(performance.now() - started) },
   });
   if (unreadable.length) memo.notFound.push(`a readable post-run note in ${unreadable.join(", ")}`);
+  if (scoutFile?.ok) memo.weights = describeScoutFile(scoutFile.file);
+  else if (scoutFile) memo.notFound.push(`usable weights in ${SCOUT_FILE} (${scoutFile.problem}); the default weights were used`);
   return memo;
 }
