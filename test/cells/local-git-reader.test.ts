@@ -147,3 +147,44 @@ describe("LocalGitReader", () => {
     await expect(new LocalGitReader(bare, "0".repeat(40)).listFiles()).rejects.toThrow();
   });
 });
+
+describe("history from the kept commit graph", () => {
+  it("is what git log -n --no-merges gives at every base, merges and side branches included", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "factory-git-graph-"));
+    const g = (...args: string[]) => git(dir, ...args);
+    g("init", "-q");
+    const at = (n: number) => ({ ...process.env, GIT_COMMITTER_DATE: `${1_700_000_000 + n * 60} +0000`, GIT_AUTHOR_DATE: `${1_700_000_000 + n * 60} +0000` });
+    let tick = 0;
+    const change = (file: string, message: string) => {
+      writeFileSync(join(dir, file), `${message}\n`);
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-a", "--allow-empty", "-m", message], { cwd: dir, env: at(tick++) });
+    };
+    writeFileSync(join(dir, "a.txt"), "a\n");
+    g("add", "-A");
+    change("a.txt", "start");
+    for (let i = 0; i < 4; i++) {
+      g("checkout", "-q", "-b", `side${i}`);
+      writeFileSync(join(dir, `s${i}.txt`), "s\n");
+      g("add", "-A");
+      change(`s${i}.txt`, `side ${i}`);
+      g("checkout", "-q", "-");
+      change("a.txt", `main ${i}`);
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "merge", "-q", "--no-ff", "-m", `merge side ${i}`, `side${i}`], { cwd: dir, env: at(tick++) });
+      change("a.txt", `after ${i}`);
+    }
+    const gitDir = join(dir, ".git");
+    const log = (base: string, n: number) =>
+      g("log", `-n${n}`, "--no-merges", "--format=%x1e%H", "--name-only", base)
+        .split("\x1e")
+        .filter(Boolean)
+        .map((r) => r.trim().split("\n").filter(Boolean));
+    const bases = g("log", "--format=%H", "HEAD").split("\n");
+    // Oldest base first: each newer one finds commits the graph has not seen yet.
+    for (const base of bases.reverse()) {
+      for (const n of [3, 1000]) {
+        const history = await new LocalGitReader(gitDir, base).history(n);
+        expect(history.map((c) => [c.sha, ...c.files])).toEqual(log(base, n));
+      }
+    }
+  });
+});

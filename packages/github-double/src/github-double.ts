@@ -371,6 +371,9 @@ export class GitHubDouble {
     const other = /^\/repos\/[^/]+\/[^/]+\//.test(path) && !path.startsWith(`${prefix}/`);
     // Another repository of the owner (Probot reads config from `<owner>/.github`): not in this double.
     if (other) return { template: path.replace(/^\/repos\/[^/]+\/([^/]+)\/contents\/.*$/, "/repos/{owner}/$1/contents/{path}"), run: () => notFound() };
+    if (method === "GET" && path === prefix) {
+      return { template: "/repos/{owner}/{repo}", run: () => ok({ ...this.shapes.repository(), network_count: 0, subscribers_count: 0 }) };
+    }
     if (!path.startsWith(`${prefix}/`)) return undefined;
     const found = matchRoute(this.routes, method, path.slice(prefix.length));
     if (!found) return undefined;

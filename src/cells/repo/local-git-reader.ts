@@ -101,28 +101,82 @@ export class LocalGitReader implements RepoReader {
 
   /**
    * History is a hint, not a requirement: a shallow or partial clone ends it early,
-   * and the scout keeps what git could read before the gap.
+   * and the scout keeps what git could read before the gap. The commit graph is read
+   * once per repository and kept: the history at another base (the next case, the
+   * next job on the same clone) is a walk in memory, with git asked again only for
+   * commits it has not seen.
    */
   async history(limit: number): Promise<HistoryCommit[]> {
-    let out: string;
-    let complete = true;
-    try {
-      // core.quotePath off: non-ASCII paths as listFiles names them, not C-quoted.
-      out = await this.git(["-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
-    } catch (error) {
-      out = String((error as { stdout?: unknown }).stdout ?? "");
-      complete = false;
-    }
-    const records = out.split("\x1e");
-    if (!complete) records.pop();
-    const commits: HistoryCommit[] = [];
-    for (const record of records) {
-      const [sha, message, files] = record.split("\x1f");
-      if (!sha || message === undefined) continue;
-      commits.push({ sha: sha.trim(), message: message.trim(), files: (files ?? "").split("\n").map((f) => f.trim()).filter(Boolean) });
-    }
-    return commits;
+    const sha = /^[0-9a-f]{40}$/.test(this.commit) ? this.commit : (await this.git(["rev-parse", "--verify", `${this.commit}^{commit}`]).catch(() => "")).trim();
+    if (!sha) return [];
+    const graph = graphs.get(this.gitDir) ?? new Map<string, GraphCommit>();
+    graphs.set(this.gitDir, graph);
+    if (!graph.has(sha)) await loadGraph(this.gitDir, sha, graph);
+    return walkHistory(graph, sha, limit);
   }
+}
+
+interface GraphCommit {
+  parents: string[];
+  time: number;
+  message: string;
+  files: string[];
+}
+
+/** Each repository's commits as read so far (by git directory), bounded. */
+const graphs = new Map<string, Map<string, GraphCommit>>();
+const GRAPH_LIMIT = 400_000;
+
+/** Reads every commit reachable from `sha` that the graph lacks (`git log` stops where the clone does). */
+async function loadGraph(gitDir: string, sha: string, graph: Map<string, GraphCommit>): Promise<void> {
+  const known = [...graph.keys()].filter((k) => !graph.get(k)?.parents.some((p) => !graph.has(p)));
+  let out: string;
+  let complete = true;
+  try {
+    // core.quotePath off: non-ASCII paths as listFiles names them, not C-quoted. Commits already read are left out.
+    const args = ["--git-dir", gitDir, "-c", "core.quotePath=false", "log", "--format=%x1e%H%x1f%P%x1f%ct%x1f%B%x1f", "--name-only", sha];
+    const { stdout } = await run("git", known.length && known.length < 5000 ? [...args, ...known.map((k) => `^${k}`)] : args, { maxBuffer: 1024 * 1024 * 1024, encoding: "utf8" });
+    out = stdout;
+  } catch (error) {
+    out = String((error as { stdout?: unknown }).stdout ?? "");
+    complete = false;
+  }
+  const records = out.split("\x1e");
+  if (!complete) records.pop();
+  if (graph.size > GRAPH_LIMIT) graph.clear();
+  for (const record of records) {
+    const [commit, parents, time, message, files] = record.split("\x1f");
+    if (!commit || message === undefined) continue;
+    graph.set(commit.trim(), {
+      parents: (parents ?? "").trim().split(" ").filter(Boolean),
+      time: Number(time) || 0,
+      message: message.trim(),
+      files: (files ?? "").split("\n").map((f) => f.trim()).filter(Boolean),
+    });
+  }
+}
+
+/** `git log -n<limit> --no-merges <sha>` from memory: ancestors newest first by commit time, merges skipped. */
+function walkHistory(graph: ReadonlyMap<string, GraphCommit>, sha: string, limit: number): HistoryCommit[] {
+  const out: HistoryCommit[] = [];
+  const seen = new Set([sha]);
+  const queue: string[] = [sha];
+  while (queue.length && out.length < limit) {
+    // The newest waiting commit next, as git log orders them (a short queue: most histories are nearly linear).
+    let best = 0;
+    for (let i = 1; i < queue.length; i++) if ((graph.get(queue[i] as string)?.time ?? 0) > (graph.get(queue[best] as string)?.time ?? 0)) best = i;
+    const [next] = queue.splice(best, 1) as [string];
+    const commit = graph.get(next);
+    if (!commit) continue;
+    if (commit.parents.length <= 1) out.push({ sha: next, message: commit.message, files: commit.files });
+    for (const parent of commit.parents) {
+      if (!seen.has(parent)) {
+        seen.add(parent);
+        queue.push(parent);
+      }
+    }
+  }
+  return out;
 }
 
 /** A past commit as calibration mines it: its parent (the tree a scout would have searched) and each file's change. */

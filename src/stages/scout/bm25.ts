@@ -1,4 +1,15 @@
-/** Okapi BM25 over pre-tokenised documents. */
+/** A document as BM25 sees it: how often each term occurs, and how many terms it has. */
+export interface TermCounts {
+  counts: ReadonlyMap<string, number>;
+  length: number;
+}
+
+export function termCounts(tokens: readonly string[], into: Map<string, number> = new Map(), times = 1): TermCounts {
+  for (const token of tokens) into.set(token, (into.get(token) ?? 0) + times);
+  return { counts: into, length: tokens.length * times };
+}
+
+/** Okapi BM25 over pre-tokenised documents (token lists, or their counts when the caller keeps them). */
 export class Bm25 {
   private readonly df = new Map<string, number>();
   private readonly tf: Array<Map<string, number>> = [];
@@ -6,18 +17,17 @@ export class Bm25 {
   private avgLength = 0;
 
   constructor(
-    documents: ReadonlyArray<readonly string[]>,
+    documents: ReadonlyArray<readonly string[]> | ReadonlyArray<TermCounts>,
     private readonly k1 = 1.2,
     private readonly b = 0.75,
   ) {
     let total = 0;
-    for (const tokens of documents) {
-      const counts = new Map<string, number>();
-      for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+    for (const document of documents) {
+      const { counts, length } = Array.isArray(document) ? termCounts(document as readonly string[]) : (document as TermCounts);
       for (const token of counts.keys()) this.df.set(token, (this.df.get(token) ?? 0) + 1);
-      this.tf.push(counts);
-      this.lengths.push(tokens.length);
-      total += tokens.length;
+      this.tf.push(counts as Map<string, number>);
+      this.lengths.push(length);
+      total += length;
     }
     this.avgLength = documents.length ? total / documents.length : 0;
   }

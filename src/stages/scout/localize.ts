@@ -1,7 +1,7 @@
-import { Bm25 } from "./bm25.js";
+import { Bm25, termCounts, type TermCounts } from "./bm25.js";
 import { isCandidate } from "./candidates.js";
 import type { HistoryCommit, RepoReader } from "../../ports/repo-reader.js";
-import { pathTokens, splitIdentifier, tokenize } from "./tokenize.js";
+import { pathTokens, splitIdentifier, tokenize, tokenizeRemembered } from "./tokenize.js";
 
 export interface RankedFile {
   path: string;
@@ -102,14 +102,32 @@ interface SnapshotIndex {
 /** Tokenising every file is the expensive part: do it once per snapshot, whatever the queries. */
 const indexes = new WeakMap<RepoSnapshot, SnapshotIndex>();
 
+/**
+ * Each file's document (path tokens ×3 and its text), kept across snapshots: the
+ * next snapshot of the same repository (another base, a later query) re-reads only
+ * the files whose text changed. Bounded; checked against the text, so a path with
+ * other contents (another repository, another commit) is counted afresh.
+ */
+const documents = new Map<string, { text: string; document: TermCounts }>();
+const DOCUMENT_CACHE_LIMIT = 100_000;
+
+function documentOf(path: string, pathWords: readonly string[], text: string): TermCounts {
+  const known = documents.get(path);
+  if (known && known.text === text) return known.document;
+  const counts = new Map<string, number>();
+  const fromPath = termCounts(pathWords, counts, 3);
+  const fromText = termCounts(tokenize(text), counts);
+  const document = { counts, length: fromPath.length + fromText.length };
+  if (documents.size >= DOCUMENT_CACHE_LIMIT) documents.clear();
+  documents.set(path, { text, document });
+  return document;
+}
+
 export function indexSnapshot(repo: RepoSnapshot): SnapshotIndex {
   let index = indexes.get(repo);
   if (!index) {
     const paths = repo.files.map((path) => pathTokens(path));
-    const bm25 = new Bm25(repo.files.map((path, i) => {
-      const p = paths[i] as string[];
-      return [...p, ...p, ...p, ...tokenize(repo.contents.get(path) ?? "")];
-    }));
+    const bm25 = new Bm25(repo.files.map((path, i) => documentOf(path, paths[i] as string[], repo.contents.get(path) ?? "")));
     const byKey = new Map<string, string[]>();
     for (const path of repo.files) {
       const key = pairKey(path);
@@ -165,7 +183,7 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
     ...notes.map((n) => ({ text: n.text, files: n.files, boost: 2, why: `changed by an earlier artifact on the same area (${n.ref})` })),
   ];
   if (past.length) {
-    const messages = new Bm25(past.map((c) => tokenize(c.text)));
+    const messages = new Bm25(past.map((c) => tokenizeRemembered(c.text)));
     const similarity = messages.scores(terms);
     const top = past
       .map((c, i) => ({ c, s: (similarity[i] ?? 0) * c.boost }))

@@ -5,7 +5,7 @@ import { buildMemo, metaFilesIn, type ScoutMemo } from "./memo.js";
 import type { RepoReader } from "../../ports/repo-reader.js";
 import { parseRunNotes, runNotePaths } from "./run-notes.js";
 import { describeScoutFile, parseScoutFile, SCOUT_FILE } from "./scout-file.js";
-import { pathTokens, tokenize } from "./tokenize.js";
+import { pathTokens, tokenize, tokenizeRemembered } from "./tokenize.js";
 
 export interface ScoutRequest {
   title: string;
@@ -58,7 +58,7 @@ export function chooseFilesToRead(query: string, files: readonly string[], limit
 export function filesOfSimilarCommits(query: string, history: ReadonlyArray<{ message: string; files: readonly string[] }>): string[] {
   const usable = history.filter((c) => c.files.length > 0 && c.files.length <= HISTORY.maxFilesPerCommit);
   if (usable.length === 0) return [];
-  const similarity = new Bm25(usable.map((c) => tokenize(c.message))).scores(tokenize(query));
+  const similarity = new Bm25(usable.map((c) => tokenizeRemembered(c.message))).scores(tokenize(query));
   return [
     ...new Set(
       usable
@@ -83,7 +83,7 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
   let history = await reader.history(limits.historyCommits);
   if (reader.commitFiles && history.every((c) => c.files.length === 0) && history.length > 0) {
     // Messages only: fetch the files of the commits that read most like this request.
-    const similarity = new Bm25(history.map((c) => tokenize(c.message))).scores(tokenize(query));
+    const similarity = new Bm25(history.map((c) => tokenizeRemembered(c.message))).scores(tokenize(query));
     const top = history
       .map((c, i) => ({ c, s: similarity[i] ?? 0 }))
       .filter((x) => x.s > 0)

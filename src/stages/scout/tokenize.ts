@@ -48,3 +48,17 @@ export function pathTokens(path: string): string[] {
   const noExt = path.replace(/\.[a-z0-9]+$/i, "");
   return tokenize(noExt.replace(/[/._-]/g, " "), true);
 }
+
+/** Commit messages and notes come back with every query: their tokens are kept (bounded), keyed by the text. */
+const remembered = new Map<string, string[]>();
+const REMEMBERED_LIMIT = 200_000;
+
+export function tokenizeRemembered(text: string): string[] {
+  let tokens = remembered.get(text);
+  if (!tokens) {
+    tokens = tokenize(text);
+    if (remembered.size >= REMEMBERED_LIMIT) remembered.clear();
+    remembered.set(text, tokens);
+  }
+  return tokens;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HISTORY, pairKey } from "../../../src/stages/scout/localize.js";
+import { HISTORY, pairKey, WEIGHTS } from "../../../src/stages/scout/localize.js";
 import { META_FILES } from "../../../src/stages/scout/memo.js";
 import type { HistoryCommit, RepoFile, RepoReader } from "../../../src/ports/repo-reader.js";
 import { chooseFilesToRead, scout, scoutQuery } from "../../../src/stages/scout/scout.js";
@@ -167,5 +167,35 @@ describe("scout", () => {
       return { ...memo, stats: { ...memo.stats, ms: 0 } };
     };
     expect(await run()).toEqual(await run());
+  });
+});
+
+describe("the scout with a repository's calibration (.factory/scout.json)", () => {
+  // The request's words name a doc page; the code a similar past change touched is what the defaults put first.
+  const texts = {
+    "docs/retry.md": "# retry\n\nretry retry retry options",
+    "src/backoff.ts": "export function backoff(attempt: number) { return attempt * 100; }",
+    "README.md": "# x",
+  };
+  const commits: HistoryCommit[] = [{ sha: sha(1), message: "fix retry delays", files: ["src/backoff.ts"] }];
+  const request = { title: "retry is broken", goal: "", criteria: [] };
+  const limits = { filesRead: 50, historyCommits: 100 };
+
+  it("ranks with the weights the file gives and says so in the memo", async () => {
+    const defaults = await scout(new FakeReader(texts, commits), request, limits);
+    expect(defaults.likelyFiles[0]?.path).toBe("src/backoff.ts");
+    expect(defaults.weights).toBeUndefined();
+
+    const file = { version: 1, weights: { ...WEIGHTS, history: 0, recency: 0 }, fitted: { at: "2026-11-29T00:00:00.000Z", commit: "abc", fitCases: 40, heldOutCases: 20, heldOutBefore: 0.61, heldOutAfter: 0.7, margin: 0.02 } };
+    const memo = await scout(new FakeReader({ ...texts, ".factory/scout.json": JSON.stringify(file) }, commits), request, limits);
+    expect(memo.likelyFiles[0]?.path).toBe("docs/retry.md");
+    expect(memo.likelyFiles.map((f) => f.path)).not.toContain(".factory/scout.json");
+    expect(memo.weights).toBe("weights calibrated for this repository (.factory/scout.json, fitted 2026-11-29 on 40 past changes; held-out recall@10 0.61 → 0.7 on 20 later ones)");
+  });
+
+  it("a file that does not parse is named in the memo, and the defaults are used", async () => {
+    const memo = await scout(new FakeReader({ ...texts, ".factory/scout.json": '{"version":1,"weights":{"text":"high"}}' }, commits), request, limits);
+    expect(memo.likelyFiles[0]?.path).toBe("src/backoff.ts");
+    expect(memo.notFound).toContainEqual(expect.stringMatching(/^usable weights in \.factory\/scout\.json \(weights\.text: .*\); the default weights were used$/));
   });
 });
