@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { benchLearn, learnReport } from "./bench-learn.js";
 import { benchLoad, loadTable } from "./bench-load.js";
 import { invokedDirectly } from "./invoked.js";
 import { execFileSync } from "node:child_process";
@@ -7,7 +8,7 @@ import { LocalGitReader, pastChanges } from "../cells/repo/local-git-reader.js";
 import { calibrateFromGit } from "../stages/learn/calibrate-git.js";
 import { mineCases, type Calibration } from "../stages/learn/scout-calibration.js";
 import { bm25Baseline } from "../stages/scout/baseline.js";
-import { rankFiles, snapshotRepo, WEIGHTS, type Weights } from "../stages/scout/localize.js";
+import { indexSnapshot, rankFiles, snapshotRepo, WEIGHTS, type Weights } from "../stages/scout/localize.js";
 import { issueTitle, scoreRanking, summarise, type CaseScore, type Summary } from "../stages/scout/metrics.js";
 import { scout as scoutCell } from "../stages/scout/scout.js";
 
@@ -25,10 +26,14 @@ const MODES: Mode[] = ["full", "issue"];
 
 interface Tally {
   scores: Record<Mode, CaseScore[]>;
+  /** Per case: reading the snapshot and indexing it, plus the query. */
   times: Record<Mode, number[]>;
+  /** The two apart: the index once per case's snapshot, each query after it. */
+  indexTimes: number[];
+  queryTimes: Record<Mode, number[]>;
 }
 
-const emptyTally = (): Tally => ({ scores: { full: [], issue: [] }, times: { full: [], issue: [] } });
+const emptyTally = (): Tally => ({ scores: { full: [], issue: [] }, times: { full: [], issue: [] }, indexTimes: [], queryTimes: { full: [], issue: [] } });
 
 const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git dir> [--cases … --repo …] [--json] [--limit n] [--files-read n] [--calibrate]
   --files-read n: read at most n files' contents, as the scout does on GitHub (default: read all).
@@ -38,6 +43,9 @@ const USAGE = `Usage: npm run bench -- scout --cases <file.jsonl> --repo <git di
        npm run bench -- mine --repo <git dir> --name <owner/repo> [--count 100] [--from <commit>]
   Prints localization cases (JSON lines, the format above) mined from the repository's history, newest first:
   non-merge changes that read like requests and modify 1 to 8 files.
+       npm run bench -- learn
+  GEPA over the builder's prompt, offline: scripted artifacts, harness and reflection model; the held-out score
+  before and after, metric calls, cost, candidates, and a harmful reflection's candidate refused. Last line JSON.
        npm run bench -- load [--deliveries n] [--processes 1,2] [--rounds 3]
   Bursts of n concurrent signed deliveries (default 200) to the app on the GitHub double, with 1 and with 2 app
   processes on a real redis-server (redis-server must be installed), and to a bare Probot app; the last line is JSON.`;
@@ -56,6 +64,13 @@ export async function calibrateFor(gitDir: string, bases: readonly string[], log
   const result = await calibrateFromGit(gitDir, `${cutoff}~1`);
   log(`  calibration on ${result.mined} past changes before ${cutoff.slice(0, 7)} (${(result.ms / 1000).toFixed(1)} s): ${result.reason}`);
   return result;
+}
+
+const median = (values: readonly number[]) => Math.round((([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0) * 10)) / 10;
+
+/** The scout's time split: the index (read and built once per snapshot) and the queries against it. */
+function timing(t: Tally) {
+  return { index_median_ms: median(t.indexTimes), query_median_ms: { full: median(t.queryTimes.full), issue: median(t.queryTimes.issue) } };
 }
 
 /** Localization benchmark: the scout and a plain BM25 baseline on the same cases, in one run (and the calibrated scout, when asked). */
@@ -83,7 +98,9 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
       baseline.set(c.repo, b);
       const readStart = performance.now();
       const snapshot = await snapshotRepo(new LocalGitReader(pair.repo, c.base));
+      indexSnapshot(snapshot);
       const readMs = performance.now() - readStart;
+      s.indexTimes.push(readMs);
       for (const mode of MODES) {
         const q = query(c, mode);
         let t = performance.now();
@@ -92,6 +109,7 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
           ? (await scoutCell(new LocalGitReader(pair.repo, c.base), { title: q, goal: "", criteria: [] }, { filesRead: options.filesRead, historyCommits: 1000 })).likelyFiles.map((f) => f.path)
           : rankFiles(q, snapshot).map((r) => r.path);
         s.times[mode].push(readMs + performance.now() - t);
+        s.queryTimes[mode].push(performance.now() - t);
         s.scores[mode].push(scoreRanking(ranked, c.gold));
         if (weights) {
           const k = calibrated.get(c.repo) ?? emptyTally();
@@ -102,7 +120,7 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
           k.scores[mode].push(scoreRanking(fitted, c.gold));
         }
         t = performance.now();
-        const base = bm25Baseline(q, snapshot.files, snapshot.contents);
+        const base = bm25Baseline(q, snapshot.files, snapshot.contents, indexSnapshot(snapshot).bm25);
         b.times[mode].push(readMs + performance.now() - t);
         b.scores[mode].push(scoreRanking(base, c.gold));
       }
@@ -132,6 +150,7 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
         {
           scout: summarize(scout, [r]),
           baseline: summarize(baseline, [r]),
+          timing: timing(scout.get(r) as Tally),
           ...(withCalibration ? { calibrated: summarize(calibrated, [r]), calibration: calibrations.get(r) } : {}),
         },
       ]),
@@ -190,6 +209,14 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   const [target, ...rest] = argv;
   if (target === "load") return mainLoad(rest, log);
   if (target === "mine") return mainMine(rest, log);
+  if (target === "learn") {
+    const result = await benchLearn();
+    for (const line of learnReport(result)) log(line);
+    const brief = (r: typeof result.honest) => ({ before: r.seed.score, after: r.best.score, accepted: r.accepted, metricCalls: r.metricCalls, cost: Math.round(r.cost * 100) / 100, candidates: r.candidates.length, front: r.front.length });
+    log(JSON.stringify({ honest: brief(result.honest), harmful: brief(result.harmful) }));
+    // The benchmark fails when the search did not help, or when a harmful candidate got through.
+    return result.honest.accepted && !result.harmful.accepted ? 0 : 1;
+  }
   if (target !== "scout") {
     log(USAGE);
     return 2;
@@ -224,6 +251,7 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   );
   const header = "           r@1    r@5    r@10   hit@5  mrr    med ms  p95 ms";
   for (const [repo, r] of Object.entries(result.repos)) {
+    log(`\n${repo}: index (snapshot read and indexed, once per base) median ${r.timing.index_median_ms} ms; query median ${r.timing.query_median_ms.full} ms (full), ${r.timing.query_median_ms.issue} ms (issue)`);
     for (const mode of MODES) {
       log(`\n${repo} (${mode}, ${r.scout[mode].cases} cases)\n${header}\n${row("scout", r.scout[mode])}${r.calibrated ? `\n${row("calibrated", r.calibrated[mode])}` : ""}\n${row("bm25", r.baseline[mode])}`);
     }
@@ -248,6 +276,7 @@ export async function main(argv: string[], log: (line: string) => void): Promise
             {
               ...shape(v.scout),
               baseline: shape(v.baseline),
+              timing: v.timing,
               ...(v.calibrated && v.calibration
                 ? { calibrated: shape(v.calibrated), calibration: { accepted: v.calibration.accepted, weights: v.calibration.weights, heldOut: v.calibration.heldOut, fit: v.calibration.fit, seconds: Math.round(v.calibration.ms / 100) / 10 } }
                 : {}),

@@ -60,12 +60,12 @@ describe("factory learn scout", () => {
     const out = join(mkdtempSync(join(tmpdir(), "learn-out-")), "scout.json");
     const { code, lines } = await run(["learn", "scout", "--dir", repoDir, "--out", out]);
     expect(code).toBe(0);
-    expect(lines[0]).toMatch(/^Fitted on 40 past changes, judged on the 20 after them \(of 60 usable, up to [0-9a-f]{12}\)/);
-    expect(lines[2]).toMatch(/^Kept: held-out recall@10 0\.\d{3} → 1\.000 on 20 later changes/);
+    expect(lines[0]).toMatch(/^Fitted on 48 past changes, judged on the 24 after them \(of 72 usable, up to [0-9a-f]{12}\)/);
+    expect(lines[2]).toMatch(/^Kept: held-out recall@10 0\.\d{3} → 1\.000 on 24 later changes/);
     const parsed = parseScoutFile(readFileSync(out, "utf8"));
     if (!parsed.ok) throw new Error(parsed.problem);
     expect(parsed.file.weights.history).toBeGreaterThan(WEIGHTS.history);
-    expect(parsed.file.fitted).toMatchObject({ fitCases: 40, heldOutCases: 20, heldOutAfter: 1, margin: 0.02 });
+    expect(parsed.file.fitted).toMatchObject({ fitCases: 48, heldOutCases: 24, heldOutAfter: 1, margin: 0.02 });
   });
 
   it("--json says what was decided; with too little history to judge by, nothing is written", async () => {
@@ -102,13 +102,16 @@ describe("factory learn scout --pr, against the double", () => {
     s = next;
   });
 
-  it("proposes .factory/scout.json in a pull request with the before and after figures; running it again finds the same PR", async () => {
-    const first = await run(["learn", "scout", "--dir", repoDir, "--pr", "--repo", "octo-org/widgets"]);
+  it("proposes .factory/scout.json in a pull request with the before and after figures (the README's command); running it again finds the same PR", async () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const documented = /^factory (learn scout [^#\n]+)/m.exec(readme)?.[1]?.trim().split(/\s+/) ?? [];
+    expect(documented).toEqual(["learn", "scout", "--dir", "path/to/clone", "--pr", "--repo", "owner/name"]);
+    const first = await run(documented.map((arg) => (arg === "path/to/clone" ? repoDir : arg === "owner/name" ? "octo-org/widgets" : arg)));
     expect(first.code).toBe(0);
     expect(first.lines.at(-1)).toMatch(/^Proposed in octo-org\/widgets#\d+\.$/);
     const [pull] = s.double.pulls();
     expect(pull?.title).toBe("chore(factory): calibrate the scout to this repository");
-    expect(pull?.body).toMatch(/\| \*\*held out \(later\)\*\* \| \*\*0\.\d{3}\*\* \| \*\*1\.000\*\* \| 20 \|/);
+    expect(pull?.body).toMatch(/\| \*\*held out \(later\)\*\* \| \*\*0\.\d{3}\*\* \| \*\*1\.000\*\* \| 24 \|/);
     expect(pull?.body).toMatch(/\| history \| 0\.9 \| \d/);
     const port = new RepoPort(new ProbotOctokit({ auth: { token: ENV.GITHUB_TOKEN } }), { owner: "octo-org", repo: "widgets" });
     const branch = pull?.pull?.head as string;

@@ -15,6 +15,7 @@ import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
 import { builderInput, latestOutput, renderBuilderPrompt } from "./prompt.js";
 import { readLessons, selectLessons } from "../learn/lessons.js";
+import { readPromptOverride, templateDigest } from "../learn/prompt-file.js";
 
 /** What a worker has for one job: the artifact's store (to read), a fresh token, and the builder's contract. */
 export interface JobContext {
@@ -55,6 +56,8 @@ export interface BuildSummary {
   lastLines: string[];
   refusedEnv?: string[];
   lessons?: string[];
+  /** Which template the prompt was rendered from, and its digest: what a trace of this run names. */
+  prompt?: { template: string; digest: string };
 }
 
 /** The record key that marks a job as settled: a second run of the job (a retry after a worker died) sees it and stops. */
@@ -103,7 +106,11 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       now: new Date(),
     });
     const input = builderInput(loaded, chosen.map(({ lesson }) => ({ title: lesson.title, text: lesson.body })));
-    const prompt = renderBuilderPrompt(ctx.contract, input, `${job.owner}/${job.repo}`);
+    // An accepted template on the branch (.factory/prompts/builder.md, merged from a `factory learn prompts` PR) replaces the contract's.
+    const override = await readPromptOverride(workspace.dir, "builder");
+    if (override.problem) log.warn({ artifact: loaded.id, problem: override.problem }, "the builder's prompt template was not used");
+    const contract = override.template ? { ...ctx.contract, prompt: override.template } : ctx.contract;
+    const prompt = renderBuilderPrompt(contract, input, `${job.owner}/${job.repo}`);
     const promptFile = join(workspace.scratch, "prompt.md");
     const outputFile = join(workspace.scratch, "output.json");
     const home = join(workspace.scratch, "home");
@@ -169,6 +176,7 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       lastLines: tail,
       ...(refused.length ? { refusedEnv: refused } : {}),
       ...(chosen.length ? { lessons: chosen.map(({ lesson }) => lesson.id) } : {}),
+      prompt: { template: override.template ? override.path : `cells/${ctx.contract.name}/prompt.md`, digest: templateDigest(contract.prompt ?? "") },
     };
     return { outcome: "completed", summary };
   } finally {

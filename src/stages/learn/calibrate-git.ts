@@ -7,7 +7,7 @@ import { calibrate, mineCases, prepareCase, type Calibration } from "./scout-cal
 const run = promisify(execFile);
 
 /** How many past commits calibration reads, and how many changes it fits and judges on at most. */
-export const CALIBRATION_READ = { commits: 800, cases: 60 };
+export const CALIBRATION_READ = { commits: 2000, cases: 120 };
 
 /**
  * Calibrates the scout on a local clone: the changes reachable from `commit` (itself

@@ -5,12 +5,17 @@ import { pathTokens, tokenize } from "./tokenize.js";
  * The reference point: plain BM25 over path tokens (weighted ×3) and file
  * contents, no history. The scout has to beat this on the same cases.
  */
-export function bm25Baseline(query: string, files: readonly string[], contents: ReadonlyMap<string, string>): string[] {
-  const documents = files.map((path) => {
-    const p = pathTokens(path);
-    return [...p, ...p, ...p, ...tokenize(contents.get(path) ?? "")];
-  });
-  const scores = new Bm25(documents).scores(tokenize(query));
+export function bm25Baseline(query: string, files: readonly string[], contents: ReadonlyMap<string, string>, index?: Bm25): string[] {
+  // `index`: the same documents already built (the scout's index of this snapshot), so a benchmark indexes once.
+  const bm25 =
+    index ??
+    new Bm25(
+      files.map((path) => {
+        const p = pathTokens(path);
+        return [...p, ...p, ...p, ...tokenize(contents.get(path) ?? "")];
+      }),
+    );
+  const scores = bm25.scores(tokenize(query));
   return files
     .map((path, i) => ({ path, score: scores[i] ?? 0 }))
     .filter((r) => r.score > 0)

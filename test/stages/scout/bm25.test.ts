@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bm25Baseline } from "../../../src/stages/scout/baseline.js";
+import { indexSnapshot } from "../../../src/stages/scout/localize.js";
 import { Bm25 } from "../../../src/stages/scout/bm25.js";
 
 const words = (text: string) => text.split(" ").filter(Boolean);
@@ -91,5 +92,16 @@ describe("bm25Baseline", () => {
     expect(bm25Baseline("the of and", files, contents)).toEqual([]);
     expect(bm25Baseline("login", [], new Map())).toEqual([]);
     expect(bm25Baseline("login", ["src/login.ts"], new Map())).toEqual(["src/login.ts"]);
+  });
+});
+
+describe("bm25Baseline over the scout's index", () => {
+  it("ranks exactly as when it builds its own documents", () => {
+    const files = ["src/login.ts", "src/logout.ts", "docs/login.md", "README.md"];
+    const contents = new Map([["src/login.ts", "export function login(password) { check(password) }"], ["src/logout.ts", "export function logout() {}"], ["docs/login.md", "How to log in with a password"], ["README.md", "widgets"]]);
+    const index = indexSnapshot({ files, contents, history: [] }).bm25;
+    for (const query of ["Login fails with a wrong password", "logout", "widgets docs"]) {
+      expect(bm25Baseline(query, files, contents, index)).toEqual(bm25Baseline(query, files, contents));
+    }
   });
 });

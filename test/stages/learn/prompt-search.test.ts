@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { benchLearn, harnessActions } from "../../../src/cli/bench-learn.js";
+import { searchPrompt, type Replay } from "../../../src/stages/learn/prompt-search.js";
+
+// A world where a template passes an artifact when it says that artifact's word.
+const items = ["alpha", "beta", "gamma", "delta"].map((word, i) => ({ id: `acme/widgets#${i + 1}`, word }));
+const replay = async (template: string, item: { word: string }): Promise<Replay> =>
+  template.includes(item.word) ? { score: 1, feedback: "passed", cost: 0.1 } : { score: 0, feedback: `failed: the prompt never mentions ${item.word}`, cost: 0.1 };
+const mentionAll = async ({ current, dataset }: { current: string; dataset: Array<{ feedback: string }> }) =>
+  `${current} ${dataset.flatMap((d) => /mentions (\w+)/.exec(d.feedback)?.[1] ?? []).join(" ")}`;
+
+describe("searchPrompt (AxGEPA over a template)", () => {
+  it("a template the reflection improves is accepted on held-out artifacts, with its per-artifact scores", async () => {
+    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut: items.slice(0, 2), replay, reflect: mentionAll, budget: { metricCalls: 40 } });
+    expect(result.accepted).toBe(true);
+    expect(result.seed.perArtifact).toEqual({ "acme/widgets#1": 0, "acme/widgets#2": 0 });
+    expect(result.best.perArtifact).toEqual({ "acme/widgets#1": 1, "acme/widgets#2": 1 });
+    expect(result.candidates.length).toBeGreaterThan(0);
+    expect(result.front.length).toBeGreaterThan(0);
+    // The search keeps to its budget; the held-out comparison adds two replays per held-out artifact.
+    expect(result.metricCalls).toBeLessThanOrEqual(40 + 2 * 2);
+    expect(result.cost).toBeCloseTo(result.metricCalls * 0.1, 5);
+  });
+
+  it("a reflection that never answers leaves the template as it is, and says why", async () => {
+    const result = await searchPrompt({
+      cell: "builder",
+      seed: "Do the work.",
+      train: items,
+      heldOut: items.slice(0, 2),
+      replay,
+      reflect: async () => Promise.reject(new Error("the model is unreachable")),
+      budget: { metricCalls: 20 },
+    });
+    expect(result.accepted).toBe(false);
+    expect(result.best.template).toBe("Do the work.");
+    expect(result.problems[0]).toBe("reflection failed: the model is unreachable");
+    expect(result.reason).toMatch(/^not accepted: the search found nothing better/);
+  });
+
+  it("stops replaying once the cost budget is spent (the replay that crossed it is the last)", async () => {
+    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut: items.slice(0, 2), replay, reflect: mentionAll, budget: { metricCalls: 40, cost: 0.5 } });
+    expect(result.budgetSpent).toBe(true);
+    expect(result.cost).toBeLessThanOrEqual(0.5 + 0.1 + 1e-9);
+  });
+});
+
+describe("the learning benchmark (npm run bench -- learn)", () => {
+  it("the scripted harness follows only what the rendered prompt says", () => {
+    expect(harnessActions("Run the repository's formatter on the files you changed.")).toEqual({ formats: true, tests: false });
+    expect(harnessActions("Add or update tests for the success criteria.")).toEqual({ formats: false, tests: true });
+  });
+
+  it("raises the held-out score with the scripted reflection, and never accepts the harmful reflection's candidate", async () => {
+    const { honest, harmful } = await benchLearn();
+    expect(honest).toMatchObject({ accepted: true, seed: { score: 2 / 6 }, best: { score: 1 } });
+    expect(honest.best.template).toMatch(/Run the repository's formatter/);
+    expect(harmful.best.score).toBeLessThan(harmful.seed.score);
+    expect(harmful.accepted).toBe(false);
+  });
+});
