@@ -205,11 +205,12 @@ export function deployNote(target: string, view: Record<string, unknown>): strin
 
 export function postRunNoteView(
   m: RunMetrics,
-  about: { title: string; pr: number; artifact: string },
+  about: { title: string; pr: number; artifact: string; learned?: readonly string[] },
 ): string {
   const missed = m.scout.changed.filter((f) => !m.scout.hits.includes(f));
   return render("comments/post-run-note.md", {
     ...about,
+    learned: about.learned?.length ? about.learned.join("; ") : false,
     outcome: m.outcome,
     wall: formatDuration(m.wallMs),
     stageTimes: Object.entries(m.stageMs).map(([stage, ms]) => `${stage} ${formatDuration(ms ?? 0)}`).join(", ") || "—",

@@ -9,6 +9,7 @@ import { fitBody } from "../../views/render.js";
 import { RUN_NOTES_DIR, type RunNote } from "../scout/run-notes.js";
 import { runMetrics, type RunMetrics } from "./metrics.js";
 import { LESSONS_DIR } from "../learn/lesson-file.js";
+import { latestOutput } from "../build/prompt.js";
 import { LESSON_STATS, lessonFiles, lessonOutcome, parseStats, proposeLessons, updateStats } from "../learn/lessons.js";
 
 /** `2026-11-25-dark-mode-setting-has-no-effect`: the run note's file name. */
@@ -56,7 +57,7 @@ export async function runAnalyst(
     pr,
     metrics,
   };
-  const markdown = postRunNoteView(metrics, { title: artifact.title, pr, artifact: loaded.id });
+  const markdown = postRunNoteView(metrics, { title: artifact.title, pr, artifact: loaded.id, learned: learnedSettings(loaded.records) });
   const now = new Date(pull.endedAt);
   // The lessons this run's prompts carried are credited (first-try pass, no requested changes) or debited.
   const used = [...new Set(loaded.records.flatMap((r) => (r.kind === "stage.completed" && r.data.stage === "build" && Array.isArray(r.data.output?.lessons) ? (r.data.output.lessons as string[]) : [])))];
@@ -105,6 +106,17 @@ export async function runAnalyst(
   const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: kept as unknown as Record<string, unknown>, note: path }, key);
   await port.createComment(pr, fitBody([markdown, ...tail].join("\n\n"), [store.block(record)]));
   return { record, metrics, ...(written ? { written } : {}) };
+}
+
+/** What this run used of what the line learned on the repository: calibrated scout weights, an accepted prompt template. */
+export function learnedSettings(records: readonly SignedRecord[]): string[] {
+  const learned: string[] = [];
+  const memo = latestOutput(records, "scout");
+  if (typeof memo?.weights === "string") learned.push(`the scout ranked with ${memo.weights}`);
+  const builds = records.filter((r) => r.kind === "stage.completed" && r.data.stage === "build");
+  const prompt = (builds.at(-1)?.data as { output?: { prompt?: { template?: unknown; digest?: unknown } } } | undefined)?.output?.prompt;
+  if (typeof prompt?.template === "string" && prompt.template.startsWith(".factory/")) learned.push(`the builder's prompt came from the repository's accepted template \`${prompt.template}\` (${String(prompt.digest)})`);
+  return learned;
 }
 
 /**
