@@ -61,6 +61,8 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "POST /repos/{owner}/{repo}/git/trees": { permission: "contents", level: "write" },
   "PATCH /repos/{owner}/{repo}/git/refs/{ref}": { permission: "contents", level: "write" },
   "DELETE /repos/{owner}/{repo}/git/refs/{ref}": { permission: "contents", level: "write" },
+  // The default branch, for `factory learn scout --pr` (metadata: every app and token has it).
+  "GET /repos/{owner}/{repo}": { permission: "metadata", level: "read" },
   // pinIssue and markPullRequestReadyForReview: the only GraphQL the app sends.
   "POST /graphql": { permission: "issues", level: "write" },
 };

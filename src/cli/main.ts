@@ -15,6 +15,7 @@ import { collectLedger } from "../ledger/refresh-ledger.js";
 import { ledgerTable } from "../ledger/rows.js";
 import { ArtifactStore } from "../state/artifact-store.js";
 import { stateKey } from "../state/sign.js";
+import { traceText, tracesOf } from "../stages/learn/traces.js";
 
 const USAGE = `Usage:
   factory ledger --repo owner/name [--json] [--app-slug software-factory]
@@ -28,6 +29,11 @@ const USAGE = `Usage:
       weights are kept only if held-out recall@10 rises by the margin. --out writes .factory/scout.json
       there; --pr proposes it by pull request with the figures (needs GITHUB_TOKEN with contents and
       pull request write access).
+  factory traces export --repo owner/name [--since YYYY-MM-DD] [--out file] [--app-slug software-factory]
+      One JSON line per cell run (the scout, each build attempt, each verdict) in GEPA's reflective-dataset
+      shape: the inputs the cell saw, what it produced, the feedback it got and a score, read from the
+      app's signed records only. --since keeps runs started that day or later; --out writes a file
+      instead of printing. Needs the same variables as factory ledger.
   factory schema
       Print the JSON Schema of .github/factory.yml.`;
 
@@ -46,20 +52,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: s
     return 0;
   }
   if (command === "learn") return learn(rest, env, out);
+  if (command === "traces") return traces(rest, env, out);
   if (command !== "ledger") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
   const values = ledgerOptions(rest);
-  const ref = repoOf(values.repo);
-  const octokit = octokitFor(env, "read the repository");
-  const slug = values["app-slug"] ?? env.FACTORY_APP_SLUG ?? "software-factory";
-  const log = pino({ level: env.LOG_LEVEL ?? "warn" }, pino.destination(2));
-  const port = new RepoPort(octokit, ref);
-  const store = new ArtifactStore(port, { botLogin: `${slug}[bot]`, key: stateKey(env), log });
-  const { config: raw } = await octokit.config.get({ ...ref, path: CONFIG_PATH });
-  const config = parseConfig(raw);
-  if (!config.ok) throw new Error(`${CONFIG_PATH} in ${ref.owner}/${ref.repo} is invalid:\n  ${config.problems.join("\n  ")}`);
-  const rows = await collectLedger(store, config.config, Date.now());
+  const { store, config } = await openRepo(env, repoOf(values.repo), values["app-slug"]);
+  const rows = await collectLedger(store, config, Date.now());
   if (values.json) out(JSON.stringify(rows, null, 2));
-  else out(rows.length ? ledgerTable(rows) : `No factory artifacts in ${ref.owner}/${ref.repo}.`);
+  else out(rows.length ? ledgerTable(rows) : `No factory artifacts in ${store.port.fullName}.`);
   return 0;
 }
 
@@ -128,6 +127,60 @@ async function learn(args: string[], env: NodeJS.ProcessEnv, out: (line: string)
     if (!values.json) out(`Proposed in ${ref.owner}/${ref.repo}#${number}.`);
   }
   return 0;
+}
+
+/**
+ * `factory traces export`: every artifact of the repository (the issues with the
+ * intake label, as the ledger finds them), loaded from its threads, each cell run a
+ * JSON line. Only what the store reads counts: the app's own, signed records.
+ */
+async function traces(args: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  const [what, ...rest] = args;
+  if (what !== "export") throw new UsageError(what ? `unknown traces action "${what}" (export is the one there is)` : "traces what? (export)");
+  let values;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { repo: { type: "string" }, since: { type: "string" }, out: { type: "string" }, "app-slug": { type: "string" } } }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const ref = repoOf(values.repo);
+  const since = values.since === undefined ? undefined : dayOf(values.since);
+  if (values.out === "") throw new UsageError("--out must name a file");
+  const { store, config } = await openRepo(env, ref, values["app-slug"]);
+  const lines: string[] = [];
+  const issues = (await store.port.listIssuesWithLabel(config.labels.intake, "all")).filter((i) => !i.isPull).sort((a, b) => a.number - b.number);
+  for (const issue of issues) {
+    const loaded = await store.load(issue.number);
+    if (loaded.artifact.status === "new") continue;
+    const kept = tracesOf(loaded).filter((t) => since === undefined || Date.parse(t.at) >= since);
+    lines.push(...kept.map(traceText));
+  }
+  if (values.out === undefined) {
+    for (const line of lines) out(line);
+    return 0;
+  }
+  await writeFile(values.out, lines.length ? `${lines.join("\n")}\n` : "");
+  out(`Wrote ${lines.length} trace${lines.length === 1 ? "" : "s"} from ${ref.owner}/${ref.repo} to ${values.out}.`);
+  return 0;
+}
+
+/** The repository's artifact store (the app's signed records only) and its `.github/factory.yml`. */
+async function openRepo(env: NodeJS.ProcessEnv, ref: { owner: string; repo: string }, appSlug: string | undefined) {
+  const octokit = octokitFor(env, "read the repository");
+  const slug = appSlug ?? env.FACTORY_APP_SLUG ?? "software-factory";
+  const log = pino({ level: env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+  const store = new ArtifactStore(new RepoPort(octokit, ref), { botLogin: `${slug}[bot]`, key: stateKey(env), log });
+  const { config: raw } = await octokit.config.get({ ...ref, path: CONFIG_PATH });
+  const config = parseConfig(raw);
+  if (!config.ok) throw new Error(`${CONFIG_PATH} in ${ref.owner}/${ref.repo} is invalid:\n  ${config.problems.join("\n  ")}`);
+  return { store, config: config.config };
+}
+
+/** `--since`: a calendar day, from its start in UTC. */
+function dayOf(value: string): number {
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
+  if (!Number.isFinite(at) || new Date(at).toISOString().slice(0, 10) !== value) throw new UsageError(`--since must be a date, YYYY-MM-DD (got "${value}")`);
+  return at;
 }
 
 /** A mistyped option is a usage error too: node's message names it, the usage text says what exists. */
