@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProbotOctokit } from "probot";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main, UsageError } from "../../src/cli/main.js";
 import { RepoPort } from "../../src/github/repo-port.js";
 import { WEIGHTS } from "../../src/stages/scout/localize.js";
 import { parseScoutFile, SCOUT_FILE } from "../../src/stages/scout/scout-file.js";
+import { runCli, usageError } from "../support/cli.js";
 import { useScenario, type Scenario } from "../support/scenario.js";
 
 const ENV = { GITHUB_TOKEN: "ghp_test_token" };
@@ -44,11 +44,7 @@ function historyFavouringRepo(): string {
   return dir;
 }
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const code = await main(argv, env, (line) => lines.push(line));
-  return { code, lines };
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = ENV) => runCli(argv, env);
 
 let repoDir: string;
 beforeAll(() => {
@@ -81,11 +77,7 @@ describe("factory learn scout", () => {
   });
 
   it("refuses what it cannot use, saying what to give instead", async () => {
-    const refused = async (argv: string[], env: NodeJS.ProcessEnv = ENV) => {
-      const error = await main(argv, env, () => {}).then(() => undefined, (e: unknown) => e);
-      expect(error).toBeInstanceOf(UsageError);
-      return (error as Error).message;
-    };
+    const refused = (argv: string[], env: NodeJS.ProcessEnv = ENV) => usageError(argv, env);
     expect(await refused(["learn"])).toBe("learn what? (scout)");
     expect(await refused(["learn", "prompts"])).toMatch(/unknown learn target "prompts"/);
     expect(await refused(["learn", "scout"])).toMatch(/--dir must name a local clone/);

@@ -5,29 +5,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { baseUrl, main, UsageError } from "../../src/cli/main.js";
+import { baseUrl } from "../../src/cli/main.js";
 import { configJsonSchema } from "../../src/config/schema.js";
 import { GitHubDouble } from "@software-factory/github-double";
+import { runCli, usageError as cliUsageError } from "../support/cli.js";
 import { mountDouble } from "../support/github-nock.js";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 
 const ENV = { GITHUB_TOKEN: "ghp_test_token", FACTORY_STATE_SECRET: "test-state-secret" };
 const LEDGER = ["ledger", "--repo", "octo-org/widgets"];
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const code = await main(argv, env, (line) => lines.push(line));
-  return { code, lines };
-}
-
-async function usageError(argv: string[], env: NodeJS.ProcessEnv = ENV): Promise<string> {
-  const error: unknown = await main(argv, env, () => {}).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UsageError);
-  return (error as Error).message;
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = ENV) => runCli(argv, env);
+const usageError = (argv: string[], env: NodeJS.ProcessEnv = ENV) => cliUsageError(argv, env);
 
 describe("factory ledger, against the double the app wrote to", () => {
   let s: Scenario;

@@ -5,11 +5,11 @@ import { join } from "node:path";
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { describe, expect, it } from "vitest";
 import type { DoubleEvent } from "@software-factory/github-double";
-import { main, UsageError } from "../../src/cli/main.js";
 import type { CellJob, JobQueue } from "../../src/cells/queue.js";
 import type { Inbox } from "../../src/events/inbox.js";
 import { lineEvent } from "../../src/events/line-event.js";
 import { traceLine, type TraceLine } from "../../src/stages/learn/traces.js";
+import { runCli, usageError as cliUsageError } from "../support/cli.js";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 
 const TOKEN = "ghp_test_token";
@@ -92,11 +92,7 @@ class ScriptedRunner implements JobQueue {
 let s: Scenario;
 const runner = new ScriptedRunner(() => s);
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const code = await main(argv, env, (line) => lines.push(line));
-  return { code, lines };
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = ENV) => runCli(argv, env);
 
 /** Webhooks the double sends for a person's review or merge, delivered to the app as GitHub would. */
 async function deliverFromDouble(act: () => void, wanted: (e: DoubleEvent) => boolean): Promise<void> {
@@ -190,14 +186,7 @@ describe("factory traces export, against the double the app ran a line on", () =
 });
 
 describe("factory traces usage errors", () => {
-  async function usageError(argv: string[], env: NodeJS.ProcessEnv = ENV): Promise<string> {
-    const error: unknown = await main(argv, env, () => {}).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
+  const usageError = (argv: string[], env: NodeJS.ProcessEnv = ENV) => cliUsageError(argv, env);
 
   it.each([
     [["traces"], /traces what\? \(export\)/],
