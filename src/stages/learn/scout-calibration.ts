@@ -69,7 +69,7 @@ export function recallAt10(cases: readonly PreparedCase[], weights: Weights): nu
   let n = 0;
   for (const c of cases) {
     for (const evidence of c.evidence) {
-      sum += scoreRanking(rankWith(evidence, c.repo, weights).map((r) => r.path).slice(0, 10), c.gold)["recall@10"];
+      sum += scoreRanking(rankWith(evidence, c.repo, weights, false).map((r) => r.path).slice(0, 10), c.gold)["recall@10"];
       n++;
     }
   }

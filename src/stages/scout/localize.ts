@@ -94,6 +94,8 @@ export function isTestPath(path: string): boolean {
 }
 
 interface SnapshotIndex {
+  /** The snapshot's files, for membership. */
+  known: ReadonlySet<string>;
   bm25: Bm25;
   paths: string[][];
   byKey: Map<string, string[]>;
@@ -135,7 +137,7 @@ export function indexSnapshot(repo: RepoSnapshot): SnapshotIndex {
       list.push(path);
       byKey.set(key, list);
     }
-    index = { bm25, paths, byKey };
+    index = { known: new Set(repo.files), bm25, paths, byKey };
     indexes.set(repo, index);
   }
   return index;
@@ -231,15 +233,19 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
   return { files, focused };
 }
 
-/** The evidence weighed: each file's score, then co-change with the leaders and source/test pairing, best first. */
-export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weights = WEIGHTS): RankedFile[] {
-  const known = new Set(repo.files);
+/**
+ * The evidence weighed: each file's score, then co-change with the leaders and
+ * source/test pairing, best first. `explain: false` leaves the reasons out (a
+ * calibration ranks the same evidence thousands of times and reads only the order).
+ */
+export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weights = WEIGHTS, explain = true): RankedFile[] {
+  const { known, byKey } = indexSnapshot(repo);
   const total = new Map<string, { score: number; reasons: Array<{ weight: number; text: string }> }>();
   const add = (path: string, weight: number, value: number, reason: string) => {
     if (!known.has(path) || value <= 0 || weight <= 0) return;
     const entry = total.get(path) ?? { score: 0, reasons: [] };
     entry.score += weight * value;
-    entry.reasons.push({ weight: weight * value, text: reason });
+    if (explain) entry.reasons.push({ weight: weight * value, text: reason });
     total.set(path, entry);
   };
   for (const [path, entry] of evidence.files) for (const r of entry.reasons) add(path, weights[r.signal], r.value, r.text);
@@ -266,7 +272,6 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
   for (const [path, value] of together) add(path, weights.cochange, Math.min(1, value), reasonFor.get(path) ?? "changes with the leading files");
 
   // Pairing: a source file pulls its test and a test its source.
-  const { byKey } = indexSnapshot(repo);
   const before = [...total.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, 15);
   const best = before[0]?.[1].score ?? 1;
   for (const [path, entry] of before) {
@@ -278,7 +283,7 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
     .map(([path, entry]) => ({
       path,
       score: Math.round(entry.score * 1000) / 1000,
-      reasons: entry.reasons.sort((a, b) => b.weight - a.weight).map((r) => r.text).slice(0, 3),
+      reasons: explain ? entry.reasons.sort((a, b) => b.weight - a.weight).map((r) => r.text).slice(0, 3) : [],
     }))
     .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path));
 }
