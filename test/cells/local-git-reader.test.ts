@@ -149,7 +149,7 @@ describe("LocalGitReader", () => {
 });
 
 describe("history from the kept commit graph", () => {
-  it("is what git log -n --no-merges gives at every base, merges and side branches included", async () => {
+  it("is what git log -n --no-merges gives at every base, merges, side branches and a shallow clone included", async () => {
     const dir = mkdtempSync(join(tmpdir(), "factory-git-graph-"));
     const g = (...args: string[]) => git(dir, ...args);
     g("init", "-q");
@@ -186,5 +186,11 @@ describe("history from the kept commit graph", () => {
         expect(history.map((c) => [c.sha, ...c.files])).toEqual(log(base, n));
       }
     }
+    // A shallow clone: the graph ends at the boundary, and the history is git log's, as far as it reaches.
+    const shallow = mkdtempSync(join(tmpdir(), "factory-git-shallow-"));
+    execFileSync("git", ["clone", "-q", "--depth", "4", `file://${dir}`, shallow]);
+    const shallowLog = execFileSync("git", ["-C", shallow, "log", "-n1000", "--no-merges", "--format=%H", "HEAD"], { encoding: "utf8" }).trim().split("\n");
+    const fromShallow = await new LocalGitReader(join(shallow, ".git"), "HEAD").history(1000);
+    expect(fromShallow.map((c) => c.sha)).toEqual(shallowLog);
   });
 });

@@ -112,7 +112,28 @@ export class LocalGitReader implements RepoReader {
     const graph = graphs.get(this.gitDir) ?? new Map<string, GraphCommit>();
     graphs.set(this.gitDir, graph);
     if (!graph.has(sha)) await loadGraph(this.gitDir, sha, graph);
-    return walkHistory(graph, sha, limit);
+    // Where the graph ends before this history does (a shallow or partial clone, a load cut short), git log reads it, as far as it can.
+    return walkHistory(graph, sha, limit) ?? this.logHistory(limit);
+  }
+
+  private async logHistory(limit: number): Promise<HistoryCommit[]> {
+    let out: string;
+    let complete = true;
+    try {
+      out = await this.git(["-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
+    } catch (error) {
+      out = String((error as { stdout?: unknown }).stdout ?? "");
+      complete = false;
+    }
+    const records = out.split("\x1e");
+    if (!complete) records.pop();
+    const commits: HistoryCommit[] = [];
+    for (const record of records) {
+      const [sha, message, files] = record.split("\x1f");
+      if (!sha || message === undefined) continue;
+      commits.push({ sha: sha.trim(), message: message.trim(), files: (files ?? "").split("\n").map((f) => f.trim()).filter(Boolean) });
+    }
+    return commits;
   }
 }
 
@@ -156,8 +177,11 @@ async function loadGraph(gitDir: string, sha: string, graph: Map<string, GraphCo
   }
 }
 
-/** `git log -n<limit> --no-merges <sha>` from memory: ancestors newest first by commit time, merges skipped. */
-function walkHistory(graph: ReadonlyMap<string, GraphCommit>, sha: string, limit: number): HistoryCommit[] {
+/**
+ * `git log -n<limit> --no-merges <sha>` from memory: ancestors newest first by commit
+ * time, merges skipped; undefined when it reaches a commit the graph does not have.
+ */
+function walkHistory(graph: ReadonlyMap<string, GraphCommit>, sha: string, limit: number): HistoryCommit[] | undefined {
   const out: HistoryCommit[] = [];
   const seen = new Set([sha]);
   const queue: string[] = [sha];
@@ -167,7 +191,7 @@ function walkHistory(graph: ReadonlyMap<string, GraphCommit>, sha: string, limit
     for (let i = 1; i < queue.length; i++) if ((graph.get(queue[i] as string)?.time ?? 0) > (graph.get(queue[best] as string)?.time ?? 0)) best = i;
     const [next] = queue.splice(best, 1) as [string];
     const commit = graph.get(next);
-    if (!commit) continue;
+    if (!commit) return undefined;
     if (commit.parents.length <= 1) out.push({ sha: next, message: commit.message, files: commit.files });
     for (const parent of commit.parents) {
       if (!seen.has(parent)) {

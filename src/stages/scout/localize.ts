@@ -35,9 +35,12 @@ export async function snapshotRepo(reader: RepoReader, historyLimit = 1000): Pro
  * How much each signal counts by default. A repository can calibrate its own
  * (`.factory/scout.json`, fitted on its history by `factory learn scout`).
  */
-export const WEIGHTS = { text: 1, history: 0.9, identifier: 0.6, mention: 1, recency: 0.4, cochange: 0.8, pair: 0.5 };
+export const WEIGHTS = { text: 1, textRank: 0.5, history: 0.9, identifier: 0.6, mention: 1, recency: 0.4, cochange: 0.8, pair: 0.5 };
 
 export type Signal = keyof typeof WEIGHTS;
+
+/** How many of the best text matches the text-rank signal lifts. */
+const TEXT_RANKS = 20;
 export type Weights = Record<Signal, number>;
 export const SIGNALS = Object.keys(WEIGHTS) as Signal[];
 
@@ -176,6 +179,11 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
     const hits = [...new Set(index.paths[fileIndex.get(path) ?? 0])].filter((t) => queryTerms.has(t));
     add(path, "text", value, hits.length ? `path matches ${hits.map((h) => `"${h}"`).join(", ")}` : "its text matches the request");
   }
+  // Text rank: the best text matches keep a place however much the other signals lift the rest (rank fusion).
+  [...text.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, TEXT_RANKS)
+    .forEach(([path], rank) => add(path, "textRank", 1 / (1 + rank / 2), `among the best text matches (#${rank + 1})`));
 
   // History: past changes whose messages read like this request, and the files they touched.
   const past = [

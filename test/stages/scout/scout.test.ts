@@ -174,7 +174,7 @@ describe("the scout with a repository's calibration (.factory/scout.json)", () =
   // The request's words name a doc page; the code a similar past change touched is what the defaults put first.
   const texts = {
     "docs/retry.md": "# retry\n\nretry retry retry options",
-    "src/backoff.ts": "export function backoff(attempt: number) { return attempt * 100; }",
+    "src/backoff.ts": "// the delay before a retry\nexport function backoff(attempt: number) { return attempt * 100; }",
     "README.md": "# x",
   };
   const commits: HistoryCommit[] = [{ sha: sha(1), message: "fix retry delays", files: ["src/backoff.ts"] }];
