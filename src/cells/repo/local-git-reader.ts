@@ -1,4 +1,6 @@
 import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import type { HistoryCommit, RepoFile, RepoReader } from "../../ports/repo-reader.js";
 
@@ -107,8 +109,10 @@ export class LocalGitReader implements RepoReader {
    * commits it has not seen.
    */
   async history(limit: number): Promise<HistoryCommit[]> {
-    const sha = /^[0-9a-f]{40}$/.test(this.commit) ? this.commit : (await this.git(["rev-parse", "--verify", `${this.commit}^{commit}`]).catch(() => "")).trim();
+    const sha = /^[0-9a-f]{40}$/.test(this.commit) ? this.commit : (await this.git(["rev-parse", "--verify", "--end-of-options", `${this.commit}^{commit}`]).catch(() => "")).trim();
     if (!sha) return [];
+    // A shallow clone's graph would go stale when it is deepened: git log reads it each time (its history is short).
+    if (existsSync(join(this.gitDir, "shallow"))) return this.logHistory(limit);
     const graph = graphs.get(this.gitDir) ?? new Map<string, GraphCommit>();
     graphs.set(this.gitDir, graph);
     if (!graph.has(sha)) await loadGraph(this.gitDir, sha, graph);
@@ -120,7 +124,7 @@ export class LocalGitReader implements RepoReader {
     let out: string;
     let complete = true;
     try {
-      out = await this.git(["-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", this.commit]);
+      out = await this.git(["-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", "--end-of-options", this.commit]);
     } catch (error) {
       out = String((error as { stdout?: unknown }).stdout ?? "");
       complete = false;
@@ -144,19 +148,24 @@ interface GraphCommit {
   files: string[];
 }
 
+const SHA = /^[0-9a-f]{40}$/;
+
 /** Each repository's commits as read so far (by git directory), bounded. */
 const graphs = new Map<string, Map<string, GraphCommit>>();
 const GRAPH_LIMIT = 400_000;
 
 /** Reads every commit reachable from `sha` that the graph lacks (`git log` stops where the clone does). */
 async function loadGraph(gitDir: string, sha: string, graph: Map<string, GraphCommit>): Promise<void> {
-  const known = [...graph.keys()].filter((k) => !graph.get(k)?.parents.some((p) => !graph.has(p)));
+  // The graph's tips (commits no other read commit has as parent): excluding them excludes everything read before.
+  const parents = new Set<string>();
+  for (const commit of graph.values()) for (const parent of commit.parents) parents.add(parent);
+  const tips = [...graph.keys()].filter((k) => !parents.has(k)).slice(0, 1000);
   let out: string;
   let complete = true;
   try {
     // core.quotePath off: non-ASCII paths as listFiles names them, not C-quoted. Commits already read are left out.
-    const args = ["--git-dir", gitDir, "-c", "core.quotePath=false", "log", "--format=%x1e%H%x1f%P%x1f%ct%x1f%B%x1f", "--name-only", sha];
-    const { stdout } = await run("git", known.length && known.length < 5000 ? [...args, ...known.map((k) => `^${k}`)] : args, { maxBuffer: 1024 * 1024 * 1024, encoding: "utf8" });
+    const args = ["--git-dir", gitDir, "-c", "core.quotePath=false", "log", "--format=%x1e%H%x1f%P%x1f%ct%x1f%B%x1f", "--name-only", "--end-of-options", sha];
+    const { stdout } = await run("git", [...args, ...tips.map((k) => `^${k}`)], { maxBuffer: 1024 * 1024 * 1024, encoding: "utf8" });
     out = stdout;
   } catch (error) {
     out = String((error as { stdout?: unknown }).stdout ?? "");
@@ -167,9 +176,11 @@ async function loadGraph(gitDir: string, sha: string, graph: Map<string, GraphCo
   if (graph.size > GRAPH_LIMIT) graph.clear();
   for (const record of records) {
     const [commit, parents, time, message, files] = record.split("\x1f");
-    if (!commit || message === undefined) continue;
+    // A commit message can hold the separators: a record whose ids are not ids is someone's text, not a commit.
+    const parentIds = (parents ?? "").trim().split(" ").filter(Boolean);
+    if (!commit || message === undefined || !SHA.test(commit.trim()) || !parentIds.every((p) => SHA.test(p))) continue;
     graph.set(commit.trim(), {
-      parents: (parents ?? "").trim().split(" ").filter(Boolean),
+      parents: parentIds,
       time: Number(time) || 0,
       message: message.trim(),
       files: (files ?? "").split("\n").map((f) => f.trim()).filter(Boolean),
@@ -213,7 +224,7 @@ export interface PastChange {
 
 /** The `limit` newest non-merge commits reachable from `commit` (itself included), with their parents and changed files. */
 export async function pastChanges(gitDir: string, commit: string, limit: number): Promise<PastChange[]> {
-  const { stdout } = await run("git", ["--git-dir", gitDir, "-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--no-renames", "--format=%x1e%H%x1f%P%x1f%B%x1f", "--name-status", commit], {
+  const { stdout } = await run("git", ["--git-dir", gitDir, "-c", "core.quotePath=false", "log", `-n${limit}`, "--no-merges", "--no-renames", "--format=%x1e%H%x1f%P%x1f%B%x1f", "--name-status", "--end-of-options", commit], {
     maxBuffer: 256 * 1024 * 1024,
     encoding: "utf8",
   });
@@ -221,7 +232,7 @@ export async function pastChanges(gitDir: string, commit: string, limit: number)
   for (const record of stdout.split("\x1e")) {
     const [sha, parents, message, files] = record.split("\x1f");
     const parent = parents?.trim().split(" ")[0];
-    if (!sha || !parent || message === undefined) continue;
+    if (!sha || !parent || message === undefined || !SHA.test(sha.trim()) || !SHA.test(parent)) continue;
     const changed = (files ?? "")
       .split("\n")
       .map((line) => line.split("\t"))

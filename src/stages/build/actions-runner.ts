@@ -8,6 +8,7 @@ import type { FactoryConfig } from "../../config/schema.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { GitHubStore } from "../../github/repo-port.js";
 import { builderInput, renderBuilderPrompt } from "./prompt.js";
+import { acceptedTemplate } from "../learn/prompt-file.js";
 import { recordBuild } from "./run-build.js";
 
 /** The workflow a repository adopts from `templates/workflows/factory-cell.yml`. */
@@ -48,7 +49,10 @@ export async function dispatchCell(store: GitHubStore, loaded: LoadedArtifact, i
   const harness = harnessFor(choice);
   if (!harness) throw new Error("no harness configured");
   const argv = harnessArgv(harness.argv, { prompt: "{prompt}", promptFile: "{prompt_file}", workspace: "{workspace}", outputFile: "{output_file}", model: choice.model });
-  let prompt = input.contract ? renderBuilderPrompt(input.contract, builderInput(loaded), store.port.fullName) : `${artifact.title}\n\n${artifact.goal}\n`;
+  // The accepted template on the base branch, as the local runner uses it.
+  const override = input.contract ? await acceptedTemplate((path, ref) => store.port.readFile(path, ref), artifact.baseBranch as string, "builder") : undefined;
+  const contract = input.contract && override?.template ? { ...input.contract, prompt: override.template } : input.contract;
+  let prompt = contract ? renderBuilderPrompt(contract, builderInput(loaded), store.port.fullName) : `${artifact.title}\n\n${artifact.goal}\n`;
   if (prompt.length > PROMPT_INPUT_LIMIT) prompt = `${prompt.slice(0, PROMPT_INPUT_LIMIT)}\n\n[The prompt was cut to fit a workflow dispatch.]\n`;
   await store.port.dispatchWorkflow(CELL_WORKFLOW, artifact.baseBranch as string, {
     job: input.job,

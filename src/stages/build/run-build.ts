@@ -15,7 +15,7 @@ import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
 import { builderInput, latestOutput, renderBuilderPrompt } from "./prompt.js";
 import { readLessons, selectLessons } from "../learn/lessons.js";
-import { readPromptOverride, templateDigest } from "../learn/prompt-file.js";
+import { acceptedTemplate, templateDigest } from "../learn/prompt-file.js";
 
 /** What a worker has for one job: the artifact's store (to read), a fresh token, and the builder's contract. */
 export interface JobContext {
@@ -106,8 +106,8 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       now: new Date(),
     });
     const input = builderInput(loaded, chosen.map(({ lesson }) => ({ title: lesson.title, text: lesson.body })));
-    // An accepted template on the branch (.factory/prompts/builder.md, merged from a `factory learn prompts` PR) replaces the contract's.
-    const override = await readPromptOverride(workspace.dir, "builder");
+    // An accepted template (.factory/prompts/builder.md on the base branch) replaces the contract's.
+    const override = await acceptedTemplate((path, ref) => store.port.readFile(path, ref), artifact.baseBranch as string, "builder");
     if (override.problem) log.warn({ artifact: loaded.id, problem: override.problem }, "the builder's prompt template was not used");
     const contract = override.template ? { ...ctx.contract, prompt: override.template } : ctx.contract;
     const prompt = renderBuilderPrompt(contract, input, `${job.owner}/${job.repo}`);

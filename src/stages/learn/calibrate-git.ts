@@ -15,7 +15,7 @@ export const CALIBRATION_READ = { commits: 2000, cases: 120 };
  */
 export async function calibrateFromGit(gitDir: string, commit: string, options: { margin?: number; cases?: number } = {}): Promise<Calibration & { commit: string; ms: number; mined: number }> {
   const started = performance.now();
-  const sha = (await run("git", ["--git-dir", gitDir, "rev-parse", "--verify", `${commit}^{commit}`], { encoding: "utf8" })).stdout.trim();
+  const sha = (await run("git", ["--git-dir", gitDir, "rev-parse", "--verify", "--end-of-options", `${commit}^{commit}`], { encoding: "utf8" })).stdout.trim();
   const mined = mineCases(await pastChanges(gitDir, sha, CALIBRATION_READ.commits)).slice(0, options.cases ?? CALIBRATION_READ.cases);
   const prepared = [];
   for (const c of mined) prepared.push(prepareCase(c, await snapshotRepo(new LocalGitReader(gitDir, c.base))));

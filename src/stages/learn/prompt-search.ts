@@ -76,21 +76,32 @@ export interface PromptSearchResult {
 
 export async function searchPrompt<I extends ReplayItem>(input: PromptSearchInput<I>): Promise<PromptSearchResult> {
   const key = `${input.cell}::template`;
+  const trained = new Set(input.train.map((item) => item.id));
+  const overlap = input.heldOut.filter((item) => trained.has(item.id));
+  if (overlap.length) throw new Error(`held-out artifacts must not be searched on: ${overlap.map((item) => item.id).join(", ")}`);
   let metricCalls = 0;
   let cost = 0;
   let budgetSpent = false;
   const candidates: string[] = [];
   const problems: string[] = [];
 
-  const replay = async (template: string, item: I): Promise<Replay> => {
-    if (input.budget.cost !== undefined && cost >= input.budget.cost) {
+  // The search's replays stop once the cost budget is spent; the held-out comparison always runs (it is what decides).
+  const replay = async (template: string, item: I, budgeted = true): Promise<Replay> => {
+    if (budgeted && input.budget.cost !== undefined && cost >= input.budget.cost) {
       budgetSpent = true;
       return { score: 0, feedback: "not run: the cost budget is spent" };
     }
     metricCalls++;
-    const result = await input.replay(template, item);
-    cost += result.cost ?? 0;
-    return result;
+    try {
+      const result = await input.replay(template, item);
+      cost += result.cost ?? 0;
+      return result;
+    } catch (error) {
+      // A replay that breaks scores 0 and is said; AxGEPA would otherwise take the whole batch as failed, quietly.
+      const reason = (error as Error).message.split("\n")[0]?.slice(0, 300) ?? "unknown error";
+      problems.push(`replay of ${item.id} failed: ${reason}`);
+      return { score: 0, feedback: `the replay failed: ${reason}` };
+    }
   };
 
   const adapter: AxGEPAAdapter<I, { artifact: string; feedback: string }, Replay> = {
@@ -152,7 +163,7 @@ export async function searchPrompt<I extends ReplayItem>(input: PromptSearchInpu
   // The held-out comparison: the search never saw these artifacts.
   const scoreOn = async (template: string): Promise<Scored> => {
     const perArtifact: Record<string, number> = {};
-    for (const item of input.heldOut) perArtifact[item.id] = (await replay(template, item)).score;
+    for (const item of input.heldOut) perArtifact[item.id] = (await replay(template, item, false)).score;
     const values = Object.values(perArtifact);
     return { template, perArtifact, score: values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0 };
   };

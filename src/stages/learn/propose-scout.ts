@@ -1,11 +1,11 @@
 import type { RepoPort } from "../../github/repo-port.js";
-import { SCOUT_FILE, type ScoutFile } from "../scout/scout-file.js";
+import { definedWeights, SCOUT_FILE, type ScoutFile } from "../scout/scout-file.js";
 import { SIGNALS, WEIGHTS } from "../scout/localize.js";
 import type { Calibration } from "./scout-calibration.js";
 
 /** The PR body: what was fitted on what, the held-out figures before and after, and each weight's change. */
 export function calibrationBody(calibration: Calibration, file: ScoutFile, current: ScoutFile | undefined): string {
-  const was = current?.weights ?? WEIGHTS;
+  const was = { ...WEIGHTS, ...(current ? definedWeights(current.weights) : {}) };
   const f = (n: number) => n.toFixed(3);
   const rows = SIGNALS.map((s) => `| ${s} | ${was[s]} | ${file.weights[s]} |`);
   return [

@@ -192,10 +192,12 @@ export function tracesOf(loaded: TracedArtifact): TraceLine[] {
 
 /** A trace as one JSON line, with anything shaped like a GitHub token blanked (CI output quoted in a failure summary could carry one). */
 export function traceText(trace: TraceLine): string {
-  return JSON.stringify(trace).replace(TOKEN_SHAPE, "[redacted]");
+  // Each string is redacted before it is escaped: in JSON a token after a newline follows `\n`, where a word boundary is not.
+  return JSON.stringify(trace, (_key, value: unknown) => (typeof value === "string" ? value.replace(TOKEN_SHAPE, "[redacted]") : value));
 }
 
-const TOKEN_SHAPE = /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g;
+/** GitHub's token shapes, and the commonest other services' keys (npm, OpenAI/Anthropic-style, AWS, Slack). */
+const TOKEN_SHAPE = /(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|npm_[A-Za-z0-9]{30,}|sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,})/g;
 
 type Result = Extract<SignedRecord, { kind: "stage.completed" | "stage.failed" }>;
 

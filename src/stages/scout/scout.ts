@@ -1,10 +1,10 @@
 import { Bm25 } from "./bm25.js";
 import { isCandidate } from "./candidates.js";
-import { HISTORY, identifiersIn, pairKey, rankFiles, type PriorNote } from "./localize.js";
+import { HISTORY, identifiersIn, pairKey, rankFiles, WEIGHTS, type PriorNote } from "./localize.js";
 import { buildMemo, metaFilesIn, type ScoutMemo } from "./memo.js";
 import type { RepoReader } from "../../ports/repo-reader.js";
 import { parseRunNotes, runNotePaths } from "./run-notes.js";
-import { describeScoutFile, parseScoutFile, SCOUT_FILE } from "./scout-file.js";
+import { definedWeights, describeScoutFile, parseScoutFile, SCOUT_FILE, SCOUT_FILE_LIMIT } from "./scout-file.js";
 import { pathTokens, tokenize, tokenizeRemembered } from "./tokenize.js";
 
 export interface ScoutRequest {
@@ -95,15 +95,16 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
   }
 
   const toRead = [
-    ...new Set([...metaFilesIn(all), ...notePaths, ...(all.includes(SCOUT_FILE) ? [SCOUT_FILE] : []), ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead, filesOfSimilarCommits(query, history))]),
+    ...new Set([...metaFilesIn(all), ...notePaths, ...(listed.some((f) => f.path === SCOUT_FILE && f.size <= SCOUT_FILE_LIMIT) ? [SCOUT_FILE] : []), ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead, filesOfSimilarCommits(query, history))]),
   ];
   const contents = await reader.readFiles(toRead);
   const { notes, unreadable } = parseRunNotes(new Map(notePaths.flatMap((p) => (contents.has(p) ? [[p, contents.get(p) as string] as const] : []))));
 
   // The repository's own calibration, when it has one that parses; otherwise the defaults, and the memo says why.
   const scoutText = contents.get(SCOUT_FILE);
-  const scoutFile = scoutText === undefined ? undefined : parseScoutFile(scoutText);
-  const weights = scoutFile?.ok ? scoutFile.file.weights : undefined;
+  const oversized = listed.find((f) => f.path === SCOUT_FILE && f.size > SCOUT_FILE_LIMIT);
+  const scoutFile: ReturnType<typeof parseScoutFile> | undefined = oversized ? { ok: false as const, problem: `${oversized.size} bytes, over the ${SCOUT_FILE_LIMIT} allowed` } : scoutText === undefined ? undefined : parseScoutFile(scoutText);
+  const weights = scoutFile?.ok ? { ...WEIGHTS, ...definedWeights(scoutFile.file.weights) } : undefined;
   const ranked = rankFiles(query, { files: candidates.filter((f) => !notePaths.includes(f) && f !== SCOUT_FILE), contents, history }, [...notes, ...(request.notes ?? [])], weights);
   const memo = buildMemo({
     ranked,

@@ -1,31 +1,28 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readPromptOverride, templateDigest } from "../../../src/stages/learn/prompt-file.js";
+import { acceptedTemplate, templateDigest } from "../../../src/stages/learn/prompt-file.js";
 
-function clone(files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), "prompt-file-"));
-  mkdirSync(join(dir, ".factory/prompts"), { recursive: true });
-  for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text);
-  return dir;
+/** The base branch's files, as GitHub's contents API gives them; every read is kept. */
+function branch(files: Record<string, string>) {
+  const reads: Array<[string, string]> = [];
+  return { reads, read: async (path: string, ref: string) => (reads.push([path, ref]), files[path]) };
 }
 
-describe("readPromptOverride: the repository's accepted template", () => {
-  it("is used when it is a regular, non-empty file", async () => {
-    expect(await readPromptOverride(clone({ ".factory/prompts/builder.md": "Do {{goal}}." }), "builder")).toEqual({ path: ".factory/prompts/builder.md", template: "Do {{goal}}." });
+describe("acceptedTemplate: the repository's accepted builder template", () => {
+  it("is read from the base branch through GitHub, not from the job's checkout", async () => {
+    const base = branch({ ".factory/prompts/builder.md": "Do {{goal}}." });
+    expect(await acceptedTemplate(base.read, "main", "builder")).toEqual({ path: ".factory/prompts/builder.md", template: "Do {{goal}}." });
+    expect(base.reads).toEqual([[".factory/prompts/builder.md", "main"]]);
   });
 
   it("none there: nothing to say", async () => {
-    expect(await readPromptOverride(clone(), "builder")).toEqual({ path: ".factory/prompts/builder.md" });
+    expect(await acceptedTemplate(branch({}).read, "main", "builder")).toEqual({ path: ".factory/prompts/builder.md" });
   });
 
-  it("a symlink is refused (it could point at a file of the host), and so are an empty and an oversized file", async () => {
-    const linked = clone();
-    symlinkSync("/etc/hostname", join(linked, ".factory/prompts/builder.md"));
-    expect(await readPromptOverride(linked, "builder")).toEqual({ path: ".factory/prompts/builder.md", problem: expect.stringMatching(/not a regular file/) });
-    expect((await readPromptOverride(clone({ ".factory/prompts/builder.md": "  \n" }), "builder")).problem).toMatch(/is empty/);
-    expect((await readPromptOverride(clone({ ".factory/prompts/builder.md": "x".repeat(40_000) }), "builder")).problem).toMatch(/40000 bytes, over the 32768 allowed/);
+  it("an empty, oversized or broken template is refused with the reason (the default is used)", async () => {
+    const problem = async (text: string) => (await acceptedTemplate(branch({ ".factory/prompts/builder.md": text }).read, "main", "builder")).problem;
+    expect(await problem("  \n")).toMatch(/is empty; the default template was used/);
+    expect(await problem("x".repeat(40_000))).toMatch(/40000 characters, over the 32768 allowed/);
+    expect(await problem("{{#criteria}}\n- {{.}}\n")).toMatch(/is not a valid template \(Unclosed section "criteria"/);
   });
 
   it("templates are told apart by a short digest", () => {

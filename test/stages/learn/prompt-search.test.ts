@@ -4,6 +4,8 @@ import { searchPrompt, type Replay } from "../../../src/stages/learn/prompt-sear
 
 // A world where a template passes an artifact when it says that artifact's word.
 const items = ["alpha", "beta", "gamma", "delta"].map((word, i) => ({ id: `acme/widgets#${i + 1}`, word }));
+// Held out: the same words, other artifacts.
+const heldOut = ["alpha", "beta"].map((word, i) => ({ id: `acme/widgets#${i + 11}`, word }));
 const replay = async (template: string, item: { word: string }): Promise<Replay> =>
   template.includes(item.word) ? { score: 1, feedback: "passed", cost: 0.1 } : { score: 0, feedback: `failed: the prompt never mentions ${item.word}`, cost: 0.1 };
 const mentionAll = async ({ current, dataset }: { current: string; dataset: Array<{ feedback: string }> }) =>
@@ -11,10 +13,10 @@ const mentionAll = async ({ current, dataset }: { current: string; dataset: Arra
 
 describe("searchPrompt (AxGEPA over a template)", () => {
   it("a template the reflection improves is accepted on held-out artifacts, with its per-artifact scores", async () => {
-    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut: items.slice(0, 2), replay, reflect: mentionAll, budget: { metricCalls: 40 } });
+    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut, replay, reflect: mentionAll, budget: { metricCalls: 40 } });
     expect(result.accepted).toBe(true);
-    expect(result.seed.perArtifact).toEqual({ "acme/widgets#1": 0, "acme/widgets#2": 0 });
-    expect(result.best.perArtifact).toEqual({ "acme/widgets#1": 1, "acme/widgets#2": 1 });
+    expect(result.seed.perArtifact).toEqual({ "acme/widgets#11": 0, "acme/widgets#12": 0 });
+    expect(result.best.perArtifact).toEqual({ "acme/widgets#11": 1, "acme/widgets#12": 1 });
     expect(result.candidates.length).toBeGreaterThan(0);
     expect(result.front.length).toBeGreaterThan(0);
     // The search keeps to its budget; the held-out comparison adds two replays per held-out artifact.
@@ -27,7 +29,7 @@ describe("searchPrompt (AxGEPA over a template)", () => {
       cell: "builder",
       seed: "Do the work.",
       train: items,
-      heldOut: items.slice(0, 2),
+      heldOut,
       replay,
       reflect: async () => Promise.reject(new Error("the model is unreachable")),
       budget: { metricCalls: 20 },
@@ -39,9 +41,24 @@ describe("searchPrompt (AxGEPA over a template)", () => {
   });
 
   it("stops replaying once the cost budget is spent (the replay that crossed it is the last)", async () => {
-    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut: items.slice(0, 2), replay, reflect: mentionAll, budget: { metricCalls: 40, cost: 0.5 } });
+    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut, replay, reflect: mentionAll, budget: { metricCalls: 40, cost: 0.5 } });
     expect(result.budgetSpent).toBe(true);
-    expect(result.cost).toBeLessThanOrEqual(0.5 + 0.1 + 1e-9);
+    // The search stopped at the budget (one replay past it at most); the held-out comparison still ran, and is counted.
+    const heldOutCost = (result.best.template === result.seed.template ? 1 : 2) * heldOut.length * 0.1;
+    expect(result.cost).toBeLessThanOrEqual(0.5 + 0.1 + heldOutCost + 1e-9);
+    expect(Object.keys(result.seed.perArtifact)).toEqual(heldOut.map((i) => i.id));
+  });
+
+  it("a replay that breaks scores 0 and is said; held-out artifacts the search saw are refused", async () => {
+    const flaky = async (template: string, item: { id: string; word: string }) => {
+      if (item.id === "acme/widgets#3") throw new Error("the harness crashed\nstack…");
+      return replay(template, item);
+    };
+    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut, replay: flaky, reflect: mentionAll, budget: { metricCalls: 20 } });
+    expect(result.problems).toContain("replay of acme/widgets#3 failed: the harness crashed");
+    await expect(searchPrompt({ cell: "builder", seed: "x", train: items, heldOut: items.slice(0, 1), replay, reflect: mentionAll, budget: { metricCalls: 10 } })).rejects.toThrow(
+      "held-out artifacts must not be searched on: acme/widgets#1",
+    );
   });
 });
 

@@ -136,5 +136,13 @@ describe(".factory/scout.json", () => {
     expect(parseScoutFile(JSON.stringify({ version: 1, weights: { ...WEIGHTS, text: -1 } }))).toEqual({ ok: false, problem: expect.stringMatching(/^weights\.text: /) });
     expect(parseScoutFile(JSON.stringify({ version: 1, weights: { ...WEIGHTS, extra: 1 } }))).toMatchObject({ ok: false });
     expect(parseScoutFile(JSON.stringify({ version: 2, weights: WEIGHTS }))).toMatchObject({ ok: false, problem: expect.stringMatching(/^version: /) });
+    // What is said of a file is clipped: a memo never carries much of the repository's text.
+    const long = parseScoutFile(JSON.stringify({ version: 1, weights: { [`x${"y".repeat(100_000)}`]: 1 } }));
+    expect(long.ok === false && long.problem.length).toBe(200);
+  });
+
+  it("a file fitted before a signal existed still parses: the signals it does not name keep their defaults", () => {
+    const { textRank: _new, ...older } = WEIGHTS;
+    expect(parseScoutFile(JSON.stringify({ version: 1, weights: older }))).toMatchObject({ ok: true });
   });
 });

@@ -193,6 +193,15 @@ describe("tracesOf", () => {
     expect(text).not.toContain(TOKEN);
     expect(text).toContain("Authorization: token [redacted]");
   });
+
+  it("blanks a token at the start of a line or after a tab, where the JSON text has `\\n` or `\\t` before it", () => {
+    const verdict = ENTRIES[5] as Extract<Entry, ["stage.completed", unknown]>;
+    const leaky: Entry = ["stage.completed", { ...verdict[1], output: { ...verdict[1].output, summary: `${FAILURE}\n${TOKEN}\n\t${TOKEN}\nnpm_${"a".repeat(36)}` } }];
+    const text = tracesOf(loadedOf(chain([...ENTRIES.slice(0, 5), leaky, ...ENTRIES.slice(6)]))).map(traceText).join("\n");
+    expect(text).not.toContain(TOKEN.slice(4));
+    expect(text).not.toContain("a".repeat(36));
+    expect(text).toContain("\\n[redacted]\\n\\t[redacted]");
+  });
 });
 
 describe("the README's trace example", () => {

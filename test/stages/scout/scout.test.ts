@@ -193,6 +193,12 @@ describe("the scout with a repository's calibration (.factory/scout.json)", () =
     expect(memo.weights).toBe("weights calibrated for this repository (.factory/scout.json, fitted 2026-11-29 on 40 past changes; held-out recall@10 0.61 → 0.7 on 20 later ones)");
   });
 
+  it("a file over 16 KB is not read: the memo says so, and the defaults are used", async () => {
+    const memo = await scout(new FakeReader({ ...texts, ".factory/scout.json": `{"version":1,"weights":{}}${" ".repeat(20_000)}` }, commits), request, limits);
+    expect(memo.likelyFiles[0]?.path).toBe("src/backoff.ts");
+    expect(memo.notFound).toContainEqual(expect.stringMatching(/^usable weights in \.factory\/scout\.json \(20026 bytes, over the 16384 allowed\)/));
+  });
+
   it("a file that does not parse is named in the memo, and the defaults are used", async () => {
     const memo = await scout(new FakeReader({ ...texts, ".factory/scout.json": '{"version":1,"weights":{"text":"high"}}' }, commits), request, limits);
     expect(memo.likelyFiles[0]?.path).toBe("src/backoff.ts");
