@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects. `fast` (npm test) is the everyday loop: unit, property, integration (nock) and the double's own
-// tests. `e2e` (npm run test:e2e) runs the app over HTTP against the double, with real processes, git, Redis and
-// the box: slower, and run by .ci/run and the workflow after the fast loop. `npm run test:all` runs both.
+// Three projects. `fast` (npm test) is the everyday loop: unit, property and integration (nock) tests of the app.
+// `e2e` (npm run test:e2e) runs the app over HTTP against the double, with real processes, git, Redis and the box.
+// `double` (npm run test:double) is the GitHub double's own suite (packages/github-double). .ci/run and the
+// workflow run all three; `npm run test:all` runs them together.
 const E2E = ["test/e2e/**/*.test.ts", "test/cli/bench-load.test.ts"];
 
 export default defineConfig({
@@ -15,8 +16,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     projects: [
-      { extends: true, test: { name: "fast", include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"], exclude: E2E } },
+      { extends: true, test: { name: "fast", include: ["test/**/*.test.ts"], exclude: E2E } },
       { extends: true, test: { name: "e2e", include: E2E } },
+      { extends: true, test: { name: "double", include: ["packages/*/test/**/*.test.ts"] } },
     ],
   },
 });

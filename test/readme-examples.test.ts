@@ -19,7 +19,7 @@ describe("README", () => {
     expect(pkg.scripts.test).toBe("vitest run --project fast");
     // CI runs the README's test command and the end-to-end project after it.
     const ci = readFileSync(new URL("../.ci/run", import.meta.url), "utf8");
-    expect(ci).toMatch(/^npm test\nnpm run test:e2e$/m);
+    expect(ci).toMatch(/^npm test\nnpm run test:e2e\nnpm run test:double$/m);
   });
 
   it("lists exactly the commands the app has", () => {
