@@ -6,6 +6,10 @@ import { parseScoutFile } from "../../../src/stages/scout/scout-file.js";
 describe("mineCases: past changes as localization cases", () => {
   const change = (message: string, files: Array<[string, string]>, sha = "c1") => ({ sha, parent: `${sha}^`, message, files: files.map(([status, path]) => ({ status, path })) });
 
+  it("a lock file beside a real change is not part of the answer", () => {
+    expect(mineCases([change("fix: require click 8.2", [["M", "pyproject.toml"], ["M", "uv.lock"]])])[0]?.gold).toEqual(["pyproject.toml"]);
+  });
+
   it("keeps changes that read like requests; gold is what existed and was modified", () => {
     const [mined] = mineCases([change("fix(router): trailing slash is ignored (#123)\n\nThe router dropped it.\n\nSigned-off-by: A <a@x>", [["M", "src/router.ts"], ["A", "src/router.test.ts"], ["M", "CHANGELOG.md"]])]);
     expect(mined).toEqual({ sha: "c1", base: "c1^", title: "fix(router): trailing slash is ignored", body: "The router dropped it.", gold: ["src/router.ts"] });
@@ -19,6 +23,7 @@ describe("mineCases: past changes as localization cases", () => {
         change("ci: run on node 24", [["M", ".github/workflows/ci.yml"]]),
         change("refactor: rename everything", many),
         change("fix: pin the lock file", [["M", "package-lock.json"]]),
+        change("fix: pin the Python lock files", [["M", "uv.lock"], ["M", "Pipfile.lock"], ["M", "Gemfile.lock"]]),
         change("feat: a brand new module", [["A", "src/new.ts"]]),
         change("Release 2.0.0", [["M", "src/version.ts"]]),
       ]),
