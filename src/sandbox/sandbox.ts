@@ -8,7 +8,7 @@ import { createNodeMiddleware, createProbot, type Logger } from "probot";
 import { parse } from "yaml";
 import { MemoryQueue, type JobQueue } from "../cells/queue.js";
 import { MemoryChangedArtifacts } from "../events/changed-artifacts.js";
-import { MemoryInbox } from "../events/inbox.js";
+import { DEFAULT_RETRY, MemoryInbox } from "../events/inbox.js";
 import { MemoryLocks } from "../events/locks.js";
 import { factoryOctokit } from "../github/octokit.js";
 import { factoryApp } from "../index.js";
@@ -33,6 +33,8 @@ export interface SandboxOptions {
    * the same throttling and retry plugins, on a faster clock. On by default.
    */
   compressTime?: boolean;
+  /** How many times the app's inbox tries a failing event (6, as in production). A test of heavy injected faults may ask for more. */
+  eventAttempts?: number;
   /** Extra environment for the app's harnesses (the allow-list `FACTORY_HARNESS_ENV`, a model key). */
   harnessEnv?: Record<string, string>;
   /** Where the app's job workspaces go (default: the OS temp directory). */
@@ -119,7 +121,8 @@ export class Sandbox {
     // Cell jobs run in this process; harnesses clone from and push to the double over git's smart HTTP.
     const queue = new MemoryQueue(2, (message, fields) => errors.push(`${message}: ${JSON.stringify(fields)}`));
     // Retries on a millisecond clock too: an event that fails part-way is tried again at once, as it would be seconds later.
-    const inbox = new MemoryInbox({ ...(fast ? { retry: { attempts: 6, baseMs: 5, capMs: 50 } } : {}), log: (message, fields) => logLine(log, message, fields) });
+    const attempts = options.eventAttempts ?? 6;
+    const inbox = new MemoryInbox({ ...(fast ? { retry: { attempts, baseMs: 5, capMs: 50 } } : options.eventAttempts ? { retry: { ...DEFAULT_RETRY, attempts } } : {}), log: (message, fields) => logLine(log, message, fields) });
     const appEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", GHE_HOST: server.host, GHE_PROTOCOL: "http", ...options.harnessEnv };
     const middleware = await createNodeMiddleware(factoryApp({ queue, inbox, locks: new MemoryLocks(), changed: new MemoryChangedArtifacts(), ledgerDelayMs: fast ? 20 : 2_000, handOffCheckMs: fast ? 20 : 120_000, env: appEnv, ...(options.workRoot ? { workRoot: options.workRoot } : {}), stateKey: stateKey({ WEBHOOK_SECRET: secret }) }), { probot });
     const appServer = createServer((req, res) => {
