@@ -60,6 +60,16 @@ export function cutToBytes(text: string, bytes: number): string {
   return buffer.subarray(0, end).toString("utf8");
 }
 
+/** The scout memo as the builder's prompt shows it: the first ten of each list, and one command to verify with. */
+export function promptMemo(memo: Pick<ScoutMemo, "likelyFiles" | "relatedTests" | "constraints" | "verification">) {
+  return {
+    likelyFiles: memo.likelyFiles.slice(0, 10).map((f) => ({ path: f.path, why: f.reasons.join("; ") })),
+    relatedTests: memo.relatedTests.slice(0, 10),
+    constraints: memo.constraints.slice(0, 10),
+    verify: memo.verification.focused ?? memo.verification.commands[0]?.command ?? "",
+  };
+}
+
 /**
  * Renders `cells/builder/prompt.md`. The issue's text is untrusted: it goes in as
  * data under headings, after the factory's own instructions, and the template says so.
@@ -70,16 +80,7 @@ export function renderBuilderPrompt(contract: CellContract, input: BuilderInput,
   const view = {
     ...input,
     repo,
-    memo: memo
-      ? {
-          likelyFiles: memo.likelyFiles.slice(0, 10).map((f) => ({ path: f.path, why: f.reasons.join("; ") })),
-          relatedTests: memo.relatedTests.slice(0, 10),
-          hasTests: memo.relatedTests.length > 0,
-          constraints: memo.constraints.slice(0, 10),
-          hasConstraints: memo.constraints.length > 0,
-          verify: memo.verification.focused ?? memo.verification.commands[0]?.command ?? "",
-        }
-      : false,
+    memo: memo ? { ...promptMemo(memo), hasTests: memo.relatedTests.length > 0, hasConstraints: memo.constraints.length > 0 } : false,
     hasLessons: (input.lessons?.length ?? 0) > 0,
     hasFeedback: (input.feedback?.length ?? 0) > 0,
   };

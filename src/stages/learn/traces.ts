@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Artifact } from "../../state/fold.js";
 import type { SignedRecord } from "../../state/records.js";
 import { feedbackFor } from "../build/feedback.js";
+import { latestOutput, promptMemo } from "../build/prompt.js";
 
 /**
  * Traces: one JSON line per cell run (the scout's memo, each build attempt, each
@@ -27,7 +28,6 @@ const scoutMemo = z.object({
   weights: z.string().optional(),
   stats: z.object({ filesConsidered: z.number(), filesRead: z.number(), historyCommits: z.number(), ms: z.number() }),
 });
-type ScoutMemo = z.infer<typeof scoutMemo>;
 
 /**
  * What of a build summary (`cells/builder/output.schema.json`) a line carries. Left
@@ -103,7 +103,7 @@ const lineFields = {
 };
 
 /** The memo as the builder's prompt shows it (`renderBuilderPrompt`): the first ten of each list, the verify command. */
-const promptMemo = z.object({
+const promptMemoSchema = z.object({
   likelyFiles: z.array(z.object({ path: z.string(), why: z.string() })),
   relatedTests: z.array(z.object({ path: z.string(), covers: z.string() })),
   constraints: z.array(z.object({ source: z.string(), text: z.string() })),
@@ -125,7 +125,7 @@ export const traceLine = z.discriminatedUnion("cell", [
       harness: z.string().optional(),
       runner: z.string(),
       /** The scout memo recorded before the build started. */
-      memo: promptMemo.optional(),
+      memo: promptMemoSchema.optional(),
       /** What earlier attempts got wrong, as the prompt's feedback section has it (`feedbackFor`) when the build started. */
       feedback: z.array(z.object({ source: z.string(), text: z.string() })),
       /** The accepted lessons put in the prompt, by id (recorded in a completed build's summary only). */
@@ -250,7 +250,7 @@ function builderRun(artifact: Artifact, records: readonly SignedRecord[], start:
   const started = records[start] as Extract<SignedRecord, { kind: "stage.started" }>;
   const result = records[end] as Result;
   const before = records.slice(0, start);
-  const memo = scoutMemo.safeParse(latestScoutOutput(before));
+  const memo = scoutMemo.safeParse(latestOutput(before, "scout"));
   const summary = result.kind === "stage.completed" ? buildSummary.safeParse(result.data.output) : undefined;
   const inputs = {
     title: artifact.title,
@@ -258,7 +258,7 @@ function builderRun(artifact: Artifact, records: readonly SignedRecord[], start:
     criteria: artifact.criteria,
     ...(started.data.harness ? { harness: started.data.harness } : {}),
     runner: started.data.runner,
-    ...(memo.success ? { memo: promptMemoOf(memo.data) } : {}),
+    ...(memo.success ? { memo: promptMemo(memo.data) } : {}),
     feedback: feedbackFor(before),
     ...(summary?.data?.lessons?.length ? { lessons: summary.data.lessons } : {}),
     ...(summary?.data?.prompt ? { prompt: summary.data.prompt } : {}),
@@ -356,20 +356,6 @@ function verdictOf(v: z.infer<typeof verifyResult>): Verdict {
 function builtHead(records: readonly SignedRecord[], sha: string): string | undefined {
   const built = records.findLast((r) => r.kind === "stage.completed" && r.data.stage === "build" && r.data.output?.headSha === sha);
   return built?.kind === "stage.completed" ? built.data.job : undefined;
-}
-
-function latestScoutOutput(records: readonly SignedRecord[]): Record<string, unknown> | undefined {
-  const memo = records.findLast((r) => r.kind === "stage.completed" && r.data.stage === "scout" && r.data.output !== undefined);
-  return memo?.kind === "stage.completed" ? memo.data.output : undefined;
-}
-
-function promptMemoOf(memo: ScoutMemo): z.infer<typeof promptMemo> {
-  return {
-    likelyFiles: memo.likelyFiles.slice(0, 10).map((f) => ({ path: f.path, why: f.reasons.join("; ") })),
-    relatedTests: memo.relatedTests.slice(0, 10),
-    constraints: memo.constraints.slice(0, 10),
-    verify: memo.verification.focused ?? memo.verification.commands[0]?.command ?? "",
-  };
 }
 
 function reviewOf(data: Extract<SignedRecord, { kind: "review.changes_requested" }>["data"]): Review {

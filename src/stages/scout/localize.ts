@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../line/bounded-cache.js";
 import { Bm25, termCounts, type TermCounts } from "./bm25.js";
 import { isCandidate } from "./candidates.js";
 import type { HistoryCommit, RepoReader } from "../../ports/repo-reader.js";
@@ -113,8 +114,7 @@ const indexes = new WeakMap<RepoSnapshot, SnapshotIndex>();
  * the files whose text changed. Bounded; checked against the text, so a path with
  * other contents (another repository, another commit) is counted afresh.
  */
-const documents = new Map<string, { text: string; document: TermCounts }>();
-const DOCUMENT_CACHE_LIMIT = 100_000;
+const documents = new BoundedCache<string, { text: string; document: TermCounts }>(64 * 1024 * 1024, (path, entry) => path.length + entry.text.length * 2);
 
 function documentOf(path: string, pathWords: readonly string[], text: string): TermCounts {
   const known = documents.get(path);
@@ -123,7 +123,6 @@ function documentOf(path: string, pathWords: readonly string[], text: string): T
   const fromPath = termCounts(pathWords, counts, 3);
   const fromText = termCounts(tokenize(text), counts);
   const document = { counts, length: fromPath.length + fromText.length };
-  if (documents.size >= DOCUMENT_CACHE_LIMIT) documents.clear();
   documents.set(path, { text, document });
   return document;
 }

@@ -94,16 +94,18 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
     history = history.map((c) => ({ ...c, files: files.get(c.sha) ?? [] }));
   }
 
+  // The repository's calibration, read with the meta files when it is of a sensible size.
+  const scoutEntry = listed.find((f) => f.path === SCOUT_FILE);
   const toRead = [
-    ...new Set([...metaFilesIn(all), ...notePaths, ...(listed.some((f) => f.path === SCOUT_FILE && f.size <= SCOUT_FILE_LIMIT) ? [SCOUT_FILE] : []), ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead, filesOfSimilarCommits(query, history))]),
+    ...new Set([...metaFilesIn(all), ...notePaths, ...(scoutEntry && scoutEntry.size <= SCOUT_FILE_LIMIT ? [SCOUT_FILE] : []), ...chooseFilesToRead(query, candidates.filter((f) => !notePaths.includes(f)), limits.filesRead, filesOfSimilarCommits(query, history))]),
   ];
   const contents = await reader.readFiles(toRead);
   const { notes, unreadable } = parseRunNotes(new Map(notePaths.flatMap((p) => (contents.has(p) ? [[p, contents.get(p) as string] as const] : []))));
 
   // The repository's own calibration, when it has one that parses; otherwise the defaults, and the memo says why.
   const scoutText = contents.get(SCOUT_FILE);
-  const oversized = listed.find((f) => f.path === SCOUT_FILE && f.size > SCOUT_FILE_LIMIT);
-  const scoutFile: ReturnType<typeof parseScoutFile> | undefined = oversized ? { ok: false as const, problem: `${oversized.size} bytes, over the ${SCOUT_FILE_LIMIT} allowed` } : scoutText === undefined ? undefined : parseScoutFile(scoutText);
+  const scoutFile: ReturnType<typeof parseScoutFile> | undefined =
+    scoutEntry && scoutEntry.size > SCOUT_FILE_LIMIT ? { ok: false, problem: `${scoutEntry.size} bytes, over the ${SCOUT_FILE_LIMIT} allowed` } : scoutText === undefined ? undefined : parseScoutFile(scoutText);
   const weights = scoutFile?.ok ? { ...WEIGHTS, ...definedWeights(scoutFile.file.weights) } : undefined;
   const ranked = rankFiles(query, { files: candidates.filter((f) => !notePaths.includes(f) && f !== SCOUT_FILE), contents, history }, [...notes, ...(request.notes ?? [])], weights);
   const memo = buildMemo({

@@ -1,3 +1,5 @@
+import { BoundedCache } from "../../line/bounded-cache.js";
+
 /**
  * Tokens for retrieval: identifiers split at case and punctuation boundaries
  * (`getInstallationOctokit` → get, installation, octokit), lower-cased, with a
@@ -50,14 +52,12 @@ export function pathTokens(path: string): string[] {
 }
 
 /** Commit messages and notes come back with every query: their tokens are kept (bounded), keyed by the text. */
-const remembered = new Map<string, string[]>();
-const REMEMBERED_LIMIT = 200_000;
+const remembered = new BoundedCache<string, string[]>(16 * 1024 * 1024, (text) => text.length * 2);
 
 export function tokenizeRemembered(text: string): string[] {
   let tokens = remembered.get(text);
   if (!tokens) {
     tokens = tokenize(text);
-    if (remembered.size >= REMEMBERED_LIMIT) remembered.clear();
     remembered.set(text, tokens);
   }
   return tokens;
