@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 
 const exec = promisify(execFile);
@@ -64,6 +64,47 @@ export class Workspace {
     } catch (error) {
       await rm(root, { recursive: true, force: true });
       throw error;
+    }
+  }
+
+  /**
+   * A throwaway checkout of one commit of a local repository (a replay's base): the
+   * commit alone is fetched (`--depth 1`, as CI checks out), so nothing of the source
+   * repository is linked into a tree a harness can write. There is no branch to push to.
+   */
+  static async atCommit(options: { gitDir: string; commit: string; identity: Identity; parent?: string | undefined }): Promise<Workspace> {
+    const root = await mkdtemp(join(options.parent ?? tmpdir(), "factory-replay-"));
+    const dir = join(root, "work");
+    const scratch = join(root, "scratch");
+    try {
+      await mkdir(scratch);
+      await run(["init", "--quiet", dir], root, baseEnv());
+      await run([...SAFE, "fetch", "--quiet", "--depth", "1", "--no-tags", `file://${options.gitDir}`, options.commit], dir, baseEnv());
+      await run([...SAFE, "checkout", "--quiet", "--detach", "FETCH_HEAD"], dir, baseEnv());
+      const { stdout } = await run(["rev-parse", "HEAD"], dir, baseEnv());
+      return new Workspace(root, dir, scratch, "", stdout.trim(), "", options.identity);
+    } catch (error) {
+      await rm(root, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Writes files into the tree (a replay's judging tests), refusing any path that leaves it. */
+  async writeTree(files: Record<string, string>): Promise<void> {
+    for (const [path, content] of Object.entries(files)) {
+      const target = join(this.dir, path);
+      if (path.startsWith("/") || !target.startsWith(`${this.dir}/`) || path.split("/").includes(".git")) throw new Error(`refusing to write ${JSON.stringify(path)}: not a path inside the tree`);
+      // A harness may have left links on the way (a folder linked to one of the host's): each is replaced, never followed.
+      let at = this.dir;
+      for (const part of relative(this.dir, dirname(target)).split("/").filter(Boolean)) {
+        at = join(at, part);
+        const stat = await lstat(at).catch(() => undefined);
+        if (stat?.isDirectory()) continue;
+        if (stat) await rm(at, { force: true, recursive: true });
+        await mkdir(at);
+      }
+      await rm(target, { force: true, recursive: true });
+      await writeFile(target, content);
     }
   }
 

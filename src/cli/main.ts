@@ -8,7 +8,13 @@ import { RepoPort } from "../github/repo-port.js";
 import { invokedDirectly } from "./invoked.js";
 import { writeFile } from "node:fs/promises";
 import { calibrateFromGit, gitDirOf } from "../stages/learn/calibrate-git.js";
-import { proposeScoutFile } from "../stages/learn/propose-scout.js";
+import { proposePromptFile, proposeScoutFile } from "../stages/learn/propose.js";
+import { Box } from "../cells/box.js";
+import { contractFor, loadContracts } from "../cells/contracts.js";
+import { acceptedTemplate } from "../stages/learn/prompt-file.js";
+import { searchPrompt } from "../stages/learn/prompt-search.js";
+import { harnessReflection } from "../stages/learn/reflect.js";
+import { checkBase, replayArtifact, replayCaseOf, replaySetupProblem, type ReplayCase } from "../stages/learn/replay.js";
 import { DEFAULT_MARGIN, scoutFileFor } from "../stages/learn/scout-calibration.js";
 import { parseScoutFile, SCOUT_FILE } from "../stages/scout/scout-file.js";
 import { collectLedger } from "../ledger/refresh-ledger.js";
@@ -29,6 +35,15 @@ const USAGE = `Usage:
       weights are kept only if held-out recall@10 rises by the margin. --out writes .factory/scout.json
       there; --pr proposes it by pull request with the figures (needs GITHUB_TOKEN with contents and
       pull request write access).
+  factory learn prompts --cell builder --repo owner/name --dir <clone> [--budget 40] [--max-cost USD]
+                        [--trials 8] [--out file] [--pr] [--json] [--app-slug software-factory]
+      Search the builder's prompt template with GEPA, scored by replaying the repository's merged artifacts:
+      each replay checks out the artifact's base commit in <clone>, runs cells.build's harness in the box
+      with the candidate prompt, then verify.commands with the tests the merged change added (1 pass, 0
+      fail). cells.reflect is the reflection model. The older two thirds are searched on, the newer third
+      judges: a template is kept only if its held-out score is higher. --budget caps replays, --max-cost
+      what the harness reports spending. --out writes the template; --pr proposes .factory/prompts/builder.md.
+      Needs the same variables as factory ledger (GITHUB_TOKEN, FACTORY_STATE_SECRET).
   factory traces export --repo owner/name [--since YYYY-MM-DD] [--out file] [--app-slug software-factory]
       One JSON line per cell run (the scout, each build attempt, each verdict) in GEPA's reflective-dataset
       shape: the inputs the cell saw, what it produced, the feedback it got and a score, read from the
@@ -77,7 +92,8 @@ function octokitFor(env: NodeJS.ProcessEnv, what: string): InstanceType<typeof P
 
 async function learn(args: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const [what, ...rest] = args;
-  if (what !== "scout") throw new UsageError(what ? `unknown learn target "${what}" (scout is the one there is)` : "learn what? (scout)");
+  if (what === "prompts") return learnPrompts(rest, env, out);
+  if (what !== "scout") throw new UsageError(what ? `unknown learn target "${what}" (scout or prompts)` : "learn what? (scout or prompts)");
   let values;
   try {
     ({ values } = parseArgs({
@@ -124,6 +140,115 @@ async function learn(args: string[], env: NodeJS.ProcessEnv, out: (line: string)
     const currentText = await port.readFile(SCOUT_FILE, data.default_branch);
     const current = currentText === undefined ? undefined : parseScoutFile(currentText);
     const number = await proposeScoutFile(port, { defaultBranch: data.default_branch, calibration, file, ...(current?.ok ? { current: current.file } : {}) });
+    if (!values.json) out(`Proposed in ${ref.owner}/${ref.repo}#${number}.`);
+  }
+  return 0;
+}
+
+/**
+ * `factory learn prompts`: GEPA over the builder's template, each candidate scored by
+ * replaying merged artifacts (their base commit, the configured harness in the box,
+ * their verification), the older ones searched on and the newer ones held out.
+ */
+async function learnPrompts(args: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        cell: { type: "string" },
+        repo: { type: "string" },
+        dir: { type: "string" },
+        budget: { type: "string", default: "40" },
+        "max-cost": { type: "string" },
+        trials: { type: "string", default: "8" },
+        out: { type: "string" },
+        pr: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        "app-slug": { type: "string" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.cell !== "builder") throw new UsageError(values.cell ? `--cell ${values.cell}: only the builder's prompt is learned (--cell builder)` : "--cell must name the cell whose prompt to learn (builder)");
+  const ref = repoOf(values.repo);
+  if (!values.dir) throw new UsageError("--dir must name a local clone (or bare mirror) of the repository, with its default branch fetched");
+  const count = (name: string, value: string, max: number) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}`);
+    return n;
+  };
+  const metricCalls = count("budget", values.budget, 10_000);
+  const trials = count("trials", values.trials, 100);
+  const maxCost = values["max-cost"] === undefined ? undefined : Number(values["max-cost"]);
+  if (maxCost !== undefined && !(Number.isFinite(maxCost) && maxCost > 0)) throw new UsageError("--max-cost must be a positive number (what the harness reports, in USD)");
+  const gitDir = await gitDirOf(values.dir).catch(() => {
+    throw new UsageError(`${values.dir} is not a git repository`);
+  });
+  const { store, config } = await openRepo(env, ref, values["app-slug"]);
+  const setupProblem = replaySetupProblem({ config });
+  if (setupProblem) throw new Error(`cannot replay ${ref.owner}/${ref.repo}'s artifacts: ${setupProblem}`);
+  const box = Box.fromEnv(env);
+  const reflect = harnessReflection({ box, env, choice: config.cells.reflect, image: config.cells.image });
+  const boxed = await box.status();
+  if (!boxed.ok) throw new Error(`the replays run in the sandbox, which does not work here (FACTORY_SANDBOX=${boxed.kind}): ${boxed.problem ?? ""}`);
+
+  // The merged artifacts, oldest merge first: the older two thirds are searched on, the newer third judges.
+  const cases: ReplayCase[] = [];
+  const skipped = new Map<string, number>();
+  for (const issue of (await store.port.listIssuesWithLabel(config.labels.intake, "all")).filter((i) => !i.isPull)) {
+    const loaded = await store.load(issue.number);
+    if (loaded.artifact.status === "new") continue;
+    const made = await replayCaseOf(store, loaded);
+    if (made.ok) cases.push(made.case);
+    else skipped.set(made.reason, (skipped.get(made.reason) ?? 0) + 1);
+  }
+  cases.sort((a, b) => Date.parse(a.mergedAt) - Date.parse(b.mergedAt));
+  if (cases.length < 3) throw new Error(`${ref.owner}/${ref.repo} has ${cases.length} merged artifact${cases.length === 1 ? "" : "s"} to replay; a search needs at least 3 (some to search on, later ones to judge)`);
+  const missing = (await Promise.all(cases.map((c) => checkBase(gitDir, c)))).filter((p): p is string => p !== undefined);
+  if (missing.length) throw new Error(missing.join("\n"));
+  const held = Math.max(1, Math.round(cases.length / 3));
+  const train = cases.slice(0, cases.length - held);
+  const heldOut = cases.slice(cases.length - held);
+
+  const { data: repository } = await store.port.octokit.rest.repos.get(ref);
+  const builder = contractFor(loadContracts(), "build");
+  if (!builder?.prompt) throw new Error("the builder's contract (cells/builder) has no prompt.md");
+  const accepted = await acceptedTemplate((path, at) => store.port.readFile(path, at), repository.default_branch, "builder");
+  if (accepted.problem) out(`Note: ${accepted.problem}.`);
+  const seed = accepted.template ?? builder.prompt;
+  const from = accepted.template ? `\`${accepted.path}\`` : "the factory's default template";
+  const setup = { gitDir, repo: `${ref.owner}/${ref.repo}`, box, env, contract: builder, config };
+  const result = await searchPrompt({
+    cell: "builder",
+    seed,
+    train,
+    heldOut,
+    replay: (template, c) => replayArtifact(setup, template, c),
+    reflect,
+    budget: { metricCalls, ...(maxCost !== undefined ? { cost: maxCost } : {}) },
+    trials,
+  });
+
+  const f = (n: number) => n.toFixed(3);
+  const why = [...skipped].map(([reason, n]) => `${n} ${reason}`).join(", ");
+  if (values.json) {
+    out(JSON.stringify({ accepted: result.accepted, reason: result.reason, train: train.map((c) => c.id), heldOut: result.seed.perArtifact, after: result.best.perArtifact, before: result.seed.score, score: result.best.score, metricCalls: result.metricCalls, cost: result.cost, candidates: result.candidates.length, front: result.front.length, problems: result.problems }));
+  } else {
+    out(`Replayed ${cases.length} merged artifacts of ${ref.owner}/${ref.repo}${why ? ` (skipped: ${why})` : ""}: searched on ${train.length}, judged on the ${heldOut.length} merged after them, starting from ${from}.`);
+    out(`held-out score ${f(result.seed.score)} → ${f(result.best.score)}; ${result.metricCalls} replays, cost ${result.cost.toFixed(2)}; ${result.candidates.length} candidates; Pareto front ${result.front.length}${result.budgetSpent ? "; the cost budget ran out" : ""}.`);
+    for (const id of Object.keys(result.seed.perArtifact)) out(`  ${id}: ${result.seed.perArtifact[id]} → ${result.best.perArtifact[id] ?? "-"}`);
+    for (const problem of result.problems) out(`problem: ${problem}`);
+    out(`${result.reason[0]?.toUpperCase()}${result.reason.slice(1)}.`);
+  }
+  if (!result.accepted) return 0;
+  if (values.out) {
+    await writeFile(values.out, result.best.template.endsWith("\n") ? result.best.template : `${result.best.template}\n`);
+    if (!values.json) out(`Wrote ${values.out}.`);
+  }
+  if (values.pr) {
+    const number = await proposePromptFile(store.port, { defaultBranch: repository.default_branch, cell: "builder", result, train: train.map((c) => c.id), from });
     if (!values.json) out(`Proposed in ${ref.owner}/${ref.repo}#${number}.`);
   }
   return 0;

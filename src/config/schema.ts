@@ -13,30 +13,42 @@ export type HarnessName = (typeof HARNESSES)[number];
 export const RUNNERS = ["inline", "local", "actions"] as const;
 export type RunnerName = (typeof RUNNERS)[number];
 
+/** Which harness (and model) runs, for how long, and which environment variables reach it. */
+const harnessFields = {
+  harness: z.enum(HARNESSES).optional().describe("The coding agent. Unset: the stage fails, saying to choose one."),
+  model: z.string().min(1).max(200).optional(),
+  command: z
+    .array(z.string().min(1).max(2000))
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("For `harness: command`: the argv, with {prompt_file}, {prompt}, {workspace}, {output_file} and {model} filled in."),
+  timeoutMinutes: z.number().positive().max(360).default(30),
+  network: z
+    .enum(["open", "none"])
+    .default("open")
+    .describe("On the local runner: `none` runs the harness in a box with no network at all (bubblewrap); `open` lets it reach its model's API and package registries."),
+  env: z
+    .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name, like `ANTHROPIC_API_KEY`"))
+    .max(50)
+    .default([])
+    .describe("Variables passed from the runner's environment to the harness (only those the operator allows)."),
+};
+const needsCommand = { message: "`harness: command` needs `command`, the argv to run", path: ["command"] };
+
 /** Which harness (and model) runs a cell, where, for how long, and which environment variables reach it. */
 const cellChoice = z
   .strictObject({
     runner: z.enum(["local", "actions"]).default("local").describe("`local`: the app's worker pool; `actions`: a GitHub Actions workflow in this repository."),
-    harness: z.enum(HARNESSES).optional().describe("The coding agent. Unset: the stage fails, saying to choose one."),
-    model: z.string().min(1).max(200).optional(),
-    command: z
-      .array(z.string().min(1).max(2000))
-      .min(1)
-      .max(100)
-      .optional()
-      .describe("For `harness: command`: the argv, with {prompt_file}, {prompt}, {workspace}, {output_file} and {model} filled in."),
-    timeoutMinutes: z.number().positive().max(360).default(30),
-    network: z
-      .enum(["open", "none"])
-      .default("open")
-      .describe("On the local runner: `none` runs the harness in a box with no network at all (bubblewrap); `open` lets it reach its model's API and package registries."),
-    env: z
-      .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name, like `ANTHROPIC_API_KEY`"))
-      .max(50)
-      .default([])
-      .describe("Variables passed from the runner's environment to the harness (only those the operator allows)."),
+    ...harnessFields,
   })
-  .refine((c) => c.harness !== "command" || c.command !== undefined, { message: "`harness: command` needs `command`, the argv to run", path: ["command"] })
+  .refine((c) => c.harness !== "command" || c.command !== undefined, needsCommand)
+  .prefault({});
+
+/** The reflection model of `factory learn prompts`: a harness like the builder's, run where the command runs. */
+const reflectChoice = z
+  .strictObject(harnessFields)
+  .refine((c) => c.harness !== "command" || c.command !== undefined, needsCommand)
   .prefault({});
 
 /** Limits that block an artifact with a clear comment instead of letting it loop. */
@@ -91,6 +103,7 @@ export const configSchema = z
     cells: z
       .strictObject({
         build: cellChoice,
+        reflect: reflectChoice.describe("`factory learn prompts`: the harness (or model) that reads replayed artifacts' feedback and rewrites a cell's prompt template."),
         image: z
           .string()
           .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, "must be a container image reference, like `ghcr.io/acme/factory-node:22`")
@@ -142,6 +155,17 @@ export const configSchema = z
           .default("commit")
           .describe("How the post-run note reaches `.factory/runs/` on the default branch: a direct commit, a small PR, or not at all."),
         lessons: z.boolean().default(true).describe("Propose lessons from review comments and verifier failures, as a PR to `.factory/lessons/`."),
+      })
+      .prefault({}),
+    learn: z
+      .strictObject({
+        refitAfter: z
+          .number()
+          .int()
+          .min(0)
+          .max(1000)
+          .default(10)
+          .describe("After this many artifacts merged since the scout's weights were last fitted (`.factory/scout.json`), the analyst proposes a refit; 0: never."),
       })
       .prefault({}),
     ledger: z

@@ -383,6 +383,12 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     return (data.files ?? []).map((f) => f.filename);
   }
 
+  /** A commit's parents, oldest first (the git data API: no file list to page through). */
+  async commitParents(sha: string): Promise<string[]> {
+    const { data } = await this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: sha });
+    return data.parents.map((p) => p.sha);
+  }
+
   /** `workflow_dispatch` on a workflow file of this repository; GitHub answers 204 with nothing to read. */
   async dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void> {
     await this.octokit.rest.actions.createWorkflowDispatch({ ...this.ref, workflow_id: workflow, ref, inputs });

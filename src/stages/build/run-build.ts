@@ -1,10 +1,9 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Logger } from "probot";
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
-import { harnessArgv, harnessEnv, harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
+import { harnessFor, HARNESSES_HELP } from "../../cells/harness.js";
+import { harnessProblem, runHarness } from "../../cells/run-harness.js";
 import type { Box } from "../../cells/box.js";
-import { lastLines, type ProcessResult } from "../../cells/process.js";
+import { lastLines } from "../../cells/process.js";
 import { shuttingDown, type CellJob } from "../../cells/queue.js";
 import { Workspace } from "../../cells/workspace.js";
 import { type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
@@ -14,7 +13,7 @@ import { buildSummaryView, stageFailedView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { ScoutMemo } from "../scout/memo.js";
 import { builderInput, latestOutput, renderBuilderPrompt } from "./prompt.js";
-import { readLessons, selectLessons } from "../learn/lessons.js";
+import { lessonsInCheckout } from "../learn/lessons.js";
 import { acceptedTemplate, templateDigest } from "../learn/prompt-file.js";
 
 /** What a worker has for one job: the artifact's store (to read), a fresh token, and the builder's contract. */
@@ -97,61 +96,27 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
   try {
     const memo = latestOutput(loaded.records, "scout") as ScoutMemo | undefined;
     // Accepted lessons on the branch (merged into .factory/lessons/): the matching ones, chosen by Thompson sampling.
-    const known = await readLessons(workspace.dir);
-    for (const problem of known.problems) log.warn({ artifact: loaded.id, problem }, "a lesson could not be read; skipped");
-    const chosen = selectLessons(known.lessons, known.stats, {
-      paths: memo?.likelyFiles.map((f) => f.path) ?? [],
-      text: [artifact.title, artifact.goal, ...artifact.criteria].join("\n"),
-      seed: job.id,
-      now: new Date(),
-    });
+    const { chosen, problems } = await lessonsInCheckout(workspace.dir, { likelyFiles: memo?.likelyFiles.map((f) => f.path) ?? [], ...artifact, seed: job.id, now: new Date() });
+    for (const problem of problems) log.warn({ artifact: loaded.id, problem }, "a lesson could not be read; skipped");
     const input = builderInput(loaded, chosen.map(({ lesson }) => ({ title: lesson.title, text: lesson.body })));
     // An accepted template (.factory/prompts/builder.md on the base branch) replaces the contract's.
     const override = await acceptedTemplate((path, ref) => store.port.readFile(path, ref), artifact.baseBranch as string, "builder");
     if (override.problem) log.warn({ artifact: loaded.id, problem: override.problem }, "the builder's prompt template was not used");
     const contract = override.template ? { ...ctx.contract, prompt: override.template } : ctx.contract;
     const prompt = renderBuilderPrompt(contract, input, `${job.owner}/${job.repo}`);
-    const promptFile = join(workspace.scratch, "prompt.md");
-    const outputFile = join(workspace.scratch, "output.json");
-    const home = join(workspace.scratch, "home");
-    await mkdir(home);
-    await writeFile(promptFile, prompt);
-    const argv = harnessArgv(harness.argv, { prompt, promptFile, workspace: workspace.dir, outputFile, model: choice.model });
-    const { env, refused, missing } = harnessEnv(choice.env, ctx.env, {
-      PATH: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-      HOME: home,
-      LANG: "C.UTF-8",
-      TERM: "dumb",
-      CI: "true",
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_CONFIG_GLOBAL: "/dev/null",
-      GIT_TERMINAL_PROMPT: "0",
-      FACTORY_PROMPT_FILE: promptFile,
-      FACTORY_OUTPUT_FILE: outputFile,
-      FACTORY_WORKSPACE: workspace.dir,
-      ...workspace.commitEnv(),
-    });
-    if (refused.length) log.warn({ artifact: loaded.id, refused }, "harness environment: variables not passed (not allowed by FACTORY_HARNESS_ENV, or the app's own secrets)");
-    if (missing.length) log.warn({ artifact: loaded.id, missing }, "harness environment: variables requested but not set on this runner");
-
     const timeoutMs = Math.min(choice.timeoutMinutes * 60_000, spec.timeoutSeconds * 1000);
     log.info({ artifact: loaded.id, job: job.id, harness: harness.name, timeoutMs }, "build: running the harness");
-    await ctx.box.enter(workspace.root);
-    const result = await ctx.box
-      .run(argv, { root: workspace.root, cwd: workspace.dir, network: choice.network, image: job.config.cells.image }, { cwd: workspace.dir, env, timeoutMs, signal, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 })
-      .finally(() => ctx.box.leave(workspace.root));
+    const run = await runHarness({ box: ctx.box, env: ctx.env, choice, harness, place: workspace, prompt, timeoutMs, signal, image: job.config.cells.image, maxOutputBytes: spec.budget.outputBytes ?? 1_000_000 });
+    const { result, refused, missing } = run;
+    if (refused.length) log.warn({ artifact: loaded.id, refused }, "harness environment: variables not passed (not allowed by FACTORY_HARNESS_ENV, or the app's own secrets)");
+    if (missing.length) log.warn({ artifact: loaded.id, missing }, "harness environment: variables requested but not set on this runner");
     const tail = lastLines(result, tailLines);
 
     // Cut short by a shutdown, not a person: the queue hands the job back to run again.
     if (result.cancelled && shuttingDown(signal)) throw new Error("the process is shutting down; the job goes back to the queue");
     if (result.cancelled) return fail("The build was cancelled (`/factory stop`); nothing was pushed.", tail);
-    if (result.spawnError) {
-      const install = harness.install ? ` Install it on the runner (\`${harness.install}\`) or choose another harness.` : "";
-      return fail(`The harness \`${argv[0] ?? ""}\` could not start: ${result.spawnError}.${install}`);
-    }
-    if (result.stopped) return fail(`The harness was stopped with its whole process group: ${result.stopped}; nothing was pushed.`, tail);
-    if (result.timedOut) return fail(`The harness ran past its ${Math.round(timeoutMs / 60_000)}-minute timeout and was stopped with its whole process group; nothing was pushed.`, tail);
-    if (result.exitCode !== 0) return fail(`The harness exited with ${describeExit(result)}; nothing was pushed.`, tail);
+    const problem = harnessProblem(run, harness, timeoutMs);
+    if (problem) return fail(`${problem}${result.spawnError ? "" : "; nothing was pushed."}`, result.spawnError ? [] : tail);
 
     await workspace.commitLeftovers(`${artifact.title}\n\nChanges made by the ${harness.name} harness for ${loaded.id}.`);
     const commits = await workspace.newCommits();
@@ -159,7 +124,7 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
     await workspace.push(await ctx.token());
 
     const stat = await workspace.diffStat();
-    const cost = harness.costFrom?.(result.stdout) ?? (await reportedCost(outputFile));
+    const cost = run.cost;
     const summary: BuildSummary = {
       harness: harness.name,
       ...(choice.model ? { model: choice.model } : {}),
@@ -225,16 +190,3 @@ function buildLine(s: BuildSummary): string {
   return `${s.commits.length} commit${s.commits.length === 1 ? "" : "s"}, ${s.files.length} file${s.files.length === 1 ? "" : "s"}, +${s.insertions}/-${s.deletions} by ${s.harness}`;
 }
 
-function describeExit(result: ProcessResult): string {
-  return result.signal ? `signal ${result.signal}` : `code ${String(result.exitCode)}`;
-}
-
-/** A harness may write `{ "costUsd": n }` to `{output_file}`; anything else there is ignored. */
-async function reportedCost(file: string): Promise<number | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as { costUsd?: unknown };
-    return typeof parsed.costUsd === "number" && Number.isFinite(parsed.costUsd) && parsed.costUsd >= 0 ? parsed.costUsd : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -70,6 +70,20 @@ export function selectLessons(
   return chosen.map((c) => ({ lesson: byId.get(c.id) as Lesson, theta: c.theta, mean: c.mean }));
 }
 
+/**
+ * The lessons a builder's prompt carries for an artifact, read from a checkout of
+ * its base (`.factory/lessons/`): matched to the scout's likely files and the
+ * request's text, chosen by Thompson sampling seeded by `seed` (the job, or a replay).
+ */
+export async function lessonsInCheckout(
+  root: string,
+  about: { likelyFiles: readonly string[]; title: string; goal: string; criteria: readonly string[]; seed: string; now: Date },
+): Promise<{ chosen: Array<{ lesson: Lesson; theta: number; mean: number }>; problems: string[] }> {
+  const known = await readLessons(root);
+  const chosen = selectLessons(known.lessons, known.stats, { paths: about.likelyFiles, text: [about.title, about.goal, ...about.criteria].join("\n"), seed: about.seed, now: about.now });
+  return { chosen, problems: known.problems };
+}
+
 /** The outcome a run gives the lessons it used: verified on the first try and merged without requested changes. */
 export function lessonOutcome(m: { verifyFirstTry: boolean; reviewRounds: number }): Outcome {
   return m.verifyFirstTry && m.reviewRounds === 0 ? "success" : "failure";

@@ -4,7 +4,7 @@ import Mustache from "mustache";
 /** Where a repository keeps a cell's accepted prompt template: merged into its base branch, it is accepted. */
 export const promptOverridePath = (cell: string) => `.factory/prompts/${cell}.md`;
 
-const PROMPT_FILE_LIMIT = 32 * 1024;
+export const PROMPT_FILE_LIMIT = 32 * 1024;
 
 /**
  * The cell's accepted template: the file on the artifact's base branch (what a
