@@ -11,7 +11,7 @@ import { calibrateFromGit, gitDirOf } from "../stages/learn/calibrate-git.js";
 import { proposePromptFile, proposeScoutFile } from "../stages/learn/propose.js";
 import { Box } from "../cells/box.js";
 import { contractFor, loadContracts } from "../cells/contracts.js";
-import { acceptedTemplate } from "../stages/learn/prompt-file.js";
+import { acceptedTemplate, templateDigest } from "../stages/learn/prompt-file.js";
 import { searchPrompt } from "../stages/learn/prompt-search.js";
 import { harnessReflection } from "../stages/learn/reflect.js";
 import { checkBase, replayArtifact, replayCaseOf, replaySetupProblem, type ReplayCase } from "../stages/learn/replay.js";
@@ -36,13 +36,14 @@ const USAGE = `Usage:
       there; --pr proposes it by pull request with the figures (needs GITHUB_TOKEN with contents and
       pull request write access).
   factory learn prompts --cell builder --repo owner/name --dir <clone> [--budget 40] [--max-cost USD]
-                        [--trials 8] [--out file] [--pr] [--json] [--app-slug software-factory]
+                        [--trials 8] [--out file] [--pr] [--json] [--verbose] [--app-slug software-factory]
       Search the builder's prompt template with GEPA, scored by replaying the repository's merged artifacts:
       each replay checks out the artifact's base commit in <clone>, runs cells.build's harness in the box
       with the candidate prompt, then verify.commands with the tests the merged change added (1 pass, 0
       fail). cells.reflect is the reflection model. The older two thirds are searched on, the newer third
       judges: a template is kept only if its held-out score is higher. --budget caps replays, --max-cost
-      what the harness reports spending. --out writes the template; --pr proposes .factory/prompts/builder.md.
+      what the harness reports spending. --out writes the template; --pr proposes .factory/prompts/builder.md;
+      --verbose prints each replay's score and the start of its feedback.
       Needs the same variables as factory ledger (GITHUB_TOKEN, FACTORY_STATE_SECRET).
   factory traces export --repo owner/name [--since YYYY-MM-DD] [--out file] [--app-slug software-factory]
       One JSON line per cell run (the scout, each build attempt, each verdict) in GEPA's reflective-dataset
@@ -165,6 +166,7 @@ async function learnPrompts(args: string[], env: NodeJS.ProcessEnv, out: (line: 
         out: { type: "string" },
         pr: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
         "app-slug": { type: "string" },
       },
     }));
@@ -225,7 +227,11 @@ async function learnPrompts(args: string[], env: NodeJS.ProcessEnv, out: (line: 
     seed,
     train,
     heldOut,
-    replay: (template, c) => replayArtifact(setup, template, c),
+    replay: async (template, c) => {
+      const replayed = await replayArtifact(setup, template, c);
+      if (values.verbose && !values.json) out(`replay ${c.id} (template ${templateDigest(template).slice(0, 8)}): ${replayed.score}, ${replayed.feedback.split("\n").slice(0, 3).join(" / ").slice(0, 300)}`);
+      return replayed;
+    },
     reflect,
     budget: { metricCalls, ...(maxCost !== undefined ? { cost: maxCost } : {}) },
     trials,

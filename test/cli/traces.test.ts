@@ -1,16 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { describe, expect, it } from "vitest";
-import type { DoubleEvent } from "@software-factory/github-double";
-import type { CellJob, JobQueue } from "../../src/cells/queue.js";
-import type { Inbox } from "../../src/events/inbox.js";
-import { lineEvent } from "../../src/events/line-event.js";
 import { traceLine, type TraceLine } from "../../src/stages/learn/traces.js";
 import { runCli, usageError as cliUsageError } from "../support/cli.js";
-import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
+import { useScenario, type Scenario } from "../support/scenario.js";
+import { deliverFromDouble, intakeAndWait, mergeByHand, ScriptedRunner } from "../support/scripted-line.js";
 
 const TOKEN = "ghp_test_token";
 const SECRET = "test-state-secret";
@@ -24,85 +19,19 @@ const CONFIG = `${JSON.stringify({
 
 const FAILURE = { test: "default is the light theme", message: "Expected values to be strictly equal", file: "test/theme.test.js", line: 9, lines: ["+ 'dark'", "- 'light'"] };
 
-/**
- * The local runner, scripted: a build job commits to the artifact's branch on the
- * double and reports its summary (its last lines echo the token and the state secret,
- * as a careless harness might); the first verify job reports a failing test, later
- * ones a pass. Each result goes to the line as the real worker sends it, a `job.done` event.
- */
-class ScriptedRunner implements JobQueue {
-  readonly kind = "memory" as const;
-  readonly busy = false;
-  private inbox: Inbox | undefined;
-  private seen = new Set<string>();
-  private builds = 0;
-  private verifies = 0;
-
-  constructor(private readonly scenario: () => Scenario) {}
-
-  /** A fresh app: its inbox, and nothing run yet. */
-  attach(inbox: Inbox): void {
-    this.inbox = inbox;
-    this.seen = new Set();
-    this.builds = 0;
-    this.verifies = 0;
-  }
-
-  async start(): Promise<void> {}
-  async cancel(): Promise<void> {}
-  async idle(): Promise<void> {}
-  async close(): Promise<void> {}
-
-  async add(job: CellJob): Promise<void> {
-    // The line hands a running job off again whenever it looks: a queue runs each id once.
-    if (this.seen.has(job.id)) return;
-    this.seen.add(job.id);
-    const result = job.cell === "builder" ? this.build() : this.verify(job);
-    await this.inbox?.push(
-      lineEvent("job.done", {
-        installationId: job.installationId,
-        owner: job.owner,
-        repo: job.repo,
-        target: { issue: job.issue },
-        id: `${job.id}:done`,
-        what: `${job.cell} job ${job.id}`,
-        data: { job: job.id, cell: job.cell, ...(job.sha ? { sha: job.sha } : {}), result },
-      }),
-    );
-  }
-
-  private build(): Record<string, unknown> {
-    const { double } = this.scenario();
-    const n = ++this.builds;
-    const branch = double.pulls()[0]?.pull?.head ?? "";
-    const subject = `Dark theme, take ${n}`;
-    const sha = double.push(branch, { "src/theme.js": `export const theme = (s) => (s.dark ? "dark" : "light"); // ${n}\n` }, subject, double.bot.login);
-    return {
-      outcome: "completed",
-      summary: { harness: "command", runner: "local", durationMs: 1200, headSha: sha, commits: [{ sha, subject }], files: ["src/theme.js"], insertions: 1, deletions: 0, netLines: 1, exitCode: 0, lastLines: [`GITHUB_TOKEN=${TOKEN}`, `FACTORY_STATE_SECRET=${SECRET}`], refusedEnv: ["FACTORY_STATE_SECRET"] },
-    };
-  }
-
-  private verify(job: CellJob): Record<string, unknown> {
-    const failing = ++this.verifies === 1;
-    return { sha: job.sha, evidence: [{ kind: "command", name: "npm test", state: failing ? "failure" : "success", ...(failing ? { failures: [FAILURE] } : {}) }] };
-  }
-}
-
 let s: Scenario;
-const runner = new ScriptedRunner(() => s);
+/** Build n of the artifact changes the theme (its last lines echo the token and the secret, as a careless harness might); the first verify fails a test. */
+const runner = new ScriptedRunner(() => s, {
+  build: (n) => ({
+    files: { "src/theme.js": `export const theme = (s) => (s.dark ? "dark" : "light"); // ${n}\n` },
+    subject: `Dark theme, take ${n}`,
+    lastLines: [`GITHUB_TOKEN=${TOKEN}`, `FACTORY_STATE_SECRET=${SECRET}`],
+    refusedEnv: ["FACTORY_STATE_SECRET"],
+  }),
+  verifyFailure: (n) => (n === 1 ? FAILURE : undefined),
+});
 
 const run = (argv: string[], env: NodeJS.ProcessEnv = ENV) => runCli(argv, env);
-
-/** Webhooks the double sends for a person's review or merge, delivered to the app as GitHub would. */
-async function deliverFromDouble(act: () => void, wanted: (e: DoubleEvent) => boolean): Promise<void> {
-  const sent: DoubleEvent[] = [];
-  s.double.onEvent = (event) => sent.push(event);
-  act();
-  s.double.onEvent = () => {};
-  for (const event of sent.filter(wanted)) await s.deliver({ id: randomUUID(), name: event.name, payload: event.payload } as unknown as EmitterWebhookEvent);
-  await s.idle();
-}
 
 /**
  * The whole line on one artifact: scouted; build 1 breaks a test and the verifier
@@ -111,18 +40,13 @@ async function deliverFromDouble(act: () => void, wanted: (e: DoubleEvent) => bo
  */
 async function runTheLine(): Promise<{ issue: number; pr: number }> {
   s.double.writeFile(".github/factory.yml", CONFIG);
-  const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY).number;
-  await s.deliver(s.label(issue));
-  await s.idle();
-  const pr = s.double.pulls()[0]?.number ?? 0;
+  const { issue, pr } = await intakeAndWait(s, "Add dark mode");
   await deliverFromDouble(
+    s,
     () => s.double.review(pr, "maintainer", { state: "REQUEST_CHANGES", body: "Close; one thing.", comments: [{ path: "src/theme.js", line: 1, body: "Name the themes in constants." }] }),
     (e) => e.name === "pull_request_review",
   );
-  await deliverFromDouble(
-    () => s.double.merge(pr, "maintainer"),
-    (e) => e.name === "pull_request" && e.payload.action === "closed",
-  );
+  await mergeByHand(s, pr);
   return { issue, pr };
 }
 

@@ -89,7 +89,7 @@ const config = configSchema.parse({
       ],
     },
   },
-  verify: { commands: ["node check-format.mjs", "node --test test/"], timeoutMinutes: 1 },
+  verify: { commands: ["node check-format.mjs", "node --test"], timeoutMinutes: 1 },
 });
 
 const builder = contractFor(loadContracts(), "build");

@@ -80,6 +80,7 @@ export async function searchPrompt<I extends ReplayItem>(input: PromptSearchInpu
   const overlap = input.heldOut.filter((item) => trained.has(item.id));
   if (overlap.length) throw new Error(`held-out artifacts must not be searched on: ${overlap.map((item) => item.id).join(", ")}`);
   let metricCalls = 0;
+  let searchCalls = 0;
   let cost = 0;
   let budgetSpent = false;
   const candidates: string[] = [];
@@ -92,6 +93,7 @@ export async function searchPrompt<I extends ReplayItem>(input: PromptSearchInpu
       return { score: 0, feedback: "not run: the cost budget is spent" };
     }
     metricCalls++;
+    if (budgeted) searchCalls++;
     try {
       const result = await input.replay(template, item);
       cost += result.cost ?? 0;
@@ -173,7 +175,7 @@ export async function searchPrompt<I extends ReplayItem>(input: PromptSearchInpu
   const figures = `held-out score ${seed.score.toFixed(3)} → ${best.score.toFixed(3)} on ${input.heldOut.length} artifacts`;
   const reason =
     best.template === input.seed
-      ? `not accepted: the search found nothing better than the current template (${candidates.length} candidates tried)`
+      ? `not accepted: the search found nothing better than the current template (${candidates.length} candidates tried${candidates.length && searchCalls + input.train.length > input.budget.metricCalls ? `; the budget of ${input.budget.metricCalls} replays ran out before a candidate was scored on every training artifact, so a larger budget may find one` : ""})`
       : accepted
         ? `accepted: ${figures}`
         : `not accepted: ${figures}, not higher`;

@@ -40,6 +40,15 @@ describe("searchPrompt (AxGEPA over a template)", () => {
     expect(result.reason).toMatch(/^not accepted: the search found nothing better/);
   });
 
+  it("a budget too small to score a candidate on every training artifact says so", async () => {
+    const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut, replay, reflect: mentionAll, budget: { metricCalls: 8 }, trials: 2 });
+    expect(result.accepted).toBe(false);
+    expect(result.candidates.length).toBeGreaterThan(0);
+    expect(result.reason).toMatch(/the budget of 8 replays ran out before a candidate was scored on every training artifact, so a larger budget may find one\)$/);
+    const enough = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut, replay, reflect: async () => "Do the work.", budget: { metricCalls: 40 }, trials: 2 });
+    expect(enough.reason).toBe("not accepted: the search found nothing better than the current template (0 candidates tried)");
+  });
+
   it("stops replaying once the cost budget is spent (the replay that crossed it is the last)", async () => {
     const result = await searchPrompt({ cell: "builder", seed: "Do the work.", train: items, heldOut, replay, reflect: mentionAll, budget: { metricCalls: 40, cost: 0.5 } });
     expect(result.budgetSpent).toBe(true);
