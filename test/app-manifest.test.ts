@@ -19,6 +19,7 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "GET /repos/{owner}/{repo}/contents/{path}": { permission: "contents", level: "read" },
   "GET /repos/{owner}/{repo}/branches/{branch}": { permission: "contents", level: "read" },
   "POST /repos/{owner}/{repo}/git/commits": { permission: "contents", level: "write" },
+  "GET /repos/{owner}/{repo}/git/commits/{commit_sha}": { permission: "contents", level: "read" },
   "GET /repos/{owner}/{repo}/git/trees/{tree_sha}": { permission: "contents", level: "read" },
   "GET /repos/{owner}/{repo}/git/blobs/{file_sha}": { permission: "contents", level: "read" },
   "GET /repos/{owner}/{repo}/commits": { permission: "contents", level: "read" },

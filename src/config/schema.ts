@@ -74,6 +74,7 @@ export const configSchema = z
         stopped: label.default("factory:stopped"),
         blocked: label.default("factory:blocked"),
         ledger: label.default("factory:ledger"),
+        learn: label.default("factory:learn").describe("On the issues that propose learning from the repository's history (a refit of the scout)."),
       })
       .prefault({}),
     commands: z

@@ -38,6 +38,8 @@ export interface Artifact {
   /** The cost harnesses reported, in US dollars, per stage. */
   costUsd: Partial<Record<Stage, number>>;
   nextHandoff: string;
+  /** The learn stage, once the run ended: what was learned from it and what learned settings it used. */
+  learned?: string[];
   createdAt: string | undefined;
   updatedAt: string | undefined;
   /** The `seq` of the last record that counts: a writer appends with `seq + 1`. */
@@ -270,7 +272,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       };
     }
     case "run.ended":
-      return { ...a, stage: "done", status: "done", running: undefined, nextHandoff: `nobody: ${record.data.outcome}; post-run note in ${record.data.note}` };
+      return { ...a, stage: "done", status: "done", running: undefined, nextHandoff: `nobody: ${record.data.outcome}; post-run note in ${record.data.note}`, ...(record.data.learned?.length ? { learned: record.data.learned } : {}) };
     case "verify.evidence":
       // The commands ran; the verdict waits for the checks. The job is over.
       return a.running?.job === record.data.job ? { ...a, running: undefined, nextHandoff: "verify: the commands ran; waiting on the checks" } : a;

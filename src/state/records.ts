@@ -88,7 +88,13 @@ export const recordData = {
     comments: z.array(z.object({ path: z.string(), line: z.number().int().nullable(), body: z.string().max(5000), url: z.string().max(500) })).max(100),
   }),
   /** The PR was merged or closed: the analyst's post-run note, with the metrics. */
-  "run.ended": z.object({ outcome: z.enum(["merged", "closed"]), metrics: z.record(z.string(), z.unknown()), note: z.string().max(300) }),
+  "run.ended": z.object({
+    outcome: z.enum(["merged", "closed"]),
+    metrics: z.record(z.string(), z.unknown()),
+    note: z.string().max(300),
+    /** The learn stage of this run: what the line learned from it, and what of the learned it used, in words. */
+    learned: z.array(z.string().max(500)).max(10).optional(),
+  }),
   /** A budget or circuit breaker tripped: the artifact is blocked instead of looping. */
   "budget.exceeded": z.object({ stage, limit: z.string().max(100), detail: z.string().max(1000) }),
   /** An event the line gave up on (GitHub kept failing, or it cannot be handled): shown on the artifact, once. */

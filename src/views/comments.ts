@@ -23,6 +23,7 @@ export function trackingView(artifact: Artifact, options: { title: string; missi
             status: artifact.status,
           })),
           nextHandoff: artifact.nextHandoff,
+          learned: artifact.learned?.length ? artifact.learned : false,
           criteria: artifact.criteria,
           criteriaCount: artifact.criteria.length,
           cut: artifact.cut?.length ? { notes: artifact.cut } : false,

@@ -24,6 +24,7 @@ describe("parseConfig: defaults", () => {
         stopped: "factory:stopped",
         blocked: "factory:blocked",
         ledger: "factory:ledger",
+        learn: "factory:learn",
       },
       commands: { allowedRoles: ["admin", "maintain", "write"] },
       branchPrefix: "factory/",
@@ -36,12 +37,13 @@ describe("parseConfig: defaults", () => {
         analyst: { enabled: true },
         learn: { enabled: true },
       },
-      cells: { build: { runner: "local", timeoutMinutes: 30, network: "open", env: [] } },
+      cells: { build: { runner: "local", timeoutMinutes: 30, network: "open", env: [] }, reflect: { timeoutMinutes: 30, network: "open", env: [] } },
       verify: { commands: [], timeoutMinutes: 15, ignoreChecks: [], requiredChecks: [], ciGraceMinutes: 10 },
       package: { targets: {} },
       analyst: { runNotes: "commit", lessons: true },
       budgets: { artifact: {}, build: {} },
       ledger: { issue: true, title: "Factory ledger" },
+      learn: { refitAfter: 10 },
     });
   });
 

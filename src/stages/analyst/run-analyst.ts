@@ -11,6 +11,7 @@ import { runMetrics, type RunMetrics } from "./metrics.js";
 import { LESSONS_DIR } from "../learn/lesson-file.js";
 import { latestOutput } from "../build/prompt.js";
 import { LESSON_STATS, lessonFiles, lessonOutcome, parseStats, proposeLessons, updateStats } from "../learn/lessons.js";
+import { proposeRefitWhenDue } from "../learn/refit.js";
 
 /** `2026-11-25-dark-mode-setting-has-no-effect`: the run note's file name. */
 export function runNoteName(endedAt: string, title: string): string {
@@ -94,18 +95,45 @@ export async function runAnalyst(
     }
   }
   const lessonsPr = config.analyst.lessons ? await proposeLessonsPr(store, config, contract, loaded, { now, defaultBranch: pull.defaultBranch }) : undefined;
+  const refit = pull.merged && config.stages.learn.enabled ? await refitStep(store, config, pull.defaultBranch) : undefined;
+  const learned = [
+    ...learnedSettings(loaded.records).map((s) => `used: ${s}`),
+    lessonsPr ? `proposed ${lessonsPr.count} lesson${lessonsPr.count === 1 ? "" : "s"} from this run's reviews and verifier failures in PR #${lessonsPr.number}` : "",
+    used.length ? `${lessonOutcome(metrics) === "success" ? "credited" : "debited"} the lessons this run used (${used.map((id) => `\`${id}\``).join(", ")})` : "",
+    written ? `the post-run note \`${path}\` is where the next scout starts from` : "",
+    refit ?? "",
+  ].filter(Boolean);
   const tail = [
     written ? `Written to \`${path}\` (and \`.md\`), ${written}.` : "",
     unwritten ? `Could not write \`${path}\` (${unwritten}); set \`analyst.runNotes: pull-request\` if the default branch is protected.` : "",
     used.length ? `Lessons this run used: ${used.map((id) => `\`${id}\``).join(", ")} (${lessonOutcome(metrics) === "success" ? "credited" : "debited"} in \`${LESSON_STATS}\`).` : "",
     lessonsPr ? `Proposed ${lessonsPr.count} lesson${lessonsPr.count === 1 ? "" : "s"} from this run in PR #${lessonsPr.number}: merge it to accept them.` : "",
+    refit ? `Learn: ${refit}.` : "",
   ].filter(Boolean);
   // The record keeps the figures; a change of thousands of files keeps its full list in the note file only.
   const cap = (list: readonly string[]) => list.slice(0, 100);
   const kept = { ...metrics, scout: { ...metrics.scout, likely: cap(metrics.scout.likely), changed: cap(metrics.scout.changed), hits: cap(metrics.scout.hits) } };
-  const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: kept as unknown as Record<string, unknown>, note: path }, key);
+  const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: kept as unknown as Record<string, unknown>, note: path, ...(learned.length ? { learned: learned.map((l) => l.slice(0, 500)).slice(0, 10) } : {}) }, key);
   await port.createComment(pr, fitBody([markdown, ...tail].join("\n\n"), [store.block(record)]));
   return { record, metrics, ...(written ? { written } : {}) };
+}
+
+/**
+ * The scout's refit, after a merge: how far the merged artifacts since its last fit
+ * are from `learn.refitAfter`, or the issue that proposes the refit once they reach it.
+ * A refusal from GitHub is said, not thrown (the run's note still goes up).
+ */
+async function refitStep(store: GitHubStore, config: FactoryConfig, defaultBranch: string): Promise<string | undefined> {
+  try {
+    const refit = await proposeRefitWhenDue(store.port, config, defaultBranch);
+    if (!refit) return undefined;
+    const { count, proposal } = refit;
+    if (proposal) return `${count.atLeast ? "at least " : ""}${count.merged} artifacts merged since the scout's weights were ${count.fittedOn ? `fitted (${count.fittedOn})` : "set"}: a refit is proposed in #${proposal.issue}`;
+    return `${count.merged} of ${config.learn.refitAfter} merged artifacts toward the scout's next refit`;
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    return `the scout's refit could not be checked (${(error as Error).message.split("\n")[0]?.slice(0, 200)})`;
+  }
 }
 
 /** What this run used of what the line learned on the repository: calibrated scout weights, an accepted prompt template. */
