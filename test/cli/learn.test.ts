@@ -78,8 +78,8 @@ describe("factory learn scout", () => {
 
   it("refuses what it cannot use, saying what to give instead", async () => {
     const refused = (argv: string[], env: NodeJS.ProcessEnv = ENV) => usageError(argv, env);
-    expect(await refused(["learn"])).toBe("learn what? (scout)");
-    expect(await refused(["learn", "prompts"])).toMatch(/unknown learn target "prompts"/);
+    expect(await refused(["learn"])).toBe("learn what? (scout or prompts)");
+    expect(await refused(["learn", "weights"])).toMatch(/unknown learn target "weights"/);
     expect(await refused(["learn", "scout"])).toMatch(/--dir must name a local clone/);
     expect(await refused(["learn", "scout", "--dir", tmpdir()])).toMatch(/is not a git repository/);
     expect(await refused(["learn", "scout", "--dir", repoDir, "--margin", "lots"])).toMatch(/--margin must be a number/);

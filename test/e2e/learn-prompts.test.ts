@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { REFLECT_FILES } from "../../src/stages/learn/reflect.js";
 import { promptOverridePath } from "../../src/stages/learn/prompt-file.js";
@@ -63,7 +64,15 @@ async function mergedArtifacts(count: number): Promise<number[]> {
   return issues;
 }
 
-const learn = (more: string[] = []) => runCli(["learn", "prompts", "--cell", "builder", "--repo", "octo-org/widgets", "--dir", s.double.git.dir, "--budget", "16", "--trials", "2", "--verbose", ...more], ENV);
+/** The README's command, on the double's repository, with a budget this small world needs (and fewer reflections). */
+function documented(): string[] {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const argv = /npx factory (learn prompts [^\n]+)/.exec(readme)?.[1]?.trim().split(/\s+/) ?? [];
+  expect(argv).toEqual(["learn", "prompts", "--cell", "builder", "--repo", "owner/name", "--dir", "path/to/clone", "--budget", "40", "--pr"]);
+  return argv.map((a) => (a === "owner/name" ? "octo-org/widgets" : a === "path/to/clone" ? s.double.git.dir : a === "40" ? "16" : a));
+}
+
+const learn = (more: string[] = []) => runCli([...documented().filter((a) => a !== "--pr"), "--trials", "2", "--verbose", ...more], ENV);
 
 describe("factory learn prompts", () => {
   useScenario((next) => void (s = next), { app: { queue: runner, onServices: (services) => runner.attach(services.inbox) } });
