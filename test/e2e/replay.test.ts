@@ -122,13 +122,13 @@ describe("replaying a merged artifact under a template", () => {
 
     const told = await replayArtifact(setup(), `${TEMPLATE}\nRun the repository's formatter on what you changed.\n`, caseOf(1));
     expect(told).toMatchObject({ score: 1 });
-    expect(told.feedback).toBe("Verified: `node check-format.mjs`, `node --test test/`, with the merged change's tests (`test/add.test.js`) passed.");
+    expect(told.feedback).toBe("Verified: `node check-format.mjs`, `node --test`, with the merged change's tests (`test/add.test.js`) passed.");
   });
 
   it("judges by the merged change's tests, written over what the harness left at their paths", async () => {
     const cheat = await replayArtifact(setup(), `${TEMPLATE}\nWrite a test that passes.\n`, caseOf(2));
     expect(cheat.score).toBe(0);
-    expect(cheat.feedback).toContain("Command `node --test test/` failed");
+    expect(cheat.feedback).toContain("Command `node --test` failed");
     // Without the merged test, the harness's own test would have passed: the judge is the merged change's.
     const unjudged = await replayArtifact(setup(), `${TEMPLATE}\nWrite a test that passes.\n`, caseOf(2, {}));
     expect(unjudged.score).toBe(1);
@@ -196,7 +196,7 @@ describe("GEPA with real replays and a reflection harness", () => {
     expect(result.best.perArtifact).toEqual({ "acme/calc#13": 1 });
     expect(result.accepted).toBe(true);
     expect(result.best.template).toContain("Run the repository's formatter on what you changed.");
-  });
+  }, 180_000);
 
   it("a reflection that breaks the template is reported, not taken", async () => {
     const reflect = harnessReflection({
