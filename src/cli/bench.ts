@@ -1,3 +1,4 @@
+import { isChangelog, isWrittenText } from "../stages/scout/candidates.js";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { benchLearn, learnReport } from "./bench-learn.js";
@@ -7,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { LocalGitReader, pastChanges } from "../cells/repo/local-git-reader.js";
 import { calibrateFromGit } from "../stages/learn/calibrate-git.js";
 import { mineCases, type Calibration } from "../stages/learn/scout-calibration.js";
-import { bm25Baseline } from "../stages/scout/baseline.js";
+import { baselineIndex, bm25Baseline } from "../stages/scout/baseline.js";
 import { indexSnapshot, rankFiles, snapshotRepo, WEIGHTS, type Weights } from "../stages/scout/localize.js";
 import { issueTitle, scoreRanking, summarise, type CaseScore, type Summary } from "../stages/scout/metrics.js";
 import { scout as scoutCell } from "../stages/scout/scout.js";
@@ -97,9 +98,17 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
       scout.set(c.repo, s);
       baseline.set(c.repo, b);
       const readStart = performance.now();
-      const snapshot = await snapshotRepo(new LocalGitReader(pair.repo, c.base));
+      const reader = new LocalGitReader(pair.repo, c.base);
+      const snapshot = await snapshotRepo(reader);
       indexSnapshot(snapshot);
       const readMs = performance.now() - readStart;
+      // The baseline is plain BM25: it ranks changelogs too (the scout leaves them to the memo's constraints).
+      const logs = (await reader.listFiles()).filter((f) => isChangelog(f.path) && isWrittenText(f.path, f.size)).map((f) => f.path);
+      const plain = logs.length ? await (async () => {
+        const files = [...snapshot.files, ...logs];
+        const contents = new Map([...snapshot.contents, ...(await reader.readFiles(logs))]);
+        return { files, contents, index: baselineIndex(files, contents) };
+      })() : undefined;
       s.indexTimes.push(readMs);
       for (const mode of MODES) {
         const q = query(c, mode);
@@ -120,7 +129,7 @@ export async function benchScout(pairs: Array<{ cases: string; repo: string }>, 
           k.scores[mode].push(scoreRanking(fitted, c.gold));
         }
         t = performance.now();
-        const base = bm25Baseline(q, snapshot.files, snapshot.contents, indexSnapshot(snapshot).bm25);
+        const base = plain ? bm25Baseline(q, plain.files, plain.contents, plain.index) : bm25Baseline(q, snapshot.files, snapshot.contents, indexSnapshot(snapshot).bm25);
         b.times[mode].push(readMs + performance.now() - t);
         b.scores[mode].push(scoreRanking(base, c.gold));
       }

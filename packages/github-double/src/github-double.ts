@@ -7,6 +7,7 @@ import type { DoubleComment, DoubleCommit, DoubleEvent, DoubleIssue, DoubleReque
 import { PullsArea, type MergeOptions } from "./double/pulls.js";
 import { ReviewsArea, type InlineComment, type ReviewEvent } from "./double/reviews.js";
 import { created, matchRoute, notFound, ok, unprocessable, type Route } from "./double/router.js";
+import { ReleasesArea, type DoubleRelease } from "./double/releases.js";
 import { Shapes } from "./double/shapes.js";
 import { GitRepo } from "./git-repo.js";
 
@@ -14,6 +15,7 @@ export type { DoubleComment, DoubleCommit, DoubleEvent, DoubleIssue, DoublePull,
 export type { DoubleCheckRun, DoubleCheckSuite, DoubleStatus } from "./double/checks.js";
 export type { DoubleDispatch, DoubleWorkflowRun } from "./double/actions.js";
 export type { DoubleReview, DoubleReviewComment } from "./double/reviews.js";
+export type { DoubleRelease } from "./double/releases.js";
 
 /**
  * A stateful stand-in for the parts of GitHub's REST API the app uses, as a plain
@@ -82,6 +84,12 @@ export class GitHubDouble {
    * `~ALL`, or `refs/heads/<pattern>` with `*`) and requires the status checks `checks`.
    */
   rulesets: Array<{ id: number; name: string; include: string[]; checks: string[] }> = [];
+  /** Branch protection's pull-request reviews, per branch: merging needs `approvals` approving reviews and no outstanding request for changes. */
+  reviewRules = new Map<string, { approvals: number }>();
+  /** The merge methods the repository allows (its settings); a merge with another is refused, as on GitHub. */
+  mergeMethods = { merge: true, squash: true, rebase: true };
+  /** Releases, drafts included (`GET/POST /releases`, `PATCH /releases/{id}`). */
+  releases: DoubleRelease[] = [];
   /** false: a private repository on a plan without draft pull requests (GitHub answers 422 to a draft). */
   draftsAllowed = true;
   /** A repository that refuses new pull requests (a rule, a disabled feature): `POST /pulls` answers 422 with this message. */
@@ -108,6 +116,7 @@ export class GitHubDouble {
   readonly issueApi: IssuesArea;
   readonly pullApi: PullsArea;
   readonly reviews: ReviewsArea;
+  readonly releaseApi: ReleasesArea;
   readonly checks: ChecksArea;
   readonly gitData: GitDataArea;
   readonly actions: ActionsArea;
@@ -140,7 +149,8 @@ export class GitHubDouble {
     this.checks = new ChecksArea(this);
     this.gitData = new GitDataArea(this);
     this.actions = new ActionsArea(this);
-    this.routes = [this.issueApi, this.pullApi, this.reviews, this.checks, this.gitData, this.actions].flatMap((area) => area.routes());
+    this.releaseApi = new ReleasesArea(this);
+    this.routes = [this.issueApi, this.pullApi, this.reviews, this.checks, this.gitData, this.actions, this.releaseApi].flatMap((area) => area.routes());
   }
 
   /** Removes the repository from disk. */
@@ -372,7 +382,18 @@ export class GitHubDouble {
     // Another repository of the owner (Probot reads config from `<owner>/.github`): not in this double.
     if (other) return { template: path.replace(/^\/repos\/[^/]+\/([^/]+)\/contents\/.*$/, "/repos/{owner}/$1/contents/{path}"), run: () => notFound() };
     if (method === "GET" && path === prefix) {
-      return { template: "/repos/{owner}/{repo}", run: () => ok({ ...this.shapes.repository(), network_count: 0, subscribers_count: 0 }) };
+      return {
+        template: "/repos/{owner}/{repo}",
+        run: () =>
+          ok({
+            ...this.shapes.repository(),
+            network_count: 0,
+            subscribers_count: 0,
+            allow_merge_commit: this.mergeMethods.merge,
+            allow_squash_merge: this.mergeMethods.squash,
+            allow_rebase_merge: this.mergeMethods.rebase,
+          }),
+      };
     }
     if (!path.startsWith(`${prefix}/`)) return undefined;
     const found = matchRoute(this.routes, method, path.slice(prefix.length));
@@ -448,6 +469,11 @@ export class GitHubDouble {
     const variables = (body.variables ?? {}) as Record<string, unknown>;
     if (query.includes("markPullRequestReadyForReview")) return this.pullApi.draftMutation("markPullRequestReadyForReview", variables.id);
     if (query.includes("convertPullRequestToDraft")) return this.pullApi.draftMutation("convertPullRequestToDraft", variables.id);
+    if (query.includes("reviewDecision")) {
+      const pull = this.pullApi.pull(Number(variables.number));
+      if (!pull) return ok({ data: { repository: { pullRequest: null } }, errors: [{ type: "NOT_FOUND", message: `Could not resolve to a PullRequest with the number of ${String(variables.number)}.` }] });
+      return ok({ data: { repository: { pullRequest: { reviewDecision: this.reviews.decision(pull.number, pull.pull.base) } } } });
+    }
     if (query.includes("pinIssue")) {
       const issue = [...this.issues.values()].find((i) => i.node_id === variables.id);
       if (!issue) return ok({ data: null, errors: [{ type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${String(variables.id)}'` }] });

@@ -18,8 +18,8 @@ export interface MinedCase {
   gold: string[];
 }
 
-/** Files no one asks a scout for: lock files, changelogs, snapshots, generated output. */
-const NOT_ASKED = /(^|\/)(CHANGE(S|LOG)[^/]*|HISTORY\.(md|rst|txt)|NEWS(\.md)?)$|(^|\/)\.changeset\/|__snapshots__\/|\.snap$/i;
+/** Files no one asks a scout for besides the non-candidates (lock files, changelogs, media): snapshot folders. */
+const NOT_ASKED = /(^|\/)__snapshots__\//;
 
 /**
  * Past changes that read like requests: non-merge commits that change behaviour

@@ -84,6 +84,19 @@ export function isCodeChange(message: string): boolean {
 }
 
 /** Test file ↔ source file, by the conventions most repositories use. */
+/** The words of a file's name (test markers and extension left out), as the request's words are tokenized. */
+const nameWordCache = new Map<string, string[]>();
+function nameWords(path: string): string[] {
+  let words = nameWordCache.get(path);
+  if (!words) {
+    const base = (path.split("/").pop() ?? path).replace(/\.(test|spec|tests|e2e)(?=\.)/, "").replace(/^test_|_test(?=\.)/, "").replace(/\.[a-z0-9]+$/i, "");
+    words = [...new Set(tokenize(base))];
+    if (nameWordCache.size > 200_000) nameWordCache.clear();
+    nameWordCache.set(path, words);
+  }
+  return words;
+}
+
 export function pairKey(path: string): string {
   const base = path.split("/").pop() ?? path;
   return base
@@ -227,6 +240,12 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
       else if (definition && definition.test(repo.contents.get(path) ?? "")) add(path, "identifier", 0.6, `defines \`${id}\``);
     }
     if (rare) for (const path of mentioning) add(path, "mention", 1 / Math.sqrt(mentioning.length), `mentions \`${id}\``);
+  }
+
+  // Names in plain words: a file whose name has two or more words, each in the request ("active help" → active_help.go).
+  for (const path of repo.files) {
+    const words = nameWords(path);
+    if (words.length >= 2 && words.every((w) => queryTerms.has(w))) add(path, "identifier", 0.8, `its name's words are all in the request`);
   }
 
   // Recency: files that focused code changes touch often are likelier to change again.

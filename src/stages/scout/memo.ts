@@ -1,3 +1,4 @@
+import { isChangelog } from "./candidates.js";
 import { parse } from "yaml";
 import { isTestPath, pairKey, type RankedFile } from "./localize.js";
 
@@ -187,6 +188,13 @@ export function verificationPath(
   return { commands: commands.slice(0, 12), focused };
 }
 
+/** A changelog at the top (or in docs/, or a .changeset/ folder): not a likely file, a step of every change. */
+function changelogConstraint(files: readonly string[]): Array<{ source: string; text: string }> {
+  if (files.some((f) => f.startsWith(".changeset/"))) return [{ source: ".changeset/", text: "The repository records each change in a changeset: add one (`npx changeset`)." }];
+  const log = files.filter((f) => isChangelog(f) && /^(docs\/)?[^/]+$/.test(f)).sort((a, b) => a.split("/").length - b.split("/").length)[0];
+  return log ? [{ source: log, text: `The repository keeps a changelog: add an entry for the change to \`${log}\`.` }] : [];
+}
+
 /** Assembles the memo from the ranking and the repository's own files. */
 export function buildMemo(input: {
   ranked: readonly RankedFile[];
@@ -201,6 +209,7 @@ export function buildMemo(input: {
   const constraints = [
     ...["CONTRIBUTING.md", ".github/CONTRIBUTING.md", "docs/CONTRIBUTING.md"].flatMap((f) => (read(f) ? constraintsFrom(f, read(f) ?? "") : [])),
     ...[".github/pull_request_template.md", ".github/PULL_REQUEST_TEMPLATE.md", "docs/pull_request_template.md"].flatMap((f) => (read(f) ? constraintsFrom(f, read(f) ?? "", 4) : [])),
+    ...changelogConstraint(files),
   ];
   // GitHub reads the first of .github/, the root, docs/.
   const codeownersFile = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"].find((f) => read(f) !== undefined);

@@ -97,6 +97,18 @@ describe("rankFiles", () => {
     expect(ranking[0]?.reasons).toContain("its name matches `loadWidgets`");
   });
 
+  it("pulls a file whose name's words are all in the request, in plain words; one word alone is not enough", () => {
+    const repo = snapshot({
+      "active_help.go": "package cobra",
+      "help.go": "package cobra",
+      "bash_completions.go": "package cobra // env var program help text help help",
+    });
+    const ranking = rankFiles("Replace all non-alphanumerics in active help env var program", repo);
+    expect(ranking[0]?.path).toBe("active_help.go");
+    expect(find(ranking, "active_help.go")?.reasons).toContain("its name's words are all in the request");
+    expect(find(ranking, "help.go")?.reasons ?? []).not.toContain("its name's words are all in the request");
+  });
+
   it("a source file pulls its test in, with the reason", () => {
     const repo = snapshot({
       "src/money.ts": "export function total(lines) { return round(sum(lines) - discount(lines)); } // discount rounding",

@@ -252,6 +252,14 @@ describe("verificationPath", () => {
 describe("buildMemo", () => {
   const stats = { filesConsidered: 1, filesRead: 1, historyCommits: 0, ms: 3 };
 
+  it("names the repository's changelog as a constraint (a step of every change), a changeset folder likewise", () => {
+    const withLog = buildMemo({ ranked: [], files: ["src/changes.ts", "docs/CHANGES.rst", "CHANGES.rst", "pkg/a/CHANGELOG.md"], read: () => undefined, stats });
+    expect(withLog.constraints).toEqual([{ source: "CHANGES.rst", text: "The repository keeps a changelog: add an entry for the change to `CHANGES.rst`." }]);
+    const changesets = buildMemo({ ranked: [], files: [".changeset/config.json", "CHANGELOG.md"], read: () => undefined, stats });
+    expect(changesets.constraints).toEqual([{ source: ".changeset/", text: "The repository records each change in a changeset: add one (`npx changeset`)." }]);
+    expect(buildMemo({ ranked: [], files: ["pkg/a/CHANGELOG.md", "src/changes.ts"], read: () => undefined, stats }).constraints).toEqual([]);
+  });
+
   it("says what it could not find in a bare repository", () => {
     const memo = buildMemo({ ranked: [], files: ["main.c"], read: () => undefined, stats });
     expect(memo.likelyFiles).toEqual([]);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { GitHubDouble } from "../github-double.js";
 import type { FileChange, TreeEntry } from "../git-repo.js";
-import type { DoubleResponse } from "./model.js";
+import type { DoubleResponse, DoubleUser } from "./model.js";
 import { created, invalid, noContent, notFound, ok, paginate, route, textRefused, unprocessable, type Route } from "./router.js";
 
 /**
@@ -22,6 +22,7 @@ export class GitDataArea {
       route("GET", "/compare/{basehead+}", ({ params, query }) => this.compare(params.basehead ?? "", query)),
       route("POST", "/git/commits", ({ body }) => this.createCommit(body)),
       route("GET", "/git/commits/{commit_sha}", ({ params }) => this.getGitCommit(params.commit_sha ?? "")),
+      route("POST", "/merges", ({ body }) => this.mergeBranch(body, this.d.bot)),
       route("POST", "/git/trees", ({ body }) => this.createTree(body)),
       route("GET", "/git/trees/{tree_sha}", ({ params, query }) => this.getTree(params.tree_sha ?? "", query.get("recursive") !== null)),
       route("POST", "/git/blobs", ({ body }) => this.createBlob(body)),
@@ -140,6 +141,28 @@ export class GitDataArea {
       query,
       `/repos/${this.d.owner}/${this.d.repo}/commits`,
     );
+  }
+
+  /**
+   * `POST /merges`: merges `head` (a branch or a commit) into the branch `base` with a
+   * merge commit by the caller, as a push (CI starts, an open PR on `base` gets
+   * `synchronize`). 204 when `base` already has it; 409 on a conflict.
+   */
+  private mergeBranch(body: Record<string, unknown>, by: DoubleUser): DoubleResponse {
+    const baseRef = typeof body.base === "string" ? body.base : "";
+    const base = this.d.git.refSha(`heads/${baseRef}`);
+    if (!base) return notFound("Base does not exist");
+    const head = typeof body.head === "string" ? this.d.resolveCommit(body.head) : undefined;
+    if (!head) return notFound("Head does not exist");
+    if (this.d.git.isAncestor(head, base)) return { status: 204 };
+    const tree = this.d.git.mergeTree(base, head);
+    if (!("tree" in tree)) return { status: 409, body: { message: "Merge conflict", documentation_url: "https://docs.github.com/rest/branches/branches#merge-a-branch" } };
+    const message = typeof body.commit_message === "string" && body.commit_message ? body.commit_message : `Merge ${String(body.head)} into ${baseRef}`;
+    const before = this.d.refs;
+    const sha = this.d.git.commitTree(tree.tree, [base, head], message, { name: by.login, email: `${by.id}+${by.login}@users.noreply.github.com` });
+    if (!this.d.git.updateRef(`heads/${baseRef}`, sha, base)) return { status: 409, body: { message: "Base was modified; try again", documentation_url: "https://docs.github.com/rest/branches/branches#merge-a-branch" } };
+    this.d.refsPushed(before, by);
+    return created(this.commitJson(sha));
   }
 
   private getCommit(ref: string): DoubleResponse {

@@ -243,6 +243,16 @@ export class PullsArea {
     if (options.sha && options.sha !== head) return { status: 409, body: { message: "Head branch was modified. Review and try the merge again.", documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" } };
     const base = this.baseSha(p.pull);
     const method = options.merge_method ?? "merge";
+    if (!this.d.mergeMethods[method]) {
+      return { status: 405, body: { message: `${method === "merge" ? "Merge commits are" : method === "squash" ? "Squash merges are" : "Rebase merges are"} not allowed on this repository.`, documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" } };
+    }
+    // Branch protection, as GitHub applies it to every merge (an app without bypass cannot skip it).
+    const decision = this.d.reviews.decision(n, p.pull.base);
+    if (decision === "CHANGES_REQUESTED") return { status: 405, body: { message: "Changes must be made through a pull request. A reviewer requested changes.", documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" } };
+    if (decision === "REVIEW_REQUIRED") {
+      const approvals = this.d.reviewRules.get(p.pull.base)?.approvals ?? 1;
+      return { status: 405, body: { message: `At least ${approvals} approving review${approvals === 1 ? " is" : "s are"} required by reviewers with write access.`, documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" } };
+    }
     const author = { name: by.login, email: `${by.id}+${by.login}@users.noreply.github.com` };
     const commits = this.d.git.commitsBetween(base, head);
     let sha: string;

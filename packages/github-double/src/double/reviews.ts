@@ -76,6 +76,21 @@ export class ReviewsArea {
     return [...this.comments.values()].filter((c) => c.pull === pull).sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * Where the PR stands on the reviews its base branch's protection requires (GraphQL
+   * `reviewDecision`): null when none are required; CHANGES_REQUESTED while a
+   * reviewer's latest review requests changes; APPROVED once enough approve.
+   */
+  decision(pull: number, base: string): "APPROVED" | "CHANGES_REQUESTED" | "REVIEW_REQUIRED" | null {
+    const rule = this.d.reviewRules.get(base);
+    if (!rule) return null;
+    const latest = new Map<string, ReviewState>();
+    for (const review of this.on(pull)) if (review.state !== "PENDING" && review.state !== "COMMENTED") latest.set(review.user.login, review.state);
+    const states = [...latest.values()];
+    if (states.includes("CHANGES_REQUESTED")) return "CHANGES_REQUESTED";
+    return states.filter((s) => s === "APPROVED").length >= rule.approvals ? "APPROVED" : "REVIEW_REQUIRED";
+  }
+
   /** Reviews on a PR, oldest first. */
   on(pull: number): DoubleReview[] {
     return [...this.reviews.values()].filter((r) => r.pull === pull).sort((a, b) => a.id - b.id);
