@@ -147,6 +147,18 @@ export const configSchema = z
           .record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "a target name is lower-case letters, digits and dashes"), z.array(z.string().min(1).max(300)).min(1).max(50))
           .default({})
           .describe("Deploy targets and the path globs that ship with each, e.g. `web: [\"web/**\"]`."),
+        changelog: z
+          .union([z.enum(["none", "release"]), z.string().regex(/^[\w./-]+\.(md|markdown|rst|txt)$/, "must be `none`, `release`, or the path of a changelog file, like `CHANGELOG.md`").max(200)])
+          .default("none")
+          .describe("Where `/factory ship` puts the packager's release note after merging: a file's Unreleased section (a path, like `CHANGELOG.md`), the draft GitHub release (`release`), or nowhere (`none`)."),
+      })
+      .prefault({}),
+    ship: z
+      .strictObject({
+        method: z
+          .enum(["merge", "squash", "rebase"])
+          .optional()
+          .describe("How `/factory ship` merges. Unset: the first the repository allows of squash, merge and rebase."),
       })
       .prefault({}),
     analyst: z

@@ -4,6 +4,7 @@ import { withRecord, type LoadedArtifact } from "../state/artifact-store.js";
 import type { GitHubStore } from "../github/repo-port.js";
 import type { SignedRecord } from "../state/records.js";
 import { advance } from "../stages/advance.js";
+import { runShip } from "../stages/ship/run-ship.js";
 import { syncViews } from "../stages/sync-views.js";
 import { fitBody } from "../views/render.js";
 import type { ParsedCommand } from "./commands/parse.js";
@@ -69,6 +70,14 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
       : spec
         ? spec.run({ args: command.args, actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
         : { kind: "answer", reply: unknownCommand(command), outcome: "rejected" };
+    if (result.kind === "ship") {
+      const shipped = await runShip(store, config, target, sender, key, thread);
+      const record = shipped.kind === "refused" ? store.record(target, "command.answered", { by: sender, command: "ship", outcome: "rejected" }, key) : shipped.record;
+      if (shipped.kind === "refused") await port.createComment(thread, fitBody(shipped.reply, [store.block(record)]));
+      target = withRecord(target, record);
+      if (shipped.kind !== "refused") changed = true;
+      continue;
+    }
     const record = recordFor(store, target, result, command.name, sender, key);
     // A stop, or a new run of a stage, ends the job that is running: its result would no longer count.
     if (result.kind === "stop" || result.kind === "retry") await cancelRunning(ctx.deps, store, target.artifact.running);
@@ -151,5 +160,7 @@ function recordFor(store: GitHubStore, loaded: LoadedArtifact, result: CommandRe
       return store.record(loaded, "verify.accepted", { by, sha: result.sha }, key);
     case "answer":
       return store.record(loaded, "command.answered", { by, command: name.slice(0, 50), outcome: result.outcome }, key);
+    case "ship":
+      throw new Error("a ship is recorded by runShip");
   }
 }

@@ -524,6 +524,64 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
   }
 
   /** A ready (not draft) PR, for the analyst's notes and lessons; the one already open from `head`, if there is one. */
+  /**
+   * Where the PR stands on the reviews its base branch requires (branch protection or
+   * rulesets, CODEOWNERS included), as GitHub decides it: null when none are required.
+   */
+  async reviewDecision(pr: number): Promise<"APPROVED" | "CHANGES_REQUESTED" | "REVIEW_REQUIRED" | null> {
+    const data = await this.octokit.graphql<{ repository: { pullRequest: { reviewDecision: "APPROVED" | "CHANGES_REQUESTED" | "REVIEW_REQUIRED" | null } | null } }>(
+      `query($owner: String!, $repo: String!, $number: Int!) { repository(owner: $owner, name: $repo) { pullRequest(number: $number) { reviewDecision } } }`,
+      { owner: this.ref.owner, repo: this.ref.repo, number: pr },
+    );
+    return data.repository.pullRequest?.reviewDecision ?? null;
+  }
+
+  /** How many commits `base` has that `head` lacks. */
+  async behindBy(base: string, head: string): Promise<number> {
+    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 1 });
+    return data.behind_by;
+  }
+
+  /** Merges `from` into the branch `into` with a merge commit (`POST /merges`): a push, so CI runs on it. */
+  async mergeInto(into: string, from: string, message: string): Promise<"merged" | "up-to-date" | "conflict"> {
+    try {
+      const { status } = await this.octokit.rest.repos.merge({ ...this.ref, base: into, head: from, commit_message: message });
+      // The types know 201 only; GitHub answers 204 when `into` already has `from`.
+      return (status as number) === 204 ? "up-to-date" : "merged";
+    } catch (error) {
+      if (statusOf(error) === 409) return "conflict";
+      throw error;
+    }
+  }
+
+  /** The merge methods the repository allows, in the order `/factory ship` prefers them. */
+  async mergeMethods(): Promise<Array<"squash" | "merge" | "rebase">> {
+    const { data } = await this.octokit.rest.repos.get({ ...this.ref });
+    return [data.allow_squash_merge !== false ? "squash" : undefined, data.allow_merge_commit !== false ? "merge" : undefined, data.allow_rebase_merge !== false ? "rebase" : undefined].filter((m): m is "squash" | "merge" | "rebase" => m !== undefined);
+  }
+
+  /** Merges the PR at exactly `sha` (GitHub refuses if the head moved); protection applies as to anyone without bypass. */
+  async mergePull(pr: number, sha: string, method: "merge" | "squash" | "rebase"): Promise<string> {
+    const { data } = await this.octokit.rest.pulls.merge({ ...this.ref, pull_number: pr, sha, merge_method: method });
+    return data.sha;
+  }
+
+  /** The newest draft release, if any (the first page: drafts are listed first, newest first). */
+  async draftRelease(): Promise<{ id: number; name: string | null; body: string } | undefined> {
+    const { data } = await this.octokit.rest.repos.listReleases({ ...this.ref, per_page: 30 });
+    const draft = data.find((r) => r.draft);
+    return draft ? { id: draft.id, name: draft.name, body: draft.body ?? "" } : undefined;
+  }
+
+  async createDraftRelease(input: { tag: string; name: string; body: string }): Promise<number> {
+    const { data } = await this.octokit.rest.repos.createRelease({ ...this.ref, tag_name: input.tag, name: input.name, body: input.body, draft: true });
+    return data.id;
+  }
+
+  async updateReleaseBody(id: number, body: string): Promise<void> {
+    await this.octokit.rest.repos.updateRelease({ ...this.ref, release_id: id, body });
+  }
+
   async openPull(input: { title: string; head: string; base: string; body: string }): Promise<number> {
     return (await this.openPullOnce({ ...input, draft: false })).pull.number;
   }

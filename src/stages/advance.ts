@@ -14,6 +14,7 @@ import { startBuild } from "./build/start-build.js";
 import { runScout } from "./scout/run-scout.js";
 import { runVerify } from "./verify/run-verify.js";
 import { runPackage } from "./package/run-package.js";
+import { runShip, shipReady } from "./ship/run-ship.js";
 import { syncViews } from "./sync-views.js";
 
 /** What the line needs besides the artifact: the cell contracts and where jobs go. */
@@ -84,6 +85,18 @@ export async function advance(
       if (!record) break;
     }
     loaded = withRecord(loaded, record);
+    changed = true;
+  }
+  // A ship that waited on the updated branch goes on once the new head passed (or is called off, saying why).
+  const ship = shipReady(loaded);
+  if (ship && !loaded.artifact.keys.has(`${trigger}:ship`)) {
+    const shipped = await runShip(store, config, loaded, ship.by, `${trigger}:ship`);
+    let record = shipped.kind === "refused" ? undefined : shipped.record;
+    if (shipped.kind === "refused") {
+      record = store.record(loaded, "ship.cancelled", { by: ship.by, reason: shipped.reason }, `${trigger}:ship`);
+      await store.port.createComment(loaded.artifact.pr as number, fitBody(shipped.reply, [store.block(record)]));
+    }
+    loaded = withRecord(loaded, record as SignedRecord);
     changed = true;
   }
   if (changed) {

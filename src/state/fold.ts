@@ -38,6 +38,8 @@ export interface Artifact {
   /** The cost harnesses reported, in US dollars, per stage. */
   costUsd: Partial<Record<Stage, number>>;
   nextHandoff: string;
+  /** `/factory ship`: who asked, and whether it waits on the updated branch's verdict, merged, or was called off. */
+  ship?: { by: string; state: "waiting" | "merged" | "cancelled"; sha: string };
   /** The learn stage, once the run ended: what was learned from it and what learned settings it used. */
   learned?: string[];
   createdAt: string | undefined;
@@ -210,7 +212,8 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       };
     case "command.stop":
       if (a.status === "done" || a.status === "stopped") return a;
-      return { ...a, status: "stopped", nextHandoff: `a person: stopped by @${record.data.by}; \`/factory retry\` resumes` };
+      // A ship waiting on the updated branch is called off with the rest.
+      return { ...a, status: "stopped", ...(a.ship?.state === "waiting" ? { ship: { ...a.ship, state: "cancelled" as const } } : {}), nextHandoff: `a person: stopped by @${record.data.by}; \`/factory retry\` resumes` };
     case "command.retry":
       if (a.pr === undefined || a.status === "done") return a;
       // A person's retry resets the stage's breaker (attempts and wall clock count from here); `attempts` keeps the history.
@@ -322,6 +325,12 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       };
     case "verify.accepted":
       return { ...a, nextHandoff: `verify: @${record.data.by} accepted ${record.data.sha.slice(0, 7)} without evidence` };
+    case "ship.requested":
+      return { ...a, ship: { by: record.data.by, state: "waiting", sha: record.data.sha }, nextHandoff: `verify: the branch was ${record.data.behind} commit${record.data.behind === 1 ? "" : "s"} behind; the base was merged in for @${record.data.by}'s \`/factory ship\`, which merges once the new head passes` };
+    case "ship.merged":
+      return { ...a, ship: { by: record.data.by, state: "merged", sha: record.data.sha }, nextHandoff: `analyst: merged (${record.data.method}) by \`/factory ship\` for @${record.data.by}; the post-run note follows` };
+    case "ship.cancelled":
+      return a.ship?.state === "waiting" ? { ...a, ship: { ...a.ship, state: "cancelled" }, nextHandoff: `a person: @${record.data.by}'s \`/factory ship\` did not merge (${record.data.reason.slice(0, 160)})` } : a;
     case "ledger.rows":
     case "config.invalid":
     case "command.answered":

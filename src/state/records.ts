@@ -87,6 +87,12 @@ export const recordData = {
     body: z.string().max(20_000),
     comments: z.array(z.object({ path: z.string(), line: z.number().int().nullable(), body: z.string().max(5000), url: z.string().max(500) })).max(100),
   }),
+  /** `/factory ship` found the branch behind its base and merged the base into it: it merges when the new head passes. */
+  "ship.requested": z.object({ by: login, sha: z.string().min(7).max(64), behind: z.number().int().nonnegative() }),
+  /** `/factory ship` merged the PR at `sha`; `note` says where the release note went. */
+  "ship.merged": z.object({ by: login, sha: z.string().min(7).max(64), method: z.enum(["merge", "squash", "rebase"]), note: z.string().max(500).optional() }),
+  /** A ship waiting on the updated branch's verdict was called off, and why. */
+  "ship.cancelled": z.object({ by: login, reason: z.string().max(1000) }),
   /** The PR was merged or closed: the analyst's post-run note, with the metrics. */
   "run.ended": z.object({
     outcome: z.enum(["merged", "closed"]),

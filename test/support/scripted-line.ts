@@ -18,6 +18,8 @@ export interface LineScript {
   build(n: number, issue: number): ScriptedBuild;
   /** The failure the `n`th verify job of an artifact reports, or undefined for a pass. */
   verifyFailure(n: number, issue: number): Record<string, unknown> | undefined;
+  /** A job held (never finished: a runner still at work), when this says so. */
+  hold?(job: CellJob): boolean;
 }
 
 /**
@@ -55,6 +57,7 @@ export class ScriptedRunner implements JobQueue {
     // The line hands a running job off again whenever it looks: a queue runs each id once.
     if (this.seen.has(job.id)) return;
     this.seen.add(job.id);
+    if (this.script.hold?.(job)) return;
     const result = job.cell === "builder" ? this.build(job) : this.verify(job);
     await this.inbox?.push(
       lineEvent("job.done", {

@@ -15,7 +15,9 @@ export type CommandResult =
   | { kind: "stop"; reply: string }
   | { kind: "retry"; reply: string; stage: Stage }
   /** A pass with no evidence for commit `sha`, accepted by the person who asked. */
-  | { kind: "accept"; reply: string; sha: string };
+  | { kind: "accept"; reply: string; sha: string }
+  /** Merge the PR if its head is verified, reviewed and up to date (the handler checks GitHub: `stages/ship`). */
+  | { kind: "ship" };
 
 export interface CommandInput {
   args: string[];
@@ -143,6 +145,13 @@ export const COMMANDS: CommandSpec[] = [
       }
       return { kind: "retry", reply: `Building, as @${actor} asked.`, stage: "build" };
     },
+  },
+  {
+    name: "ship",
+    usage: "/factory ship",
+    summary: "Merge the pull request when its head has a pass verdict, the reviews branch protection requires are in, and it is up to date with its base (it merges the base in and ships once the new head passes). The release note goes where `package.changelog` says.",
+    mutates: true,
+    run: ({ loaded }) => (loaded.artifact.pr === undefined ? notAnArtifact(loaded.issue) : { kind: "ship" }),
   },
 ];
 

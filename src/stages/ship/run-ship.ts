@@ -1,0 +1,128 @@
+import type { FactoryConfig } from "../../config/schema.js";
+import { isTransient, statusOf } from "../../github/errors.js";
+import type { GitHubStore } from "../../github/repo-port.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import type { SignedRecord } from "../../state/records.js";
+import { fitBody } from "../../views/render.js";
+import { latestOutput } from "../build/prompt.js";
+import { addToChangelog, addToReleaseNotes } from "./release-note.js";
+
+type Method = "merge" | "squash" | "rebase";
+
+/** What `/factory ship` did: merged, brought the branch up to date (and waits), or refused with the reason. */
+export type ShipResult = { kind: "merged"; reply: string; record: SignedRecord } | { kind: "updating"; reply: string; record: SignedRecord } | { kind: "refused"; reply: string; reason: string };
+
+/**
+ * The ship that waits on the updated branch and can go on now: its head (not the one
+ * the base was merged into) passed, and the line is waiting for review. Who asked.
+ */
+export function shipReady(loaded: LoadedArtifact): { by: string } | undefined {
+  const { artifact } = loaded;
+  const ship = artifact.ship;
+  if (ship?.state !== "waiting" || artifact.status !== "active" || artifact.stage !== "analyst") return undefined;
+  return artifact.verification === "pass" && artifact.verifiedSha !== undefined && artifact.verifiedSha !== ship.sha ? { by: ship.by } : undefined;
+}
+
+/**
+ * `/factory ship`: merges the artifact's PR when, and only when, its head has a pass
+ * verdict, the reviews its base branch requires are in, and it is up to date with its
+ * base. Behind the base, it merges the base into the branch (a push: CI and the
+ * verifier run on the new head) and merges once that head passes. It merges with the
+ * configured method or the first the repository allows, at exactly the verified
+ * commit, and never around protection: GitHub's refusal is the answer. After a merge
+ * the packager's release note goes where `package.changelog` says.
+ *
+ * The caller has checked the person's role. Writes the comment (on `thread`, where
+ * it was asked, else the PR) and its record; a refusal is left to the caller, which
+ * records it (an answered command, or a waiting ship called off).
+ */
+export async function runShip(store: GitHubStore, config: FactoryConfig, loaded: LoadedArtifact, by: string, key: string, thread?: number): Promise<ShipResult> {
+  const { port } = store;
+  const { artifact } = loaded;
+  const refuse = (reason: string): ShipResult => ({ kind: "refused", reason, reply: `Not shipped, @${by}: ${reason}` });
+  const pr = artifact.pr;
+  if (pr === undefined) return refuse(`#${loaded.issue} has no factory pull request to ship.`);
+  if (artifact.status === "done") return refuse(`the line is done for this artifact (${artifact.nextHandoff.replace(/^nobody: /, "")}).`);
+  if (artifact.status === "stopped") return refuse("the artifact is stopped; `/factory retry` resumes it, then ship.");
+  if (artifact.running?.stage === "build") return refuse(`a build is running (job \`${artifact.running.job}\`); ship after it is verified.`);
+
+  const pull = await port.getPull(pr);
+  const head = pull.headSha;
+  const short = head.slice(0, 7);
+  const verdict = verdictProblem(artifact.verification, artifact.verifiedSha, head);
+  if (verdict) return refuse(verdict);
+
+  const decision = await port.reviewDecision(pr);
+  if (decision === "REVIEW_REQUIRED") return refuse(`the approving reviews that branch protection on \`${pull.baseRef ?? artifact.baseBranch}\` requires are not in yet. A reviewer with write access approves, then ship.`);
+  if (decision === "CHANGES_REQUESTED") return refuse("a reviewer requested changes and has not approved since. Address the review (the builder does, on its own), then ship.");
+
+  const base = pull.baseRef ?? (artifact.baseBranch as string);
+  const behind = await port.behindBy(base, head);
+  if (behind > 0) {
+    const merged = await port.mergeInto(pull.headRef, base, `Merge ${base} into ${pull.headRef} for /factory ship`);
+    if (merged === "conflict") return refuse(`\`${pull.headRef}\` is ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\` and merging \`${base}\` into it conflicts. Resolve the conflict on the branch, then ship.`);
+    if (merged === "merged") {
+      const record = store.record(loaded, "ship.requested", { by, sha: head, behind }, key);
+      const reply = `\`${pull.headRef}\` was ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\`: merged \`${base}\` into it for @${by}. The verifier checks the new head, and it merges once that passes (\`/factory stop\` calls it off).`;
+      await port.createComment(thread ?? pr, fitBody(reply, [store.block(record)]));
+      return { kind: "updating", reply, record };
+    }
+  }
+
+  const allowed = await port.mergeMethods();
+  const method: Method | undefined = config.ship.method ?? allowed[0];
+  if (!method || !allowed.includes(method)) {
+    return refuse(config.ship.method ? `\`ship.method: ${config.ship.method}\` is not a merge method this repository allows (it allows ${allowed.map((m) => `\`${m}\``).join(", ") || "none"}); change one of them.` : "this repository allows no merge method.");
+  }
+  try {
+    await port.mergePull(pr, head, method);
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message;
+    return refuse(`GitHub refused the merge (${statusOf(error) ?? "error"}): ${message.split("\n")[0]?.slice(0, 300)}`);
+  }
+  const note = await placeReleaseNote(store, config, loaded);
+  const record = store.record(loaded, "ship.merged", { by, sha: head, method, ...(note ? { note: note.slice(0, 500) } : {}) }, key);
+  const reply = [`Shipped for @${by}: merged #${pr} (${method}) at \`${short}\`, verified, with the reviews branch protection requires and up to date with \`${base}\`.`, note ? `Release note: ${note}.` : ""].filter(Boolean).join("\n\n");
+  await port.createComment(thread ?? pr, fitBody(reply, [store.block(record)]));
+  return { kind: "merged", reply, record };
+}
+
+/** Why the head's verdict does not allow a merge, or undefined when it passed at exactly this head. */
+export function verdictProblem(verification: string, verifiedSha: string | undefined, head: string): string | undefined {
+  const at = verifiedSha ? ` at \`${verifiedSha.slice(0, 7)}\`` : "";
+  if (verification === "pass" && verifiedSha === head) return undefined;
+  if (verification === "pass" || verification === "stale") return `the pass verdict${at} is for an older head; the head is \`${head.slice(0, 7)}\` now. The verifier runs on it (or \`/factory verify\`), then ship.`;
+  if (verification === "fail") return `the verdict${at} is a fail. The builder works on it; ship once it passes.`;
+  if (verification === "no-evidence") return `nothing verified the head${at}: add CI or \`verify.commands\`, or a maintainer accepts it with \`/factory verify --accept-no-evidence\`.`;
+  if (verification === "pending") return "the head is being verified; ship once it passes.";
+  return "the head has no verdict yet; `/factory verify` runs the verifier.";
+}
+
+/** The packager's release note, where `package.changelog` says; what was done, in words (a refusal there is said, not thrown). */
+async function placeReleaseNote(store: GitHubStore, config: FactoryConfig, loaded: LoadedArtifact): Promise<string | undefined> {
+  const target = config.package.changelog;
+  if (target === "none") return undefined;
+  const note = (latestOutput(loaded.records, "package") as { releaseNote?: { section?: unknown; line?: unknown } } | undefined)?.releaseNote;
+  if (typeof note?.section !== "string" || typeof note.line !== "string") return "none (the packager wrote none for this PR)";
+  const { port } = store;
+  try {
+    if (target === "release") {
+      const draft = await port.draftRelease();
+      if (draft) {
+        await port.updateReleaseBody(draft.id, addToReleaseNotes(draft.body, note.section, note.line));
+        return `added to the draft release${draft.name ? ` "${draft.name}"` : ""}`;
+      }
+      await port.createDraftRelease({ tag: "unreleased", name: "Unreleased", body: addToReleaseNotes("", note.section, note.line) });
+      return "added to a new draft release, \"Unreleased\"";
+    }
+    const branch = loaded.artifact.baseBranch as string;
+    const current = (await port.readFile(target, branch)) ?? "";
+    const next = addToChangelog(current, note.section, note.line);
+    if (next !== current) await port.writeFiles(branch, { [target]: next }, `docs(changelog): ${note.line.slice(0, 60)}`);
+    return `added to \`${target}\` under Unreleased → ${note.section} on \`${branch}\``;
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    return `not placed: ${(error as Error).message.split("\n")[0]?.slice(0, 200)} (\`package.changelog: ${target}\`; a protected branch refuses the commit)`;
+  }
+}

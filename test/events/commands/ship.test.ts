@@ -1,0 +1,133 @@
+import type { DoubleEvent } from "@software-factory/github-double";
+import type { EmitterWebhookEvent } from "@octokit/webhooks";
+import { describe, expect, it } from "vitest";
+import { useScenario, type Scenario } from "../../support/scenario.js";
+import { intakeAndWait, ScriptedRunner } from "../../support/scripted-line.js";
+
+/**
+ * `/factory ship` on an artifact the scripted line took to review: refused with the
+ * reason while its verdict, reviews or role do not allow a merge; merged when they
+ * do, with the release note where `package.changelog` says; behind its base, the base
+ * merged in and the merge made once the new head passes.
+ */
+
+let s: Scenario;
+let verifyFails = false;
+let holdVerify = false;
+const runner = new ScriptedRunner(() => s, {
+  build: (n, issue) => ({ files: { [`src/feature-${issue}.js`]: `export const feature = ${n};\n` }, subject: `feat: dark mode, take ${n}` }),
+  verifyFailure: () => (verifyFails ? { test: "dark mode", message: "Expected dark", file: "test/a.test.js", line: 3, lines: [] } : undefined),
+  hold: (job) => holdVerify && job.cell === "verifier",
+});
+
+const config = (more: Record<string, unknown> = {}) => `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "agent.mjs"] } }, verify: { commands: ["npm test"], ciGraceMinutes: 0 }, ...more })}\n`;
+
+const replies = (thread: number) => s.double.commentsOn(thread).filter((c) => c.user.type === "Bot").map((c) => c.body);
+const lastReply = (thread: number) => replies(thread).at(-1) ?? "";
+
+/** A comment by `who`, delivered; the webhooks the double sends meanwhile (a push's synchronize, a merge's closed) delivered after it, as GitHub would, until none are left. */
+async function say(thread: number, who: string, body: string): Promise<void> {
+  const sent: DoubleEvent[] = [];
+  s.double.onEvent = (event) => sent.push(event);
+  try {
+    const { event } = s.comment(thread, who, body);
+    await s.deliver(event);
+    await s.idle();
+    for (let i = 0; i < sent.length; i++) {
+      const e = sent[i] as DoubleEvent;
+      if (e.name !== "pull_request" || (e.payload.action !== "synchronize" && e.payload.action !== "closed")) continue;
+      await s.deliver({ id: `double-${i}-${String(e.payload.action)}-${Date.now()}`, name: e.name, payload: e.payload } as unknown as EmitterWebhookEvent);
+      await s.idle();
+    }
+  } finally {
+    s.double.onEvent = () => {};
+  }
+}
+
+const merged = (pr: number) => s.double.issues.get(pr)?.pull?.merged !== undefined;
+
+describe("/factory ship", () => {
+  useScenario(
+    (next) => {
+      s = next;
+      verifyFails = false;
+      holdVerify = false;
+    },
+    { app: { queue: runner, onServices: (services) => runner.attach(services.inbox) } },
+  );
+
+  it("a reader is refused with the role it needs; missing approvals refuse; approved, it merges and the changelog gets the line", async () => {
+    s.double.writeFile(".github/factory.yml", config({ package: { changelog: "CHANGELOG.md" } }));
+    s.double.writeFile("CHANGELOG.md", "# Changelog\n\n## 1.0.0\n\n- First (#1)\n");
+    s.double.permissions.set("reader", "read");
+    s.double.reviewRules.set("main", { approvals: 1 });
+    const { issue, pr } = await intakeAndWait(s, "Dark mode");
+
+    await say(pr, "reader", "/factory ship");
+    expect(lastReply(pr)).toMatch(/^Sorry @reader, `\/factory ship` changes the artifact, so it needs one of these roles on this repository: admin, maintain, write\./);
+
+    await say(issue, "maintainer", "/factory ship");
+    expect(lastReply(issue)).toMatch(/^Not shipped, @maintainer: the approving reviews that branch protection on `main` requires are not in yet\./);
+    expect(merged(pr)).toBe(false);
+
+    s.double.review(pr, "carol", { state: "APPROVE" });
+    await say(pr, "maintainer", "/factory ship");
+    expect(merged(pr)).toBe(true);
+    expect(replies(pr).some((r) => /^Shipped for @maintainer: merged #\d+ \(squash\) at `[0-9a-f]{7}`, verified, with the reviews branch protection requires and up to date with `main`\./.test(r))).toBe(true);
+    expect(replies(pr).some((r) => r.includes("Release note: added to `CHANGELOG.md` under Unreleased → Changes on `main`."))).toBe(true);
+    const changelog = s.double.git.readFile(s.double.git.refSha("heads/main") as string, "CHANGELOG.md");
+    expect(changelog).toMatch(/^# Changelog\n\n## Unreleased\n\n### Changes\n\n- .*Dark mode.*\(#\d+\)\n\n## 1\.0\.0\n/);
+    // The merge closed the PR: the analyst wrote its note, and the tracking comment says who shipped it.
+    expect(replies(pr).some((r) => r.startsWith("### Post-run note: merged"))).toBe(true);
+  });
+
+  it("refuses a failing verdict and a head still being verified, with the reason; the draft release gets the line when it ships", async () => {
+    s.double.writeFile(".github/factory.yml", config({ maxBuildAttempts: 1, package: { changelog: "release" } }));
+    verifyFails = true;
+    const failing = await intakeAndWait(s, "Broken");
+    await say(failing.pr, "maintainer", "/factory ship");
+    expect(lastReply(failing.pr)).toMatch(/^Not shipped, @maintainer: the verdict at `[0-9a-f]{7}` is a fail\./);
+    expect(merged(failing.pr)).toBe(false);
+
+    verifyFails = false;
+    holdVerify = true;
+    const pending = await intakeAndWait(s, "Pending");
+    await say(pending.pr, "maintainer", "/factory ship");
+    expect(lastReply(pending.pr)).toMatch(/^Not shipped, @maintainer: the head is being verified; ship once it passes\.\n/);
+
+    holdVerify = false;
+    const good = await intakeAndWait(s, "Search");
+    await say(good.pr, "maintainer", "/factory ship");
+    expect(merged(good.pr)).toBe(true);
+    expect(s.double.releases).toHaveLength(1);
+    expect(s.double.releases[0]).toMatchObject({ draft: true, name: "Unreleased" });
+    expect(s.double.releases[0]?.body).toMatch(/^### Changes\n\n- .*Search.*\(#\d+\)\n$/);
+  });
+
+  it("a stale pass is refused; behind its base, the base is merged in and the PR merges once the new head passes", async () => {
+    s.double.writeFile(".github/factory.yml", config());
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    const headBefore = s.double.issues.get(pr)?.pull?.head ?? "";
+
+    // A person pushes; the verifier has not judged the new head yet.
+    holdVerify = true;
+    const sent: DoubleEvent[] = [];
+    s.double.onEvent = (e) => sent.push(e);
+    s.double.push(headBefore, { "src/extra.js": "export const extra = 1;\n" }, "A person's commit", "alice");
+    s.double.onEvent = () => {};
+    for (const e of sent.filter((x) => x.name === "pull_request")) await s.deliver({ id: "sync-person", name: e.name, payload: e.payload } as unknown as EmitterWebhookEvent);
+    await s.idle();
+    await say(pr, "maintainer", "/factory ship");
+    expect(lastReply(pr)).toMatch(/^Not shipped, @maintainer: the pass verdict at `[0-9a-f]{7}` is for an older head; the head is `[0-9a-f]{7}` now\./);
+
+    // Judged again (pass), then main moves on: ship merges main into the branch and waits for that head's verdict.
+    holdVerify = false;
+    await say(pr, "maintainer", "/factory verify");
+    s.double.writeFile("README.md", "# widgets, newer\n");
+    await say(pr, "maintainer", "/factory ship");
+    expect(replies(pr).some((r) => /^`factory\/\d+-dark-mode` was 1 commit behind `main`: merged `main` into it for @maintainer\./.test(r))).toBe(true);
+    expect(merged(pr)).toBe(true);
+    expect(lastReply(pr)).toMatch(/^### Post-run note: merged/);
+    expect(replies(pr).some((r) => r.startsWith("Shipped for @maintainer: merged"))).toBe(true);
+  });
+});
