@@ -153,6 +153,14 @@ export const configSchema = z
           .describe("Where `/factory ship` puts the packager's release note after merging: a file's Unreleased section (a path, like `CHANGELOG.md`), the draft GitHub release (`release`), or nowhere (`none`)."),
       })
       .prefault({}),
+    gates: z
+      .strictObject({
+        scope: z
+          .boolean()
+          .default(false)
+          .describe("After the scout, wait for a writer to approve its plan (`/factory approve`, or `/factory revise <guidance>`) before the build starts; editing the criteria after approval asks again."),
+      })
+      .prefault({}),
     ship: z
       .strictObject({
         method: z

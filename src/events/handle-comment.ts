@@ -68,7 +68,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
     const result: CommandResult = refused
       ? refusal(config, sender, command, spec)
       : spec
-        ? spec.run({ args: command.args, actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
+        ? spec.run({ args: command.args, line: command.line, actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
         : { kind: "answer", reply: unknownCommand(command), outcome: "rejected" };
     if (result.kind === "ship") {
       const shipped = await runShip(store, config, target, sender, key, thread);
@@ -79,8 +79,8 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
       continue;
     }
     const record = recordFor(store, target, result, command.name, sender, key);
-    // A stop, or a new run of a stage, ends the job that is running: its result would no longer count.
-    if (result.kind === "stop" || result.kind === "retry") await cancelRunning(ctx.deps, store, target.artifact.running);
+    // A stop, a new run of a stage, or a revised plan ends the job that is running: its result would no longer count.
+    if (result.kind === "stop" || result.kind === "retry" || result.kind === "revise") await cancelRunning(ctx.deps, store, target.artifact.running);
     await port.createComment(thread, fitBody(result.reply, [store.block(record)]));
     target = withRecord(target, record);
     if (result.kind !== "answer") changed = true;
@@ -90,7 +90,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
   if (!(changed || resumed) || target.artifact.pr === undefined) return;
   const labels = target.issue === thread && !resumed ? event.data.labels : await port.issueLabels(target.issue);
   await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
-  const retry = [...target.records].reverse().find((r) => (r.kind === "command.retry" || r.kind === "verify.accepted") && mine(r.key));
+  const retry = [...target.records].reverse().find((r) => (r.kind === "command.retry" || r.kind === "verify.accepted" || r.kind === "scope.approved" || r.kind === "scope.revise") && mine(r.key));
   if (retry) await advance(store, config, ctx.line, target, retry.key, { sync: resumed });
   await ctx.changed(config, target.issue);
 }
@@ -160,6 +160,10 @@ function recordFor(store: GitHubStore, loaded: LoadedArtifact, result: CommandRe
       return store.record(loaded, "verify.accepted", { by, sha: result.sha }, key);
     case "answer":
       return store.record(loaded, "command.answered", { by, command: name.slice(0, 50), outcome: result.outcome }, key);
+    case "approve":
+      return store.record(loaded, "scope.approved", { by, digest: result.digest }, key);
+    case "revise":
+      return store.record(loaded, "scope.revise", { by, guidance: result.guidance }, key);
     case "ship":
       throw new Error("a ship is recorded by runShip");
   }

@@ -1,6 +1,7 @@
 import { advance } from "../stages/advance.js";
-import { runIntake } from "../stages/intake/run-intake.js";
-import { looksLikeFactory, type EventContext } from "./context.js";
+import { reviseRequest, runIntake } from "../stages/intake/run-intake.js";
+import { withRecord } from "../state/artifact-store.js";
+import { cancelRunning, looksLikeFactory, type EventContext } from "./context.js";
 import type { EventOf } from "./line-event.js";
 
 /**
@@ -26,6 +27,17 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
     },
     ctx.log,
   );
+  // An open artifact's issue edited: its goal and criteria follow (and, past an approved plan with the scope gate on, back to approval).
+  if (outcome === "already-open" && event.data.action === "edited") {
+    const loaded = await ctx.store.load(issue.number);
+    const record = await reviseRequest(ctx.store, config, loaded, { title: issue.title, body: issue.body, by: sender, key: event.id });
+    if (record) {
+      if (record.kind === "artifact.revised" && record.data.backToApproval) await cancelRunning(ctx.deps, ctx.store, loaded.artifact.running);
+      await advance(ctx.store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });
+      await ctx.changed(config, issue.number);
+    }
+    return;
+  }
   // This event's record already there: an earlier try (a lost answer, a crash) began; this one finishes it, the scout and the views.
   if (outcome === "opened" || outcome === "duplicate") await advance(ctx.store, config, ctx.line, issue.number, event.id, { sync: outcome === "duplicate" });
   if (outcome === "opened" || outcome === "needs-criteria") await ctx.changed(config, issue.number);

@@ -1,6 +1,7 @@
 import type { FactoryConfig } from "../config/schema.js";
 import type { Artifact } from "../state/fold.js";
 import type { Stage } from "./stages.js";
+import { waitsForScope } from "./scope.js";
 
 /** Stages whose cells exist so far; the line waits at the first stage without one. */
 export const BUILT_STAGES: readonly Stage[] = ["scout", "build", "verify", "package"];
@@ -16,6 +17,8 @@ export function runnableStage(artifact: Artifact, config: FactoryConfig): { stag
   const stage = artifact.stage;
   const enabled = stage in config.stages ? config.stages[stage as keyof FactoryConfig["stages"]].enabled : true;
   if (!enabled) return { stage, skip: true };
+  // The scope gate: a writer approves the scout's plan before any build.
+  if (waitsForScope(artifact, config)) return undefined;
   // No coding agent chosen: the line waits at build (a scout-only installation), and the tracking comment says how to choose one.
   if (stage === "build" && !config.cells.build.harness) return undefined;
   return BUILT_STAGES.includes(stage) ? { stage, skip: false } : undefined;
@@ -23,6 +26,9 @@ export function runnableStage(artifact: Artifact, config: FactoryConfig): { stag
 
 /** What the line waits for, when the configuration (not a cell) is what it waits on. */
 export function configHandoff(artifact: Artifact, config: FactoryConfig): string | undefined {
+  if (artifact.status === "active" && !artifact.running && waitsForScope(artifact, config)) {
+    return "a writer: approve the scout's plan with `/factory approve` to start the build, or send the scout back with `/factory revise <guidance>`";
+  }
   if (artifact.status === "active" && artifact.stage === "build" && !artifact.running && config.stages.build.enabled && !config.cells.build.harness) {
     return "a maintainer: choose a coding agent (`cells.build.harness` in `.github/factory.yml`), then `/factory build`";
   }

@@ -38,6 +38,10 @@ export interface Artifact {
   /** The cost harnesses reported, in US dollars, per stage. */
   costUsd: Partial<Record<Stage, number>>;
   nextHandoff: string;
+  /** The scope gate: who approved the scout's plan (cleared by a new memo, a revision or edited criteria). */
+  scopeApproved?: { by: string; digest: string } | undefined;
+  /** Guidance from `/factory revise`, newest last: the scout and the builder read it. */
+  guidance?: string[];
   /** `/factory ship`: who asked, and whether it waits on the updated branch's verdict, merged, or was called off. */
   ship?: { by: string; state: "waiting" | "merged" | "cancelled"; sha: string };
   /** The learn stage, once the run ended: what was learned from it and what learned settings it used. */
@@ -249,6 +253,8 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         if (verdict === "fail") return { ...settled, verification: "fail", verifiedSha: sha, stage: "build", nextHandoff: "build: fixing what the verifier found" };
         Object.assign(settled, { verification: verdict === "pass" ? "pass" : a.verification, verifiedSha: sha });
       }
+      // A new plan needs its own approval.
+      if (record.data.stage === "scout") settled.scopeApproved = undefined;
       const next = nextStage(record.data.stage);
       if (next === "done") return { ...settled, stage: "done", status: "done", nextHandoff: "nobody: the line is done" };
       return { ...settled, stage: next, nextHandoff: handoff(next) };
@@ -325,6 +331,23 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       };
     case "verify.accepted":
       return { ...a, nextHandoff: `verify: @${record.data.by} accepted ${record.data.sha.slice(0, 7)} without evidence` };
+    case "scope.approved":
+      return { ...a, scopeApproved: { by: record.data.by, digest: record.data.digest }, nextHandoff: `build: @${record.data.by} approved the plan` };
+    case "scope.revise":
+      if (a.status !== "active" || a.pr === undefined) return a;
+      return {
+        ...a,
+        scopeApproved: undefined,
+        guidance: [...(a.guidance ?? []), record.data.guidance].slice(-5),
+        stage: "scout",
+        running: undefined,
+        nextHandoff: `scout: revising the plan with @${record.data.by}'s guidance`,
+      };
+    case "artifact.revised": {
+      const revised = { ...a, goal: record.data.goal, criteria: record.data.criteria, scopeApproved: undefined };
+      if (!record.data.backToApproval || a.status !== "active" || a.stage === "scout") return revised;
+      return { ...revised, stage: "build", running: undefined, verification: a.verification, nextHandoff: `a writer: @${record.data.by} edited the criteria after the plan was approved; approve again with \`/factory approve\` (or \`/factory revise <guidance>\`)` };
+    }
     case "ship.requested":
       return { ...a, ship: { by: record.data.by, state: "waiting", sha: record.data.sha }, nextHandoff: `verify: the branch was ${record.data.behind} commit${record.data.behind === 1 ? "" : "s"} behind; the base was merged in for @${record.data.by}'s \`/factory ship\`, which merges once the new head passes` };
     case "ship.merged":

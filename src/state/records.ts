@@ -33,6 +33,15 @@ export const recordData = {
     cut: z.array(z.string().max(400)).max(10).optional(),
   }),
   "command.stop": z.object({ by: login }),
+  /** A writer approved the scout's plan (`/factory approve`): the build may start. `digest`: the goal and criteria approved. */
+  "scope.approved": z.object({ by: login, digest: z.string().min(1).max(64) }),
+  /** A writer sent the scout back with guidance (`/factory revise <text>`). */
+  "scope.revise": z.object({ by: login, guidance: z.string().min(1).max(1000) }),
+  /**
+   * The issue's goal or criteria were edited after the artifact opened. `backToApproval`:
+   * the scope gate is on and the plan had been approved, so the line waits for approval again.
+   */
+  "artifact.revised": z.object({ by: login, goal: z.string(), criteria: z.array(z.string()).min(1), backToApproval: z.boolean() }),
   /**
    * A command that changed nothing (status, help, a refusal) was answered: its key stops a second answer.
    * `refused`: its author lacks the role it needs (also a command the app does not know, from someone

@@ -4,6 +4,7 @@ import { isStage, STAGES, type Stage } from "../../line/stages.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { RecordDataOf } from "../../state/records.js";
 import { statusView } from "../../views/comments.js";
+import { scopeDigest, waitsForScope } from "../../line/scope.js";
 import { render } from "../../views/render.js";
 
 /**
@@ -17,10 +18,16 @@ export type CommandResult =
   /** A pass with no evidence for commit `sha`, accepted by the person who asked. */
   | { kind: "accept"; reply: string; sha: string }
   /** Merge the PR if its head is verified, reviewed and up to date (the handler checks GitHub: `stages/ship`). */
-  | { kind: "ship" };
+  | { kind: "ship" }
+  /** The scout's plan approved, for the goal and criteria as they are (`digest`). */
+  | { kind: "approve"; reply: string; digest: string }
+  /** The scout sent back with a person's guidance. */
+  | { kind: "revise"; reply: string; guidance: string };
 
 export interface CommandInput {
   args: string[];
+  /** The command's line as written (for a command that takes free text: `/factory revise <guidance>`). */
+  line: string;
   actor: string;
   loaded: LoadedArtifact;
   config: FactoryConfig;
@@ -144,6 +151,38 @@ export const COMMANDS: CommandSpec[] = [
         return answer(`A build is already running (job \`${artifact.running.job}\`); \`/factory stop\` cancels it.`, "rejected");
       }
       return { kind: "retry", reply: `Building, as @${actor} asked.`, stage: "build" };
+    },
+  },
+  {
+    name: "approve",
+    usage: "/factory approve",
+    summary: "Approve the scout's plan (with `gates.scope: true`): the build starts.",
+    mutates: true,
+    run: ({ loaded, actor, config }) => {
+      const { artifact } = loaded;
+      if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      if (!config.gates.scope) return answer("There is no plan to approve: the scope gate is off (`gates.scope: true` in `.github/factory.yml` turns it on); the build starts after the scout on its own.", "rejected");
+      if (artifact.status !== "active") return answer(`There is no plan to approve: the artifact is ${artifact.status}.`, "rejected");
+      if (artifact.stage === "scout") return answer("The scout is still writing its plan; approve it once the memo is up.", "rejected");
+      if (!waitsForScope(artifact, config)) {
+        return answer(artifact.scopeApproved ? `The plan is already approved (by @${artifact.scopeApproved.by}).` : "There is no plan waiting for approval.", "rejected");
+      }
+      return { kind: "approve", reply: `Plan approved by @${actor}: the build starts.`, digest: scopeDigest(artifact.goal, artifact.criteria) };
+    },
+  },
+  {
+    name: "revise",
+    usage: "/factory revise <guidance>",
+    summary: "Send the scout back with guidance (what to look at, what to leave alone); its new plan waits for approval again.",
+    mutates: true,
+    run: ({ loaded, actor, line }) => {
+      const { artifact } = loaded;
+      if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
+      if (artifact.status !== "active") return answer(`Nothing to revise: the artifact is ${artifact.status}.`, "rejected");
+      // Free text after the command, as written (it is data for the scout and the builder, never an instruction to the app).
+      const guidance = line.replace(/^\s*\/factory\s+revise\b/i, "").trim().slice(0, 1000);
+      if (!guidance) return answer("Say what to change: `/factory revise <guidance>`, e.g. `/factory revise the setting lives in src/settings, not src/theme`.", "rejected");
+      return { kind: "revise", reply: `Sending the scout back with @${actor}'s guidance; its new plan comes up for approval.`, guidance };
     },
   },
   {

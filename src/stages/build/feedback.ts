@@ -8,7 +8,9 @@ import type { SignedRecord } from "../../state/records.js";
 export function feedbackFor(records: readonly SignedRecord[]): Array<{ source: string; text: string }> {
   const feedback: Array<{ source: string; text: string }> = [];
   for (const record of records) {
-    if (record.kind === "stage.failed" && record.data.stage === "build") {
+    if (record.kind === "scope.revise") {
+      feedback.push({ source: `@${record.data.by}'s guidance on the plan`, text: record.data.guidance });
+    } else if (record.kind === "stage.failed" && record.data.stage === "build") {
       feedback.push({ source: "The previous build attempt failed", text: record.data.reason });
     } else if (record.kind === "review.changes_requested") {
       const inline = record.data.comments.map((c) => `- \`${c.path}${c.line ? `:${c.line}` : ""}\`: ${c.body}`);

@@ -1,3 +1,5 @@
+import type { SignedRecord } from "../../state/records.js";
+import { fitBody } from "../../views/render.js";
 import type { Logger } from "probot";
 import type { FactoryConfig } from "../../config/schema.js";
 import { type ArtifactStore, type LoadedArtifact } from "../../state/artifact-store.js";
@@ -107,4 +109,32 @@ export async function runIntake(
   await syncViews(store, config, synced, artifact, issue.labels, view);
   log.info({ artifact: loaded.id, pr: pull.number, branch }, "intake: artifact opened");
   return { outcome: "opened", loaded: { ...loaded, artifact, records: [...loaded.records, record] } };
+}
+
+/**
+ * The issue of an open artifact was edited: when its goal or criteria changed, the
+ * artifact takes them (a record on the issue says so). With the scope gate on and the
+ * plan approved, the line goes back to waiting for approval. Returns the record, or
+ * undefined when nothing the line reads changed (a title or prose edit elsewhere, or
+ * criteria taken out entirely, which the artifact keeps as they were).
+ */
+export async function reviseRequest(
+  store: ArtifactStore<ThreadsPort>,
+  config: FactoryConfig,
+  loaded: LoadedArtifact,
+  edit: { title: string; body: string | null | undefined; by: string; key: string },
+): Promise<SignedRecord | undefined> {
+  const { artifact } = loaded;
+  if (artifact.pr === undefined || artifact.status === "done" || artifact.keys.has(edit.key)) return undefined;
+  const parsed = parseRequest(edit.title, edit.body);
+  if (parsed.missing.length > 0) return undefined;
+  const fitted = fitRequest({ title: edit.title, goal: parsed.goal, criteria: parsed.criteria });
+  if (fitted.goal === artifact.goal && JSON.stringify(fitted.criteria) === JSON.stringify(artifact.criteria)) return undefined;
+  const backToApproval = config.gates.scope && artifact.scopeApproved !== undefined && artifact.status === "active" && artifact.stage !== "scout";
+  const record = store.record(loaded, "artifact.revised", { by: edit.by, goal: fitted.goal, criteria: fitted.criteria, backToApproval }, edit.key);
+  const said = backToApproval
+    ? `@${edit.by} edited the goal or criteria after the plan was approved: the line waits for approval again (\`/factory approve\`, or \`/factory revise <guidance>\`).`
+    : `@${edit.by} edited the goal or criteria: the builder and the verifier work from the new ones.`;
+  await store.port.createComment(loaded.issue, fitBody(said, [store.block(record)]));
+  return record;
 }

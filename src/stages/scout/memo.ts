@@ -12,6 +12,8 @@ export interface ScoutMemo {
   notFound: string[];
   /** The weights the ranking used, when not the defaults (`.factory/scout.json`). */
   weights?: string;
+  /** What the build is expected to touch and how each criterion will be checked (`planFor`). */
+  plan?: { files: string[]; criteria: Array<{ criterion: string; check: string }> };
   stats: { filesConsidered: number; filesRead: number; historyCommits: number; ms: number };
 }
 

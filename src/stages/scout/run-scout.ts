@@ -36,7 +36,7 @@ export async function runScout(
   const reader = new GitHubReader(port, head.headSha, { requests: budget.requests ?? 120, bytesRead: budget.bytesRead ?? 3_000_000 });
   let memo;
   try {
-    memo = await scout(reader, { title: artifact.title, goal: artifact.goal, criteria: artifact.criteria }, { filesRead: budget.filesRead ?? 150, historyCommits: 100 });
+    memo = await scout(reader, { title: artifact.title, goal: [artifact.goal, ...(artifact.guidance ?? [])].join("\n\n"), criteria: artifact.criteria }, { filesRead: budget.filesRead ?? 150, historyCommits: 100 });
   } catch (error) {
     // GitHub not answering is not the repository's fault: the event is tried again.
     if (isTransient(error)) throw error;

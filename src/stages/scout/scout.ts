@@ -1,3 +1,4 @@
+import { planFor } from "./plan.js";
 import { Bm25 } from "./bm25.js";
 import { isCandidate } from "./candidates.js";
 import { HISTORY, identifiersIn, pairKey, rankFiles, WEIGHTS, type PriorNote } from "./localize.js";
@@ -114,6 +115,7 @@ export async function scout(reader: RepoReader, request: ScoutRequest, limits: S
     read: (path) => contents.get(path),
     stats: { filesConsidered: candidates.length, filesRead: contents.size, historyCommits: history.length, ms: Math.round(performance.now() - started) },
   });
+  memo.plan = planFor(request.criteria, memo);
   if (unreadable.length) memo.notFound.push(`a readable post-run note in ${unreadable.join(", ")}`);
   if (scoutFile?.ok) memo.weights = describeScoutFile(scoutFile.file);
   else if (scoutFile) memo.notFound.push(`usable weights in ${SCOUT_FILE} (${scoutFile.problem}); the default weights were used`);
