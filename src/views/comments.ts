@@ -24,6 +24,7 @@ export function trackingView(artifact: Artifact, options: { title: string; missi
           })),
           nextHandoff: artifact.nextHandoff,
           learned: artifact.learned?.length ? artifact.learned : false,
+          scope: artifact.scopeApproved ? `approved by @${artifact.scopeApproved.by}` : false,
           criteria: artifact.criteria,
           criteriaCount: artifact.criteria.length,
           cut: artifact.cut?.length ? { notes: artifact.cut } : false,
@@ -206,12 +207,13 @@ export function deployNote(target: string, view: Record<string, unknown>): strin
 
 export function postRunNoteView(
   m: RunMetrics,
-  about: { title: string; pr: number; artifact: string; learned?: readonly string[] },
+  about: { title: string; pr: number; artifact: string; learned?: readonly string[]; scope?: string },
 ): string {
   const missed = m.scout.changed.filter((f) => !m.scout.hits.includes(f));
   return render("comments/post-run-note.md", {
     ...about,
     learned: about.learned?.length ? about.learned.join("; ") : false,
+    scope: about.scope ?? false,
     outcome: m.outcome,
     wall: formatDuration(m.wallMs),
     stageTimes: Object.entries(m.stageMs).map(([stage, ms]) => `${stage} ${formatDuration(ms ?? 0)}`).join(", ") || "—",

@@ -58,7 +58,8 @@ export async function runAnalyst(
     pr,
     metrics,
   };
-  const markdown = postRunNoteView(metrics, { title: artifact.title, pr, artifact: loaded.id, learned: learnedSettings(loaded.records) });
+  const approvals = loaded.records.filter((r) => r.kind === "scope.approved").map((r) => `@${String(r.data.by)}`);
+  const markdown = postRunNoteView(metrics, { title: artifact.title, pr, artifact: loaded.id, learned: learnedSettings(loaded.records), ...(approvals.length ? { scope: [...new Set(approvals)].join(", ") } : {}) });
   const now = new Date(pull.endedAt);
   // The lessons this run's prompts carried are credited (first-try pass, no requested changes) or debited.
   const used = [...new Set(loaded.records.flatMap((r) => (r.kind === "stage.completed" && r.data.stage === "build" && Array.isArray(r.data.output?.lessons) ? (r.data.output.lessons as string[]) : [])))];

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import type { CellJob } from "../../../src/cells/queue.js";
+import { decodeBlocks } from "../../../src/state/codec.js";
+import { useScenario, VALID_BODY, type Scenario } from "../../support/scenario.js";
+import { intakeAndWait, mergeByHand, ScriptedRunner } from "../../support/scripted-line.js";
+
+/**
+ * The scope gate (`gates.scope: true`): after the scout the line waits for a writer's
+ * `/factory approve`; `/factory revise <guidance>` sends the scout back; criteria
+ * edited after approval ask for approval again. The gate and who passed it are
+ * records, shown in the tracking comment and the post-run note.
+ */
+
+let s: Scenario;
+const jobs: CellJob[] = [];
+const runner = new ScriptedRunner(() => s, {
+  build: (n, issue) => ({ files: { [`src/feature-${issue}.js`]: `export const feature = ${n};\n` }, subject: `Feature ${issue}, take ${n}` }),
+  verifyFailure: () => undefined,
+  hold: (job) => {
+    jobs.push(job);
+    return false;
+  },
+});
+
+const CONFIG = `${JSON.stringify({ gates: { scope: true }, cells: { build: { harness: "command", command: ["node", "agent.mjs"] } }, verify: { commands: ["npm test"], ciGraceMinutes: 0 } })}\n`;
+
+const bot = (thread: number) => s.double.commentsOn(thread).filter((c) => c.user.type === "Bot").map((c) => c.body);
+const tracking = (issue: number) => bot(issue).find((b) => b.startsWith("### Software Factory:")) ?? "";
+const builds = () => jobs.filter((j) => j.cell === "builder").length;
+const kinds = (thread: number) => bot(thread).flatMap((b) => decodeBlocks(b).flatMap((d) => (d.ok ? [(d.value as { kind: string }).kind] : [])));
+
+async function say(thread: number, who: string, body: string): Promise<void> {
+  const { event } = s.comment(thread, who, body);
+  await s.deliver(event);
+  await s.idle();
+}
+
+describe("the scope gate", () => {
+  useScenario(
+    (next) => {
+      s = next;
+      jobs.length = 0;
+      s.double.permissions.set("reader", "read");
+    },
+    { app: { queue: runner, onServices: (services) => runner.attach(services.inbox) } },
+  );
+
+  it("holds the build until a writer approves the plan; a reader's approve is refused; approved, the line runs and the note says who approved", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    const { issue, pr } = await intakeAndWait(s, "Dark mode");
+    const memo = bot(pr).find((b) => b.startsWith("### Scout memo")) ?? "";
+    expect(memo).toContain("**Plan**");
+    expect(memo).toMatch(/- a theme toggle on the settings page: (a new or updated test, run by `[^`]+`|a person checks it: the scout found no test command)/);
+    expect(builds()).toBe(0);
+    expect(tracking(issue)).toContain("**Next:** a writer: approve the scout's plan with `/factory approve` to start the build, or send the scout back with `/factory revise &lt;guidance&gt;`"); // rendered as <guidance>
+
+    await say(pr, "reader", "/factory approve");
+    expect(bot(pr).at(-1)).toMatch(/^Sorry @reader, `\/factory approve` changes the artifact, so it needs one of these roles on this repository: admin, maintain, write\./);
+    expect(builds()).toBe(0);
+
+    await say(issue, "maintainer", "/factory approve");
+    expect(bot(issue).some((b) => b.startsWith("Plan approved by @maintainer: the build starts."))).toBe(true);
+    expect(builds()).toBe(1);
+    expect(tracking(issue)).toContain("**Scope:** the plan was approved by @maintainer.");
+    // A second approve has nothing to approve.
+    await say(issue, "maintainer", "/factory approve");
+    expect(bot(issue).at(-1)).toMatch(/^The plan is already approved \(by @maintainer\)\./);
+
+    await mergeByHand(s, pr);
+    expect(bot(pr).find((b) => b.startsWith("### Post-run note"))).toContain("The scout's plan was approved by @maintainer before the build (the scope gate).");
+  });
+
+  it("criteria edited after approval send the artifact back to approval; approving again builds again", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    const { issue, pr } = await intakeAndWait(s, "Dark mode");
+    await say(pr, "maintainer", "/factory approve");
+    expect(builds()).toBe(1);
+
+    await s.deliver(s.edit(issue, VALID_BODY.replace("- [ ] the choice survives a reload", "- [ ] the choice survives a reload\n- [ ] the toggle has a keyboard shortcut"), { sender: "alice" }));
+    await s.idle();
+    expect(bot(issue).some((b) => b.startsWith("@alice edited the goal or criteria after the plan was approved: the line waits for approval again"))).toBe(true);
+    expect(kinds(issue)).toContain("artifact.revised");
+    expect(tracking(issue)).toContain("the toggle has a keyboard shortcut");
+    expect(tracking(issue)).toContain("**Next:** a writer: approve the scout's plan");
+    expect(builds()).toBe(1);
+
+    await say(pr, "maintainer", "/factory approve");
+    expect(builds()).toBe(2);
+  });
+
+  it("/factory revise sends the scout back with the guidance; its new plan waits for approval; revise without text says what to write", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    const { issue, pr } = await intakeAndWait(s, "Dark mode");
+    const memosBefore = bot(pr).filter((b) => b.startsWith("### Scout memo")).length;
+    await say(pr, "maintainer", "/factory revise");
+    expect(bot(pr).at(-1)).toMatch(/^Say what to change: `\/factory revise <guidance>`/);
+
+    await say(pr, "maintainer", "/factory revise the setting lives in src/settings.js, not in the theme");
+    expect(bot(pr).some((b) => b.startsWith("Sending the scout back with @maintainer's guidance"))).toBe(true);
+    expect(bot(pr).filter((b) => b.startsWith("### Scout memo")).length).toBe(memosBefore + 1);
+    expect(kinds(pr)).toContain("scope.revise");
+    expect(builds()).toBe(0);
+    expect(tracking(issue)).toContain("**Next:** a writer: approve the scout's plan");
+
+    await say(pr, "maintainer", "/factory approve");
+    expect(builds()).toBe(1);
+  });
+
+  it("without the gate, approve says the gate is off and the build starts after the scout on its own", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG.replace('"scope":true', '"scope":false'));
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    expect(builds()).toBe(1);
+    await say(pr, "maintainer", "/factory approve");
+    expect(bot(pr).at(-1)).toMatch(/^There is no plan to approve: the scope gate is off/);
+  });
+});
