@@ -38,6 +38,8 @@ export interface Artifact {
   /** The cost harnesses reported, in US dollars, per stage. */
   costUsd: Partial<Record<Stage, number>>;
   nextHandoff: string;
+  /** The last verdict's map of each success criterion to its evidence (or "needs a person"). */
+  criteriaEvidence?: Array<{ criterion: string; state: string; evidence: string }>;
   /** The scope gate: who approved the scout's plan (cleared by a new memo, a revision or edited criteria). */
   scopeApproved?: { by: string; digest: string } | undefined;
   /** Guidance from `/factory revise`, newest last: the scout and the builder read it. */
@@ -248,6 +250,8 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       const settled = { ...a, attempts, costUsd, running: undefined, ...(record.data.stage === "build" ? { verification: "none" as Verification, verifiedSha: undefined } : {}) };
       if (record.data.stage === "verify") {
         const verdict = verdictIn(record.data.output);
+        const mapped = record.data.output?.criteria;
+        if (Array.isArray(mapped)) settled.criteriaEvidence = mapped as NonNullable<Artifact["criteriaEvidence"]>;
         const sha = typeof record.data.output?.sha === "string" ? record.data.output.sha : undefined;
         // A failed verdict sends the artifact back to build, with the failure summary for the next prompt.
         if (verdict === "fail") return { ...settled, verification: "fail", verifiedSha: sha, stage: "build", nextHandoff: "build: fixing what the verifier found" };

@@ -25,11 +25,22 @@ export function trackingView(artifact: Artifact, options: { title: string; missi
           nextHandoff: artifact.nextHandoff,
           learned: artifact.learned?.length ? artifact.learned : false,
           scope: artifact.scopeApproved ? `approved by @${artifact.scopeApproved.by}` : false,
-          criteria: artifact.criteria,
+          criteria: checklist(artifact),
           criteriaCount: artifact.criteria.length,
           cut: artifact.cut?.length ? { notes: artifact.cut } : false,
         }
       : false,
+  });
+}
+
+/** The criteria as a checklist: each with the last verdict's evidence for it, when there is one for these criteria. */
+function checklist(artifact: Artifact): Array<{ text: string; mark: string; evidence: string | false }> {
+  const mapped = new Map((artifact.criteriaEvidence ?? []).map((c) => [c.criterion, c]));
+  return artifact.criteria.map((text) => {
+    const found = mapped.get(text.slice(0, 500));
+    if (!found) return { text, mark: " ", evidence: false };
+    const word = found.state === "evidence" ? found.evidence : found.state === "failing" ? `**failing**: ${found.evidence}` : `needs a person: ${found.evidence}`;
+    return { text, mark: found.state === "evidence" ? "x" : " ", evidence: word };
   });
 }
 

@@ -10,6 +10,7 @@ import { stageFailedView, verifierResultView } from "../../views/comments.js";
 import { fitBody } from "../../views/render.js";
 import type { Line } from "../advance.js";
 import { collectEvidence } from "./evidence.js";
+import { criteriaEvidence, type CriterionEvidence } from "./criteria.js";
 import { failureSummary, judge, VERIFY_CHECK, type Evidence } from "./verdict.js";
 
 /** The verifier's output: `stage.completed` data for verify, bound to one commit. */
@@ -22,6 +23,8 @@ export interface VerifyOutput {
   failures: number;
   /** A pass with no evidence that a person accepted (`/factory verify --accept-no-evidence`). */
   acceptedBy?: string;
+  /** Each success criterion with the evidence for it at this commit, or "needs a person". */
+  criteria?: CriterionEvidence[];
 }
 
 /** Where the verify commands' results come from when they ran: a verifier job at this commit. */
@@ -201,6 +204,7 @@ export async function runVerify(
   const verdict = judgement.verdict;
   const summary = failureSummary(evidence);
   const failures = evidence.filter((e) => e.state === "failure").length;
+  const criteria = criteriaEvidence(loaded.artifact.criteria, await port.pullFiles(pr), evidence);
   const output: VerifyOutput = {
     verdict,
     sha,
@@ -208,6 +212,7 @@ export async function runVerify(
     summary,
     failures,
     ...(accepted && evidence.length === 0 ? { acceptedBy: accepted.by } : {}),
+    criteria: criteria.map((c) => ({ ...c, criterion: c.criterion.slice(0, 500), evidence: c.evidence.slice(0, 500) })),
   };
   const checked = contract ? checkOutput(contract, output) : { ok: true as const };
   if (!checked.ok) {
