@@ -32,6 +32,11 @@ export interface ListedIssue {
   body: string;
   nodeId: string;
   isPull: boolean;
+  /** The issue's own reactions: 👍, 👎, and the other positive ones. */
+  reactions?: { up: number; down: number; other: number };
+  comments?: number | undefined;
+  authorAssociation?: string | undefined;
+  milestone?: string | undefined;
 }
 
 /** A failure at a line of a file, shown on the PR's diff by a check run (GitHub takes 50 per request). */
@@ -331,6 +336,10 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
       body: i.body ?? "",
       nodeId: i.node_id,
       isPull: i.pull_request !== undefined,
+      reactions: { up: i.reactions?.["+1"] ?? 0, down: i.reactions?.["-1"] ?? 0, other: (i.reactions?.heart ?? 0) + (i.reactions?.hooray ?? 0) + (i.reactions?.rocket ?? 0) + (i.reactions?.laugh ?? 0) },
+      comments: i.comments,
+      authorAssociation: i.author_association,
+      milestone: i.milestone?.title,
     }));
   }
 

@@ -114,5 +114,6 @@ describe("factory learn scout --pr, against the double", () => {
     const again = await run(["learn", "scout", "--dir", repoDir, "--pr", "--repo", "octo-org/widgets"]);
     expect(again.lines.at(-1)).toBe(first.lines.at(-1));
     expect(s.double.pulls()).toHaveLength(1);
-  });
+    // Two calibrations of a 120-change history, CPU-bound: about 18 s alone on 2 cores, more beside the other files.
+  }, 150_000);
 });

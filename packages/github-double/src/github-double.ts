@@ -186,6 +186,12 @@ export class GitHubDouble {
     return issue;
   }
 
+  /** A person reacts to an issue (👍 is `+1`): it shows in the issue's reaction rollup, as GitHub's listing does. No webhook, as on GitHub. */
+  reactToIssue(issue: number, login: string, content: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"): void {
+    const target = this.mustIssue(issue);
+    target.reactions = [...(target.reactions ?? []).filter((r) => !(r.user === login && r.content === content)), { content, user: login }];
+  }
+
   newIssue(author: DoubleUser, title: string, body: string | null, labels: string[] = []): DoubleIssue {
     const number = this.nextNumber++;
     const issue: DoubleIssue = {

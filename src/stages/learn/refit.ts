@@ -71,8 +71,11 @@ export function refitBody(count: RefitCount, every: number, repo: string): strin
  * same title, open or closed, opened by the app, is that proposal). Returns the count,
  * and the proposal when there is one: its number and whether it is new.
  */
+/** What the refit proposal needs of GitHub. */
+export type RefitPort = Pick<RepoPort, "branchHead" | "tree" | "readFile" | "listIssuesWithLabel" | "ensureLabel" | "createIssue" | "fullName">;
+
 export async function proposeRefitWhenDue(
-  port: RepoPort,
+  port: RefitPort,
   config: Pick<FactoryConfig, "learn" | "labels">,
   defaultBranch: string,
 ): Promise<{ count: RefitCount; proposal?: { issue: number; created: boolean } } | undefined> {

@@ -56,7 +56,7 @@ export class IssuesArea {
       created_at: i.created_at,
       updated_at: i.updated_at,
       author_association: association(i.user),
-      reactions: this.reactionsJson(url, []),
+      reactions: this.reactionsJson(url, i.reactions ?? []),
       ...(i.pull ? { pull_request: { url: shapes.api(`/pulls/${i.number}`), html_url: shapes.web(`/pull/${i.number}`), diff_url: shapes.web(`/pull/${i.number}.diff`), patch_url: shapes.web(`/pull/${i.number}.patch`), merged_at: i.pull.merged?.at ?? null } } : {}),
     };
   }

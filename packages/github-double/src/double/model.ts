@@ -43,6 +43,8 @@ export interface DoubleIssue {
   closed_at?: string;
   pinned: boolean;
   pull?: DoublePull;
+  /** People's reactions on the issue itself (its rollup in the issue's JSON). */
+  reactions?: Array<{ content: string; user: string }>;
 }
 
 export interface DoubleRequest {
