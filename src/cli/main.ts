@@ -19,6 +19,8 @@ import { DEFAULT_MARGIN, scoutFileFor } from "../stages/learn/scout-calibration.
 import { parseScoutFile, SCOUT_FILE } from "../stages/scout/scout-file.js";
 import { collectLedger } from "../ledger/refresh-ledger.js";
 import { ledgerTable } from "../ledger/rows.js";
+import { collectQueue } from "../ledger/queue.js";
+import { queueLines } from "../stages/intake/demand.js";
 import { ArtifactStore } from "../state/artifact-store.js";
 import { stateKey } from "../state/sign.js";
 import { traceText, tracesOf } from "../stages/learn/traces.js";
@@ -50,6 +52,11 @@ const USAGE = `Usage:
       shape: the inputs the cell saw, what it produced, the feedback it got and a score, read from the
       app's signed records only. --since keeps runs started that day or later; --out writes a file
       instead of printing. Needs the same variables as factory ledger.
+  factory queue --repo owner/name [--json] [--app-slug software-factory]
+      The demand queue: open candidate issues (intake.candidates: the factory:candidate label by default)
+      ranked by reactions, commenters, linking and duplicate issues, urgent labels, waiting time and how
+      the factory's finished artifacts of the same kind went, each score in words. /factory next promotes
+      the first. Needs the same variables as factory ledger.
   factory schema
       Print the JSON Schema of .github/factory.yml.`;
 
@@ -69,6 +76,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: s
   }
   if (command === "learn") return learn(rest, env, out);
   if (command === "traces") return traces(rest, env, out);
+  if (command === "queue") {
+    const values = ledgerOptions(rest);
+    const { store, config } = await openRepo(env, repoOf(values.repo), values["app-slug"]);
+    const queue = await collectQueue(store, config, Date.now());
+    if (values.json) out(JSON.stringify(queue.map(({ issue: _issue, ...rest }) => rest), null, 2));
+    else if (queue.length === 0) out(`No candidates in ${store.port.fullName}: label issues ${config.intake.candidates.labels.map((l) => `\`${l}\``).join(" or ")} to queue them.`);
+    else for (const line of queueLines(queue, queue.length)) out(line);
+    return 0;
+  }
   if (command !== "ledger") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
   const values = ledgerOptions(rest);
   const { store, config } = await openRepo(env, repoOf(values.repo), values["app-slug"]);

@@ -153,6 +153,28 @@ export const configSchema = z
           .describe("Where `/factory ship` puts the packager's release note after merging: a file's Unreleased section (a path, like `CHANGELOG.md`), the draft GitHub release (`release`), or nowhere (`none`)."),
       })
       .prefault({}),
+    intake: z
+      .strictObject({
+        candidates: z
+          .strictObject({
+            labels: z.array(label).max(20).default(["factory:candidate"]).describe("Open issues with any of these labels are candidates for the demand queue."),
+            milestone: z.string().min(1).max(200).optional().describe("Open issues in this milestone are candidates too."),
+            authors: z
+              .array(z.enum(["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "NONE"]))
+              .max(7)
+              .default([])
+              .describe("Open issues opened by people of these author associations are candidates too."),
+          })
+          .prefault({}),
+        autoPromote: z
+          .number()
+          .int()
+          .min(0)
+          .max(50)
+          .default(0)
+          .describe("Keep up to this many artifacts in flight by promoting the top candidates of the demand queue to intake; 0: only `/factory next` promotes."),
+      })
+      .prefault({}),
     gates: z
       .strictObject({
         scope: z

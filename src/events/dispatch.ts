@@ -3,6 +3,8 @@ import type { FactoryConfig } from "../config/schema.js";
 import { readConfigFile } from "../github/config-file.js";
 import { RepoPort } from "../github/repo-port.js";
 import { refreshLedger } from "../ledger/refresh-ledger.js";
+import { collectQueue, type QueuedCandidate } from "../ledger/queue.js";
+import { promoteCandidate } from "./promote.js";
 import { advance, checkHandOff, type LineTimer } from "../stages/advance.js";
 import { syncViews } from "../stages/sync-views.js";
 import { ArtifactStore, withRecord } from "../state/artifact-store.js";
@@ -149,9 +151,49 @@ async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promis
   const config = await ctx.config();
   if (!config?.ledger.issue) return;
   const marks = await ctx.deps.changed.marked(`${event.owner}/${event.repo}`);
-  const outcome = await refreshLedger(ctx.store, config, ctx.log, { changed: [...marks.issues, ...(event.data.issue ? [event.data.issue] : [])] });
+  const queue = await queueFor(ctx, config);
+  const outcome = await refreshLedger(ctx.store, config, ctx.log, { changed: [...marks.issues, ...(event.data.issue ? [event.data.issue] : [])], nextUp: queue });
   await marks.clear();
-  ctx.log.debug({ ...outcome }, "ledger refreshed");
+  ctx.log.debug({ ...outcome, candidates: queue.length }, "ledger refreshed");
+  // intake.autoPromote: top up the artifacts in flight from the demand queue (this holds the ledger lock: one process at a time).
+  const room = config.intake.autoPromote - (outcome.inFlight ?? 0);
+  if (room <= 0) return;
+  // Promoting reads the queue fresh: a cached one may not have the candidates labelled since.
+  const fresh = await queueFor(ctx, config, { fresh: true });
+  if (fresh.length > 0) {
+    const { data } = await ctx.store.port.octokit.rest.repos.get({ ...ctx.store.port.ref });
+    for (const candidate of fresh.slice(0, room)) {
+      ctx.log.info({ issue: candidate.number, score: candidate.score, inFlight: outcome.inFlight, autoPromote: config.intake.autoPromote }, "demand queue: promoting a candidate (intake.autoPromote)");
+      await promoteCandidate(ctx, config, candidate.issue, ctx.store.botLogin, data.default_branch, `auto-promote:${candidate.number}`);
+    }
+    queuesOf(ctx).delete(ctx.store.port.fullName);
+  }
+}
+
+/**
+ * The demand queue per repository, read at most every 10 minutes per app instance (it
+ * costs a listing and a page of comments per top candidate). `/factory next` always
+ * reads it fresh; the ledger's "Next up" may lag by that much.
+ */
+const QUEUES = new WeakMap<object, Map<string, { at: number; queue: QueuedCandidate[] }>>();
+const QUEUE_TTL_MS = 10 * 60_000;
+
+function queuesOf(ctx: EventContext): Map<string, { at: number; queue: QueuedCandidate[] }> {
+  let queues = QUEUES.get(ctx.deps);
+  if (!queues) QUEUES.set(ctx.deps, (queues = new Map()));
+  return queues;
+}
+
+async function queueFor(ctx: EventContext, config: FactoryConfig, options: { fresh?: boolean } = {}): Promise<QueuedCandidate[]> {
+  const key = ctx.store.port.fullName;
+  const now = ctx.store.now().getTime();
+  const QUEUES = queuesOf(ctx);
+  const cached = QUEUES.get(key);
+  if (cached && !options.fresh && now - cached.at < QUEUE_TTL_MS) return cached.queue;
+  const queue = await collectQueue(ctx.store, config, now);
+  if (QUEUES.size > 1_000) QUEUES.clear();
+  QUEUES.set(key, { at: now, queue });
+  return queue;
 }
 
 /**

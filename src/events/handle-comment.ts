@@ -5,6 +5,8 @@ import type { GitHubStore } from "../github/repo-port.js";
 import type { SignedRecord } from "../state/records.js";
 import { advance } from "../stages/advance.js";
 import { runShip } from "../stages/ship/run-ship.js";
+import { collectQueue } from "../ledger/queue.js";
+import { promoteCandidate } from "./promote.js";
 import { syncViews } from "../stages/sync-views.js";
 import { fitBody } from "../views/render.js";
 import type { ParsedCommand } from "./commands/parse.js";
@@ -70,6 +72,12 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
       : spec
         ? spec.run({ args: command.args, line: command.line, actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
         : { kind: "answer", reply: unknownCommand(command), outcome: "rejected" };
+    if (result.kind === "next") {
+      const chosen = await chooseNext(ctx, config, target, sender, key, thread);
+      target = chosen.loaded;
+      if (chosen.record) await finishPromotion(ctx, config, chosen.record, event.data.defaultBranch);
+      continue;
+    }
     if (result.kind === "ship") {
       const shipped = await runShip(store, config, target, sender, key, thread);
       const record = shipped.kind === "refused" ? store.record(target, "command.answered", { by: sender, command: "ship", outcome: "rejected" }, key) : shipped.record;
@@ -87,12 +95,45 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
   }
   // Commands of this comment answered by an earlier try (a lost answer, a crash): this one finishes what it began, the views and the stage a retry asked for.
   const resumed = pending.length < commands.length && target.records.some((r) => mine(r.key) && r.kind !== "command.answered");
+  // A promotion this comment chose before a crash: finished now, for the same issue.
+  if (resumed) for (const r of target.records.filter((x) => x.kind === "queue.promoted" && mine(x.key))) await finishPromotion(ctx, config, r, event.data.defaultBranch);
   if (!(changed || resumed) || target.artifact.pr === undefined) return;
   const labels = target.issue === thread && !resumed ? event.data.labels : await port.issueLabels(target.issue);
   await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
   const retry = [...target.records].reverse().find((r) => (r.kind === "command.retry" || r.kind === "verify.accepted" || r.kind === "scope.approved" || r.kind === "scope.revise") && mine(r.key));
   if (retry) await advance(store, config, ctx.line, target, retry.key, { sync: resumed });
   await ctx.changed(config, target.issue);
+}
+
+/**
+ * `/factory next`: the demand queue's top candidate. The choice is recorded on the
+ * thread first (with the answer), so a retry after a crash promotes the same issue.
+ */
+async function chooseNext(ctx: EventContext, config: FactoryConfig, target: LoadedArtifact, sender: string, key: string, thread: number): Promise<{ loaded: LoadedArtifact; record?: SignedRecord }> {
+  const { store } = ctx;
+  const top = (await collectQueue(store, config, store.now().getTime()))[0];
+  if (!top) {
+    const labels = config.intake.candidates.labels.map((l) => `\`${l}\``).join(" or ");
+    const record = store.record(target, "command.answered", { by: sender, command: "next", outcome: "rejected" }, key);
+    const text = `The demand queue is empty: label an issue ${labels || "as a candidate"} (or see \`intake.candidates\` in \`.github/factory.yml\`) and \`/factory next\` takes the one with the most demand.`;
+    await store.port.createComment(thread, fitBody(text, [store.block(record)]));
+    return { loaded: withRecord(target, record) };
+  }
+  const why = top.why.slice(0, 20).map((w) => w.slice(0, 300));
+  const record = store.record(target, "queue.promoted", { by: sender, issue: top.number, title: top.title.slice(0, 300), score: top.score, why }, key);
+  const text = `Promoting #${top.number} (${top.title.slice(0, 200)}) to intake for @${sender}: the top of the demand queue, score ${top.score} (${why.length ? why.join("; ") : "no demand signals yet; it is the oldest candidate"}).`;
+  await store.port.createComment(thread, fitBody(text, [store.block(record)]));
+  return { loaded: withRecord(target, record), record };
+}
+
+/** Promotes the issue a `queue.promoted` record chose (again, after a crash: every step is idempotent). */
+async function finishPromotion(ctx: EventContext, config: FactoryConfig, record: SignedRecord, defaultBranch: string | undefined): Promise<void> {
+  if (record.kind !== "queue.promoted") return;
+  const { port } = ctx.store;
+  const issue = (await port.listIssuesWithLabel(undefined, "open")).find((i) => i.number === record.data.issue);
+  if (!issue) return;
+  const branch = defaultBranch ?? (await port.octokit.rest.repos.get({ ...port.ref })).data.default_branch;
+  await promoteCandidate(ctx, config, issue, record.data.by, branch, `${record.key}:next`);
 }
 
 /**
@@ -166,5 +207,7 @@ function recordFor(store: GitHubStore, loaded: LoadedArtifact, result: CommandRe
       return store.record(loaded, "scope.revise", { by, guidance: result.guidance }, key);
     case "ship":
       throw new Error("a ship is recorded by runShip");
+    case "next":
+      throw new Error("a promotion is recorded by its answer");
   }
 }

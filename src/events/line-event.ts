@@ -39,6 +39,8 @@ export const eventData = {
     labels: z.array(z.string().max(100)).max(100),
     sender: login,
     commands: z.array(command).min(1).max(3),
+    /** Where a promoted candidate's artifact branches from (`/factory next`); absent in events queued by older versions. */
+    defaultBranch: z.string().min(1).optional(),
   }),
   /** A check run, check suite, status or CI workflow run finished on an artifact branch. */
   checks: z.object({ branch: z.string().min(1), checkName: z.string().optional(), appSlug: z.string().optional() }),

@@ -2,6 +2,7 @@ import type { Logger } from "probot";
 import type { FactoryConfig } from "../config/schema.js";
 import type { ListedIssue } from "../github/repo-port.js";
 import type { GitHubStore } from "../github/repo-port.js";
+import type { NextUp } from "./rows.js";
 import { stripBlocks } from "../state/codec.js";
 import { canonicalJson } from "../state/sign.js";
 import { ledgerId, type RecordDataOf } from "../state/records.js";
@@ -30,6 +31,8 @@ export interface LedgerRefresh {
   now?: number;
   /** Lets tests reach several pages without thousands of artifacts. */
   pageLimit?: number;
+  /** The demand queue's top candidates, for the "Next up" section of page 1. */
+  nextUp?: readonly NextUp[];
 }
 
 export interface LedgerOutcome {
@@ -37,6 +40,8 @@ export interface LedgerOutcome {
   read: number;
   /** Ledger pages (the issue body, page comments) written. */
   written: number;
+  /** Artifacts in flight (neither done nor stopped): what `intake.autoPromote` tops up to. */
+  inFlight?: number;
 }
 
 interface Page {
@@ -99,10 +104,11 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
     else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, issue?.updatedAt ?? entries.get(number)?.seen));
   }
 
-  const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit);
+  const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit, refresh.nextUp ?? []);
   // A watermark alone is no reason to write, unless keeping the old one costs more than a page of reading next time.
   const written = await writePages(store, config, log, ledger, pages, wanted, listed.length > LIST_PAGE);
-  return { read: toRead.size, written };
+  const inFlight = [...entries.values()].filter((e) => e.status !== "done" && e.status !== "stopped").length;
+  return { read: toRead.size, written, inFlight };
 }
 
 /** The ledger's pages as they are: the issue body, then the app's page comments (listed only when the body says there are more). */
@@ -136,16 +142,16 @@ function cachedEntries(pages: readonly Page[]): { entries: LedgerEntry[]; waterm
  * their own in the order they finished, so a change to one artifact in flight
  * rewrites its page only, and a finished one is appended to the last page.
  */
-function layout(store: GitHubStore, entries: readonly LedgerEntry[], before: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined): Wanted[] {
+function layout(store: GitHubStore, entries: readonly LedgerEntry[], before: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined, nextUp: readonly NextUp[]): Wanted[] {
   const newest = [...entries].sort((a, b) => b.issue - a.issue);
-  const single = render(store, newest, watermark, now, pageLimit);
+  const single = render(store, newest, watermark, now, pageLimit, undefined, nextUp);
   if (single.length <= 1) return single;
   const position = new Map(before.map((e, i) => [e.issue, i]));
   const active = newest.filter((e) => e.status !== "done");
   const done = entries
     .filter((e) => e.status === "done")
     .sort((a, b) => (position.get(a.issue) ?? Infinity) - (position.get(b.issue) ?? Infinity) || a.issue - b.issue);
-  return render(store, [...active, ...done], watermark, now, pageLimit, active.length > 0 && done.length > 0 ? active.length : undefined);
+  return render(store, [...active, ...done], watermark, now, pageLimit, active.length > 0 && done.length > 0 ? active.length : undefined, nextUp);
 }
 
 interface Wanted {
@@ -154,10 +160,10 @@ interface Wanted {
 }
 
 /** The pages as they should be, each with its signed record. */
-function render(store: GitHubStore, entries: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined, breakBefore?: number): Wanted[] {
+function render(store: GitHubStore, entries: readonly LedgerEntry[], watermark: string | undefined, now: number, pageLimit: number | undefined, breakBefore?: number, nextUp: readonly NextUp[] = []): Wanted[] {
   const updatedAt = new Date(now).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const recordOf = (entry: LedgerEntry) => JSON.stringify(entry).length + 20;
-  const paged = paginateLedger(entries.map((e) => rowOf(e, now)), updatedAt, pageLimit, (i) => recordOf(entries[i] as LedgerEntry), breakBefore);
+  const paged = paginateLedger(entries.map((e) => rowOf(e, now)), updatedAt, pageLimit, (i) => recordOf(entries[i] as LedgerEntry), breakBefore, nextUp);
   return paged.map((page, index) => {
     const data: RecordDataOf<"ledger.rows"> = {
       page: index + 1,

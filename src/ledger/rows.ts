@@ -50,6 +50,14 @@ export function rowOf(entry: LedgerEntry, now: number): LedgerRow {
   };
 }
 
+/** A candidate of the demand queue as the ledger shows it. */
+export interface NextUp {
+  number: number;
+  title: string;
+  score: number;
+  why: readonly string[];
+}
+
 export interface LedgerRow {
   issue: number;
   title: string;
@@ -99,10 +107,14 @@ export function paginateLedger(
   extra: (index: number) => number = () => 0,
   /** A row that starts a new page whatever room the page before has left. */
   breakBefore?: number,
+  /** The demand queue's top candidates: page 1's "Next up". */
+  nextUp: readonly NextUp[] = [],
 ): Array<{ text: string; rows: number[] }> {
   const safe = rows.map((r) => ({ ...r, title: cell(r.title), nextHandoff: cell(r.nextHandoff), branch: cell(r.branch, 80) }));
+  const queue = nextUp.slice(0, 5).map((n, i) => ({ rank: i + 1, number: n.number, title: cell(n.title), score: n.score, why: cell(n.why.join("; ") || "no demand signals yet", 400) }));
   const pages: number[][] = [[]];
-  const base = render("ledger.md", { rows: [], updatedAt, pages: { page: 99, pageCount: 99 } }).length;
+  // Page 1 carries the queue: room is kept for it on every page, which costs little (five lines).
+  const base = render("ledger.md", { rows: [], updatedAt, pages: { page: 99, pageCount: 99 }, nextUp: queue }).length;
   const empty = render("ledger.md", { rows: [], updatedAt }).length;
   let size = base;
   for (const [index, row] of safe.entries()) {
@@ -118,7 +130,7 @@ export function paginateLedger(
   }
   return pages.map((page, index) => ({
     rows: page,
-    text: render("ledger.md", { rows: page.map((i) => safe[i]), updatedAt, pages: pages.length > 1 ? { page: index + 1, pageCount: pages.length } : false }),
+    text: render("ledger.md", { rows: page.map((i) => safe[i]), updatedAt, pages: pages.length > 1 ? { page: index + 1, pageCount: pages.length } : false, nextUp: index === 0 ? queue : [] }),
   }));
 }
 

@@ -358,6 +358,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       return { ...a, ship: { by: record.data.by, state: "merged", sha: record.data.sha }, nextHandoff: `analyst: merged (${record.data.method}) by \`/factory ship\` for @${record.data.by}; the post-run note follows` };
     case "ship.cancelled":
       return a.ship?.state === "waiting" ? { ...a, ship: { ...a.ship, state: "cancelled" }, nextHandoff: `a person: @${record.data.by}'s \`/factory ship\` did not merge (${record.data.reason.slice(0, 160)})` } : a;
+    case "queue.promoted":
     case "ledger.rows":
     case "config.invalid":
     case "command.answered":

@@ -33,6 +33,11 @@ export const recordData = {
     cut: z.array(z.string().max(400)).max(10).optional(),
   }),
   "command.stop": z.object({ by: login }),
+  /**
+   * `/factory next` chose the demand queue's top candidate (written before it is promoted,
+   * so a retry after a crash promotes the same issue, not the next one).
+   */
+  "queue.promoted": z.object({ by: login, issue: z.number().int().positive(), title: z.string().max(300), score: z.number(), why: z.array(z.string().max(300)).max(20) }),
   /** A writer approved the scout's plan (`/factory approve`): the build may start. `digest`: the goal and criteria approved. */
   "scope.approved": z.object({ by: login, digest: z.string().min(1).max(64) }),
   /** A writer sent the scout back with guidance (`/factory revise <text>`). */

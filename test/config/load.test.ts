@@ -41,6 +41,7 @@ describe("parseConfig: defaults", () => {
       verify: { commands: [], timeoutMinutes: 15, ignoreChecks: [], requiredChecks: [], ciGraceMinutes: 10 },
       package: { targets: {}, changelog: "none" },
       gates: { scope: false },
+      intake: { candidates: { labels: ["factory:candidate"], authors: [] }, autoPromote: 0 },
       ship: {},
       analyst: { runNotes: "commit", lessons: true },
       budgets: { artifact: {}, build: {} },

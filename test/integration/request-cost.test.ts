@@ -38,7 +38,7 @@ const SCOUT_REQUESTS: Array<[string, number, string]> = [
 
 const LEDGER_REQUESTS: Array<[string, number, string]> = [
   ["GET /repos/{owner}/{repo}/contents/{path}", 2, "the ledger is its own event: .github/factory.yml again, and the owner's fallback"],
-  ["GET /repos/{owner}/{repo}/issues", 2, "the ledger issue by its label; artifacts by the intake label (the first time: all of them)"],
+  ["GET /repos/{owner}/{repo}/issues", 3, "the ledger issue by its label; artifacts by the intake label (the first time: all of them); the demand queue's candidates by their label (at most every 10 minutes per process)"],
   ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments", 2, "each artifact's records: issue thread and PR thread"],
   ["POST /repos/{owner}/{repo}/labels", 1, "the ledger label (once per process)"],
   ["POST /repos/{owner}/{repo}/issues", 1, "the ledger issue, the first time"],
@@ -75,7 +75,7 @@ describe("request cost", () => {
     // No .github/factory.yml here: the repository holds one file, so the scout reads one blob.
     expected["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"] = 1;
     expect(s.app.routeCounts()).toEqual(expected);
-    expect(s.app.requests).toHaveLength(12 + 13 + 9);
+    expect(s.app.requests).toHaveLength(12 + 13 + 10);
     expect(s.app.violations).toEqual([]);
   });
 

@@ -70,7 +70,7 @@ describe("ledger refresh cost", () => {
 
     // Nothing new: the ledger and one page of updated issues, nothing written.
     const quiet = requests();
-    expect(await refresh([])).toEqual({ read: 0, written: 0 });
+    expect(await refresh([])).toMatchObject({ read: 0, written: 0 });
     expect(requests() - quiet).toBeLessThanOrEqual(ledgerRefreshBound(0, 0));
 
     // One artifact in flight changes (a person stops it): it alone is read again, and the one page that shows it is rewritten.
@@ -82,7 +82,7 @@ describe("ledger refresh cost", () => {
     s.double.postComment(target, s.double.bot, `Stopped.\n\n${recordBlock(stop)}`);
     const before = requests();
     const writes = s.app.requests.length;
-    expect(await refresh([target])).toEqual({ read: 1, written: 1 });
+    expect(await refresh([target])).toMatchObject({ read: 1, written: 1 });
     const spent = requests() - before;
     expect(spent).toBeLessThanOrEqual(ledgerRefreshBound(1, 1));
     expect(s.app.requests.slice(writes).filter((r) => r.method !== "GET")).toHaveLength(1);

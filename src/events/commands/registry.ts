@@ -19,6 +19,8 @@ export type CommandResult =
   | { kind: "accept"; reply: string; sha: string }
   /** Merge the PR if its head is verified, reviewed and up to date (the handler checks GitHub: `stages/ship`). */
   | { kind: "ship" }
+  /** Promote the demand queue's top candidate to intake (the handler reads the queue). */
+  | { kind: "next" }
   /** The scout's plan approved, for the goal and criteria as they are (`digest`). */
   | { kind: "approve"; reply: string; digest: string }
   /** The scout sent back with a person's guidance. */
@@ -152,6 +154,13 @@ export const COMMANDS: CommandSpec[] = [
       }
       return { kind: "retry", reply: `Building, as @${actor} asked.`, stage: "build" };
     },
+  },
+  {
+    name: "next",
+    usage: "/factory next",
+    summary: "Promote the top of the demand queue (issues labelled `factory:candidate`, ranked by reactions, commenters, links and labels) to intake. Works on any issue.",
+    mutates: true,
+    run: () => ({ kind: "next" }),
   },
   {
     name: "approve",

@@ -1,0 +1,106 @@
+import type { FactoryConfig } from "../config/schema.js";
+import type { GitHubStore, ListedIssue } from "../github/repo-port.js";
+import { rankCandidates, type Candidate, type KindOutcome, type RankedCandidate } from "../stages/intake/demand.js";
+
+/** How many of the best candidates have their comments read (commenters, duplicates), and how many finished artifacts teach the ranking. */
+export const QUEUE_READS = { commenters: 30, outcomes: 30 };
+
+/** Whether an open issue is a candidate under `intake.candidates`, and not already the factory's. */
+export function isCandidateIssue(issue: ListedIssue, config: FactoryConfig, botLogin: string): boolean {
+  if (issue.isPull || issue.state !== "open" || issue.labels.includes(config.labels.intake) || issue.labels.includes(config.labels.ledger)) return false;
+  if (issue.authorType === "Bot" && issue.authorLogin === botLogin) return false;
+  const { labels, milestone, authors } = config.intake.candidates;
+  return issue.labels.some((l) => labels.includes(l)) || (milestone !== undefined && issue.milestone === milestone) || (issue.authorAssociation !== undefined && (authors as readonly string[]).includes(issue.authorAssociation));
+}
+
+const DUPLICATE = /\bduplicate of #(\d+)\b/gi;
+
+/**
+ * The demand queue, read from GitHub: the open candidates with their reactions, the
+ * other listed issues that mention them (the candidates, or every open issue when a
+ * milestone or author association makes candidates), the people who commented on the best ones and the
+ * duplicates pointed at them, and how the factory's recently finished artifacts of
+ * each kind (label) went. Ranked, each score explained.
+ */
+export type QueuedCandidate = RankedCandidate & { issue: ListedIssue };
+
+export async function collectQueue(store: GitHubStore, config: FactoryConfig, now: number, reads = QUEUE_READS): Promise<QueuedCandidate[]> {
+  const { port } = store;
+  // By label when only labels make candidates (a page per label); every open issue when a milestone or author association does.
+  const { labels, milestone, authors } = config.intake.candidates;
+  const open =
+    milestone === undefined && authors.length === 0
+      ? [...new Map((await Promise.all(labels.map((l) => port.listIssuesWithLabel(l, "open")))).flat().map((i) => [i.number, i])).values()]
+      : await port.listIssuesWithLabel(undefined, "open");
+  const candidates = open.filter((i) => isCandidateIssue(i, config, store.botLogin));
+  if (candidates.length === 0) return [];
+  const numbers = new Set(candidates.map((c) => c.number));
+  const linked = new Map<number, Set<number>>();
+  for (const issue of open) {
+    for (const match of issue.body.matchAll(/(?:^|[^\w/])#(\d+)\b/g)) {
+      const target = Number(match[1]);
+      if (target !== issue.number && numbers.has(target)) linked.set(target, (linked.get(target) ?? new Set()).add(issue.number));
+    }
+  }
+  const base = (i: ListedIssue): Candidate => ({
+    number: i.number,
+    title: i.title,
+    labels: i.labels,
+    createdAt: i.createdAt,
+    reactions: i.reactions ?? { up: 0, down: 0, other: 0 },
+    commenters: 0,
+    linked: linked.get(i.number)?.size ?? 0,
+    duplicates: 0,
+  });
+  // Comments are read for the best candidates only: a page each.
+  const first = rankCandidates(candidates.map(base), [], now).slice(0, reads.commenters);
+  const commenters = new Map<number, number>();
+  const duplicates = new Map<number, Set<number>>();
+  for (const { number } of first) {
+    const issue = candidates.find((c) => c.number === number) as ListedIssue;
+    const comments = await port.listIssueComments(number);
+    const people = new Set(comments.filter((c) => c.authorType !== "Bot" && c.authorLogin && c.authorLogin !== issue.authorLogin).map((c) => c.authorLogin));
+    commenters.set(number, people.size);
+    for (const comment of comments) {
+      for (const match of comment.body.matchAll(DUPLICATE)) {
+        const target = Number(match[1]);
+        if (target !== number && numbers.has(target)) duplicates.set(target, (duplicates.get(target) ?? new Set()).add(number));
+      }
+    }
+  }
+  const outcomes = await kindOutcomes(store, config, reads.outcomes);
+  const byNumber = new Map(candidates.map((c) => [c.number, c]));
+  return rankCandidates(
+    candidates.map((i) => ({ ...base(i), commenters: commenters.get(i.number) ?? 0, duplicates: duplicates.get(i.number)?.size ?? 0 })),
+    outcomes,
+    now,
+  ).map((r) => ({ ...r, issue: byNumber.get(r.number) as ListedIssue }));
+}
+
+/**
+ * How the factory's most recently finished artifacts went, per kind (each label not
+ * the factory's own): merged without requested changes, merged after them, or ended
+ * blocked or closed unmerged.
+ */
+export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, limit: number): Promise<KindOutcome[]> {
+  const finished = (await store.port.listIssuesWithLabel(config.labels.intake, "all")).filter((i) => !i.isPull).sort((a, b) => b.number - a.number);
+  const byKind = new Map<string, KindOutcome>();
+  let read = 0;
+  for (const issue of finished) {
+    if (read >= limit) break;
+    const kinds = issue.labels.filter((l) => !l.startsWith("factory:") && l !== config.labels.intake);
+    if (kinds.length === 0) continue;
+    const { artifact, records } = await store.load(issue.number);
+    if (artifact.status !== "done" && artifact.status !== "blocked") continue;
+    read++;
+    const ended = records.findLast((r) => r.kind === "run.ended");
+    const merged = ended?.kind === "run.ended" && ended.data.outcome === "merged";
+    const outcome: keyof Omit<KindOutcome, "kind"> = !merged ? "failed" : artifact.reviewRounds > 0 ? "reworked" : "clean";
+    for (const kind of kinds) {
+      const entry = byKind.get(kind) ?? { kind, clean: 0, reworked: 0, failed: 0 };
+      entry[outcome]++;
+      byKind.set(kind, entry);
+    }
+  }
+  return [...byKind.values()];
+}
