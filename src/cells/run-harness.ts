@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { readOwnFile } from "./read-safely.js";
 import { join } from "node:path";
 import type { Box } from "./box.js";
 import { harnessArgv, harnessEnv, type HarnessPreset } from "./harness.js";
@@ -97,7 +98,7 @@ export function harnessProblem(run: Pick<HarnessRun, "result" | "argv">, harness
 /** A harness may write `{ "costUsd": n }` to `{output_file}`; anything else there is ignored. */
 async function reportedCost(file: string): Promise<number | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as { costUsd?: unknown };
+    const parsed = JSON.parse((await readOwnFile(file, 64 * 1024)) ?? "") as { costUsd?: unknown };
     return typeof parsed.costUsd === "number" && Number.isFinite(parsed.costUsd) && parsed.costUsd >= 0 ? parsed.costUsd : undefined;
   } catch {
     return undefined;

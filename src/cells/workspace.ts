@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -60,7 +60,7 @@ export class Workspace {
       await mkdir(scratch);
       await run(["clone", "--quiet", "--no-tags", "--single-branch", "--branch", options.branch, options.url, dir], root, authEnv(options.token));
       const { stdout } = await run(["rev-parse", "HEAD"], dir, baseEnv());
-      return new Workspace(root, dir, scratch, options.branch, stdout.trim(), options.url, options.identity);
+      return await new Workspace(root, dir, scratch, options.branch, stdout.trim(), options.url, options.identity).rememberConfig();
     } catch (error) {
       await rm(root, { recursive: true, force: true });
       throw error;
@@ -82,7 +82,7 @@ export class Workspace {
       await run([...SAFE, "fetch", "--quiet", "--depth", "1", "--no-tags", `file://${options.gitDir}`, options.commit], dir, baseEnv());
       await run([...SAFE, "checkout", "--quiet", "--detach", "FETCH_HEAD"], dir, baseEnv());
       const { stdout } = await run(["rev-parse", "HEAD"], dir, baseEnv());
-      return new Workspace(root, dir, scratch, "", stdout.trim(), "", options.identity);
+      return await new Workspace(root, dir, scratch, "", stdout.trim(), "", options.identity).rememberConfig();
     } catch (error) {
       await rm(root, { recursive: true, force: true });
       throw error;
@@ -91,6 +91,9 @@ export class Workspace {
 
   /** Writes files into the tree (a replay's judging tests), refusing any path that leaves it. */
   async writeTree(files: Record<string, string>): Promise<void> {
+    // The tree itself must still be the folder the factory made, not a link the harness put in its place.
+    const self = await lstat(this.dir).catch(() => undefined);
+    if (!self?.isDirectory() || (await realpath(this.dir)) !== join(await realpath(this.root), "work")) throw new Error("the tree is no longer the folder the factory made (the harness replaced it); nothing is written");
     for (const [path, content] of Object.entries(files)) {
       const target = join(this.dir, path);
       if (path.startsWith("/") || !target.startsWith(`${this.dir}/`) || path.split("/").includes(".git")) throw new Error(`refusing to write ${JSON.stringify(path)}: not a path inside the tree`);
@@ -210,14 +213,35 @@ export class Workspace {
     }
   }
 
-  /** git in the clone the harness worked in: its hooks and command-running settings switched off. */
-  private git(args: string[]) {
+  /** The clone's `.git/config` as the factory wrote it, before any harness ran. */
+  private gitConfig: string | undefined;
+
+  /**
+   * git in the clone the harness worked in: its hooks and command-running settings
+   * switched off, and first the clone's `.git` checked (a real folder, not a link or a
+   * `gitdir:` file the harness left) and its config put back as the factory wrote it,
+   * so nothing the harness configured (a filter driver, a signing program, an alias)
+   * runs outside the box when the factory commits.
+   */
+  private async git(args: string[]) {
+    const gitDir = join(this.dir, ".git");
+    const stat = await lstat(gitDir).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new GitError(args, "the clone's .git is no longer a folder (the harness replaced it); nothing is committed or pushed");
+    this.gitConfig ??= await readFile(join(gitDir, "config"), "utf8");
+    await rm(join(gitDir, "config"), { force: true, recursive: true });
+    await writeFile(join(gitDir, "config"), this.gitConfig);
     return run([...SAFE, ...args], this.dir, { ...baseEnv(), ...this.commitEnv() });
+  }
+
+  /** Remembers the clone's config before a harness runs (the clone and checkout wrote it). */
+  private async rememberConfig(): Promise<this> {
+    this.gitConfig = await readFile(join(this.dir, ".git", "config"), "utf8");
+    return this;
   }
 }
 
 /** Settings a repository's own config could use to run commands inside the factory's git calls, switched off. */
-const SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "diff.external=", "-c", "core.sshCommand=false"];
+const SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "diff.external=", "-c", "core.sshCommand=false", "-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false"];
 
 /** git without the user's or the system's configuration, hooks or prompts. */
 function baseEnv(): Record<string, string> {

@@ -252,7 +252,7 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
 
   async getPull(number: number): Promise<PullRef> {
     const { data } = await this.octokit.rest.pulls.get({ ...this.ref, pull_number: number });
-    return { number: data.number, title: data.title, headRef: data.head.ref, headSha: data.head.sha, baseRef: data.base.ref, createdAt: data.created_at, nodeId: data.node_id, draft: data.draft ?? false };
+    return { number: data.number, title: data.title, headRef: data.head.ref, headSha: data.head.sha, baseRef: data.base.ref, createdAt: data.created_at, nodeId: data.node_id, draft: data.draft ?? false, state: data.state, merged: data.merged };
   }
 
   /**
@@ -552,13 +552,13 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
   }
 
   /** Merges `from` into the branch `into` with a merge commit (`POST /merges`): a push, so CI runs on it. */
-  async mergeInto(into: string, from: string, message: string): Promise<"merged" | "up-to-date" | "conflict"> {
+  async mergeInto(into: string, from: string, message: string): Promise<{ state: "merged"; sha: string } | { state: "up-to-date" | "conflict" }> {
     try {
-      const { status } = await this.octokit.rest.repos.merge({ ...this.ref, base: into, head: from, commit_message: message });
+      const { status, data } = await this.octokit.rest.repos.merge({ ...this.ref, base: into, head: from, commit_message: message });
       // The types know 201 only; GitHub answers 204 when `into` already has `from`.
-      return (status as number) === 204 ? "up-to-date" : "merged";
+      return (status as number) === 204 ? { state: "up-to-date" } : { state: "merged", sha: data.sha };
     } catch (error) {
-      if (statusOf(error) === 409) return "conflict";
+      if (statusOf(error) === 409) return { state: "conflict" };
       throw error;
     }
   }

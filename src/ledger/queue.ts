@@ -80,10 +80,16 @@ export async function collectQueue(store: GitHubStore, config: FactoryConfig, no
 /**
  * How the factory's most recently finished artifacts went, per kind (each label not
  * the factory's own): merged without requested changes, merged after them, or ended
- * blocked or closed unmerged.
+ * blocked, closed unmerged, or merged and then reverted (a `Revert "<title>…"` commit
+ * among the default branch's last 100).
  */
 export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, limit: number): Promise<KindOutcome[]> {
   const finished = (await store.port.listIssuesWithLabel(config.labels.intake, "all")).filter((i) => !i.isPull).sort((a, b) => b.number - a.number);
+  if (finished.length === 0) return [];
+  // Reverts on the default branch (GitHub's "Revert" button writes `Revert "<title>"`): the last 100 commits.
+  const { data: repository } = await store.port.octokit.rest.repos.get({ ...store.port.ref });
+  const reverts = (await store.port.commitMessages(repository.default_branch, 100)).map((c) => c.message.split("\n")[0] ?? "").filter((s) => s.startsWith('Revert "'));
+  const reverted = (title: string) => reverts.some((subject) => subject.startsWith(`Revert "${title}`));
   const byKind = new Map<string, KindOutcome>();
   let read = 0;
   for (const issue of finished) {
@@ -95,7 +101,7 @@ export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, li
     read++;
     const ended = records.findLast((r) => r.kind === "run.ended");
     const merged = ended?.kind === "run.ended" && ended.data.outcome === "merged";
-    const outcome: keyof Omit<KindOutcome, "kind"> = !merged ? "failed" : artifact.reviewRounds > 0 ? "reworked" : "clean";
+    const outcome: keyof Omit<KindOutcome, "kind"> = !merged || reverted(artifact.title) ? "failed" : artifact.reviewRounds > 0 ? "reworked" : "clean";
     for (const kind of kinds) {
       const entry = byKind.get(kind) ?? { kind, clean: 0, reworked: 0, failed: 0 };
       entry[outcome]++;

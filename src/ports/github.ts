@@ -28,6 +28,9 @@ export interface PullRef {
   createdAt: string;
   nodeId: string;
   draft?: boolean;
+  /** `getPull` only: open or closed, and whether it was merged. */
+  state?: string;
+  merged?: boolean;
 }
 
 export interface ChangedFile {

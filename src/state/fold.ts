@@ -45,7 +45,7 @@ export interface Artifact {
   /** Guidance from `/factory revise`, newest last: the scout and the builder read it. */
   guidance?: string[];
   /** `/factory ship`: who asked, and whether it waits on the updated branch's verdict, merged, or was called off. */
-  ship?: { by: string; state: "waiting" | "merged" | "cancelled"; sha: string };
+  ship?: { by: string; state: "waiting" | "merged" | "cancelled"; sha: string; after?: string | undefined };
   /** The learn stage, once the run ended: what was learned from it and what learned settings it used. */
   learned?: string[];
   createdAt: string | undefined;
@@ -173,13 +173,25 @@ export function foldRecords(id: string, records: readonly SignedRecord[]): Folde
   const keys = new Set<string>();
   for (const record of chain.records) {
     keys.add(record.key);
-    artifact = { ...apply(artifact, record), seq: record.seq, head: linkOf(record), updatedAt: record.at };
+    artifact = { ...callsOffShip(artifact, apply(artifact, record), record), seq: record.seq, head: linkOf(record), updatedAt: record.at };
   }
   return { artifact: { ...artifact, keys }, records: chain.records, voided: chain.voided };
 }
 
 export function fold(id: string, records: readonly SignedRecord[]): Artifact {
   return foldRecords(id, records).artifact;
+}
+
+/**
+ * A ship waiting on the updated branch merges that branch, verified, and nothing
+ * else: a new build, a request for changes, a revised plan or edited criteria call
+ * it off (the person ships again when they want the new state merged).
+ */
+function callsOffShip(before: Artifact, after: Artifact, record: SignedRecord): Artifact {
+  if (before.ship?.state !== "waiting" || after.ship?.state !== "waiting") return after;
+  const moved =
+    (record.kind === "stage.completed" && record.data.stage === "build") || record.kind === "review.changes_requested" || record.kind === "scope.revise" || record.kind === "artifact.revised";
+  return moved ? { ...after, ship: { ...after.ship, state: "cancelled" } } : after;
 }
 
 function apply(a: Artifact, record: SignedRecord): Artifact {
@@ -353,7 +365,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       return { ...revised, stage: "build", running: undefined, verification: a.verification, nextHandoff: `a writer: @${record.data.by} edited the criteria after the plan was approved; approve again with \`/factory approve\` (or \`/factory revise <guidance>\`)` };
     }
     case "ship.requested":
-      return { ...a, ship: { by: record.data.by, state: "waiting", sha: record.data.sha }, nextHandoff: `verify: the branch was ${record.data.behind} commit${record.data.behind === 1 ? "" : "s"} behind; the base was merged in for @${record.data.by}'s \`/factory ship\`, which merges once the new head passes` };
+      return { ...a, ship: { by: record.data.by, state: "waiting", sha: record.data.sha, after: record.data.after }, nextHandoff: `verify: the branch was ${record.data.behind} commit${record.data.behind === 1 ? "" : "s"} behind; the base was merged in for @${record.data.by}'s \`/factory ship\`, which merges once the new head passes` };
     case "ship.merged":
       return { ...a, ship: { by: record.data.by, state: "merged", sha: record.data.sha }, nextHandoff: `analyst: merged (${record.data.method}) by \`/factory ship\` for @${record.data.by}; the post-run note follows` };
     case "ship.cancelled":

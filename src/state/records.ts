@@ -102,7 +102,7 @@ export const recordData = {
     comments: z.array(z.object({ path: z.string(), line: z.number().int().nullable(), body: z.string().max(5000), url: z.string().max(500) })).max(100),
   }),
   /** `/factory ship` found the branch behind its base and merged the base into it: it merges when the new head passes. */
-  "ship.requested": z.object({ by: login, sha: z.string().min(7).max(64), behind: z.number().int().nonnegative() }),
+  "ship.requested": z.object({ by: login, sha: z.string().min(7).max(64), behind: z.number().int().nonnegative(), after: z.string().min(7).max(64).optional() }),
   /** `/factory ship` merged the PR at `sha`; `note` says where the release note went. */
   "ship.merged": z.object({ by: login, sha: z.string().min(7).max(64), method: z.enum(["merge", "squash", "rebase"]), note: z.string().max(500).optional() }),
   /** A ship waiting on the updated branch's verdict was called off, and why. */

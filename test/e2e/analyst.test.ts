@@ -115,5 +115,5 @@ describe("one artifact from label to merge", () => {
     // The ledger lists it with that handoff.
     const ledger = [...sb.double.issues.values()].find((i) => i.title === "Factory ledger");
     expect(ledger?.body).toContain("post-run note in .factory/runs/");
-  });
+  }, 120_000); // the whole line twice over (a review sends it back to build) with real processes: about 45 s alone, more beside the other files
 });

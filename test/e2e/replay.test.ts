@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -173,6 +173,44 @@ describe("the judging tests are written into the tree, never through it", () => 
     } finally {
       await workspace.remove();
       rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the factory's git after a harness ran: nothing the harness configured runs on the host", () => {
+  it("puts back the clone's config (a filter driver the harness added never runs), and refuses a .git the harness replaced", async () => {
+    const workspace = await Workspace.atCommit({ gitDir, commit: base, identity: botIdentity("software-factory[bot]") });
+    const marker = join(tmpdir(), `factory-pwned-${process.pid}-${Date.now()}`);
+    try {
+      // What a hostile harness leaves: a clean filter that runs a command, applied to every file.
+      writeFileSync(join(workspace.dir, ".git", "config"), `${readFileSync(join(workspace.dir, ".git", "config"), "utf8")}[filter "x"]\n\tclean = touch ${marker}; cat\n[commit]\n\tgpgSign = true\n[gpg]\n\tprogram = touch ${marker}\n`);
+      writeFileSync(join(workspace.dir, ".gitattributes"), "* filter=x\n");
+      writeFileSync(join(workspace.dir, "src", "add.js"), "export const add = (a, b) => a + b;\n");
+      expect(await workspace.commitLeftovers("harness work")).toBe(true);
+      expect((await workspace.newCommits()).length).toBe(1);
+      expect(existsSync(marker)).toBe(false);
+
+      rmSync(join(workspace.dir, ".git"), { recursive: true, force: true });
+      symlinkSync(gitDir, join(workspace.dir, ".git"));
+      writeFileSync(join(workspace.dir, "src", "add.js"), "changed again\n");
+      await expect(workspace.commitLeftovers("again")).rejects.toThrow(/the clone's \.git is no longer a folder/);
+    } finally {
+      await workspace.remove();
+      rmSync(marker, { force: true });
+    }
+  });
+
+  it("refuses to write the judging tests when the tree itself was replaced by a link", async () => {
+    const workspace = await Workspace.atCommit({ gitDir, commit: base, identity: botIdentity("software-factory[bot]") });
+    const elsewhere = mkdtempSync(join(tmpdir(), "factory-elsewhere-"));
+    try {
+      rmSync(workspace.dir, { recursive: true, force: true });
+      symlinkSync(elsewhere, workspace.dir);
+      await expect(workspace.writeTree({ "test/add.test.js": MERGED_TEST })).rejects.toThrow(/the tree is no longer the folder the factory made/);
+      expect(readdirSync(elsewhere)).toEqual([]);
+    } finally {
+      await workspace.remove();
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 });

@@ -128,8 +128,8 @@ export function mergeByHand(s: Scenario, pr: number): Promise<void> {
 }
 
 /** An issue opened and labelled for intake; the line runs until it waits. Its number and its PR's. */
-export async function intakeAndWait(s: Scenario, title: string, body = VALID_BODY): Promise<{ issue: number; pr: number }> {
-  const issue = s.double.openIssue("alice", title, body).number;
+export async function intakeAndWait(s: Scenario, title: string, body = VALID_BODY, labels: string[] = []): Promise<{ issue: number; pr: number }> {
+  const issue = s.double.openIssue("alice", title, body, labels).number;
   await s.deliver(s.label(issue));
   await s.idle();
   const pr = s.double.pulls().find((p) => p.pull?.head.startsWith(`factory/${issue}-`))?.number ?? 0;

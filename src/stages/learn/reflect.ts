@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { readOwnFile } from "../../cells/read-safely.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Mustache from "mustache";
@@ -60,8 +61,9 @@ export function harnessReflection(setup: { box: Box; env: NodeJS.ProcessEnv; cho
       const ran = await runHarness({ box: setup.box, env: setup.env, choice: setup.choice, harness, place, prompt: reflectionPrompt(reflection), timeoutMs, image: setup.image, maxOutputBytes: 200_000 });
       const problem = harnessProblem(ran, harness, timeoutMs);
       if (problem) throw new Error(`${problem}: ${lastLines(ran.result, 3).join(" / ")}`);
-      const next = await readFile(join(place.dir, REFLECT_FILES.template), "utf8").catch(() => "");
-      if (!next.trim()) throw new Error(`the reflection left ${REFLECT_FILES.template} empty or removed it`);
+      // Not followed if the harness left a link there: only a regular file it wrote counts.
+      const next = (await readOwnFile(join(place.dir, REFLECT_FILES.template), PROMPT_FILE_LIMIT * 4)) ?? "";
+      if (!next.trim()) throw new Error(`the reflection left ${REFLECT_FILES.template} empty, removed it, or replaced it with something other than a file of at most ${PROMPT_FILE_LIMIT * 4} bytes`);
       if (next.length > PROMPT_FILE_LIMIT) throw new Error(`the reflection's template is ${next.length} characters, over the ${PROMPT_FILE_LIMIT} allowed`);
       try {
         Mustache.parse(next);

@@ -6,6 +6,7 @@ import type { SignedRecord } from "../../state/records.js";
 import { fitBody } from "../../views/render.js";
 import { latestOutput } from "../build/prompt.js";
 import { addToChangelog, addToReleaseNotes } from "./release-note.js";
+import { waitsForScope } from "../../line/scope.js";
 
 type Method = "merge" | "squash" | "rebase";
 
@@ -20,7 +21,8 @@ export function shipReady(loaded: LoadedArtifact): { by: string } | undefined {
   const { artifact } = loaded;
   const ship = artifact.ship;
   if (ship?.state !== "waiting" || artifact.status !== "active" || artifact.stage !== "analyst") return undefined;
-  return artifact.verification === "pass" && artifact.verifiedSha !== undefined && artifact.verifiedSha !== ship.sha ? { by: ship.by } : undefined;
+  // Exactly the commit the base was merged into the branch with, once it passed.
+  return artifact.verification === "pass" && ship.after !== undefined && artifact.verifiedSha === ship.after ? { by: ship.by } : undefined;
 }
 
 /**
@@ -42,15 +44,22 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   const refuse = (reason: string): ShipResult => ({ kind: "refused", reason, reply: `Not shipped, @${by}: ${reason}` });
   const pr = artifact.pr;
   if (pr === undefined) return refuse(`#${loaded.issue} has no factory pull request to ship.`);
+  if (artifact.ship?.state === "merged") return refuse(`it was already shipped (by @${artifact.ship.by}).`);
   if (artifact.status === "done") return refuse(`the line is done for this artifact (${artifact.nextHandoff.replace(/^nobody: /, "")}).`);
   if (artifact.status === "stopped") return refuse("the artifact is stopped; `/factory retry` resumes it, then ship.");
   if (artifact.running?.stage === "build") return refuse(`a build is running (job \`${artifact.running.job}\`); ship after it is verified.`);
+  if (waitsForScope(artifact, config)) return refuse("the scout's plan waits for approval (`/factory approve`); nothing was built for it yet.");
 
   const pull = await port.getPull(pr);
+  if (pull.merged) return refuse(`#${pr} is already merged; the post-run note follows.`);
+  if (pull.state === "closed") return refuse(`#${pr} is closed.`);
   const head = pull.headSha;
   const short = head.slice(0, 7);
   const verdict = verdictProblem(artifact.verification, artifact.verifiedSha, head);
   if (verdict) return refuse(verdict);
+  // Verified, and the line agrees: packaged and waiting on review, not blocked, not sent back by a review or a revision.
+  if (artifact.status !== "active") return refuse(`the artifact is ${artifact.status} (${artifact.nextHandoff.slice(0, 200)}).`);
+  if (artifact.stage !== "analyst") return refuse(`the line is at **${artifact.stage}** (${artifact.nextHandoff.slice(0, 200)}); ship once it is verified and packaged again.`);
 
   const decision = await port.reviewDecision(pr);
   if (decision === "REVIEW_REQUIRED") return refuse(`the approving reviews that branch protection on \`${pull.baseRef ?? artifact.baseBranch}\` requires are not in yet. A reviewer with write access approves, then ship.`);
@@ -60,9 +69,9 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   const behind = await port.behindBy(base, head);
   if (behind > 0) {
     const merged = await port.mergeInto(pull.headRef, base, `Merge ${base} into ${pull.headRef} for /factory ship`);
-    if (merged === "conflict") return refuse(`\`${pull.headRef}\` is ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\` and merging \`${base}\` into it conflicts. Resolve the conflict on the branch, then ship.`);
-    if (merged === "merged") {
-      const record = store.record(loaded, "ship.requested", { by, sha: head, behind }, key);
+    if (merged.state === "conflict") return refuse(`\`${pull.headRef}\` is ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\` and merging \`${base}\` into it conflicts. Resolve the conflict on the branch, then ship.`);
+    if (merged.state === "merged") {
+      const record = store.record(loaded, "ship.requested", { by, sha: head, behind, after: merged.sha }, key);
       const reply = `\`${pull.headRef}\` was ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\`: merged \`${base}\` into it for @${by}. The verifier checks the new head, and it merges once that passes (\`/factory stop\` calls it off).`;
       await port.createComment(thread ?? pr, fitBody(reply, [store.block(record)]));
       return { kind: "updating", reply, record };
@@ -122,7 +131,7 @@ async function placeReleaseNote(store: GitHubStore, config: FactoryConfig, loade
     if (next !== current) await port.writeFiles(branch, { [target]: next }, `docs(changelog): ${note.line.slice(0, 60)}`);
     return `added to \`${target}\` under Unreleased → ${note.section} on \`${branch}\``;
   } catch (error) {
-    if (isTransient(error)) throw error;
-    return `not placed: ${(error as Error).message.split("\n")[0]?.slice(0, 200)} (\`package.changelog: ${target}\`; a protected branch refuses the commit)`;
+    // Never thrown: the PR is merged already, and a retry of the whole ship would find it merged and stop.
+    return `not placed: ${(error as Error).message.split("\n")[0]?.slice(0, 200)} (\`package.changelog: ${target}\`; a protected branch refuses the commit; add the line by hand)`;
   }
 }

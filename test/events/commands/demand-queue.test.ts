@@ -79,6 +79,20 @@ describe("the demand queue", () => {
     expect(body).not.toContain(`#${crash} Crash on save, score`);
   });
 
+  it("kinds of requests that shipped cleanly rank up, with the evidence; a merged change that was reverted counts against its kind", async () => {
+    // Only what this needs: no ledger, notes, lessons or refits at each merge.
+    s.double.writeFile(".github/factory.yml", CONFIG({ ledger: { issue: false }, analyst: { runNotes: "off", lessons: false }, learn: { refitAfter: 0 } }));
+    for (const title of ["Docs for setup", "Docs for themes", "Docs for plugins"]) {
+      const { pr } = await intakeAndWait(s, title, VALID_BODY, ["docs"]);
+      await mergeByHand(s, pr);
+    }
+    // A person reverts the third with GitHub's Revert button.
+    s.double.push("main", { "README.md": "# widgets\n" }, 'Revert "Docs for plugins (#6)"');
+    const docs = s.double.openIssue("alice", "Docs for the CLI", VALID_BODY, ["factory:candidate", "docs"]).number;
+    const { lines } = await runCli(["queue", "--repo", "octo-org/widgets"], ENV);
+    expect(lines).toEqual([`1. #${docs} Docs for the CLI (score 1.7): \`docs\` requests the factory finished: 2 of 3 merged without requested changes, 1 blocked, closed or reverted (+1.7)`]);
+  });
+
   it("with nothing queued, /factory next says how to queue an issue", async () => {
     s.double.writeFile(".github/factory.yml", CONFIG());
     const issue = s.double.openIssue("alice", "Question", "How do I?").number;
