@@ -164,7 +164,7 @@ async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promis
     const { data } = await ctx.store.port.octokit.rest.repos.get({ ...ctx.store.port.ref });
     for (const candidate of fresh.slice(0, room)) {
       ctx.log.info({ issue: candidate.number, score: candidate.score, inFlight: outcome.inFlight, autoPromote: config.intake.autoPromote }, "demand queue: promoting a candidate (intake.autoPromote)");
-      await promoteCandidate(ctx, config, candidate.issue, ctx.store.botLogin, data.default_branch, `auto-promote:${candidate.number}`);
+      await promoteCandidate(ctx, config, event, candidate.issue, ctx.store.botLogin, data.default_branch, `auto-promote:${candidate.number}`);
     }
     queuesOf(ctx).delete(ctx.store.port.fullName);
   }

@@ -75,7 +75,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
     if (result.kind === "next") {
       const chosen = await chooseNext(ctx, config, target, sender, key, thread);
       target = chosen.loaded;
-      if (chosen.record) await finishPromotion(ctx, config, chosen.record, event.data.defaultBranch);
+      if (chosen.record) await finishPromotion(ctx, config, event, chosen.record, event.data.defaultBranch);
       continue;
     }
     if (result.kind === "ship") {
@@ -96,7 +96,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
   // Commands of this comment answered by an earlier try (a lost answer, a crash): this one finishes what it began, the views and the stage a retry asked for.
   const resumed = pending.length < commands.length && target.records.some((r) => mine(r.key) && r.kind !== "command.answered");
   // A promotion this comment chose before a crash: finished now, for the same issue.
-  if (resumed) for (const r of target.records.filter((x) => x.kind === "queue.promoted" && mine(x.key))) await finishPromotion(ctx, config, r, event.data.defaultBranch);
+  if (resumed) for (const r of target.records.filter((x) => x.kind === "queue.promoted" && mine(x.key))) await finishPromotion(ctx, config, event, r, event.data.defaultBranch);
   if (!(changed || resumed) || target.artifact.pr === undefined) return;
   const labels = target.issue === thread && !resumed ? event.data.labels : await port.issueLabels(target.issue);
   await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
@@ -127,13 +127,13 @@ async function chooseNext(ctx: EventContext, config: FactoryConfig, target: Load
 }
 
 /** Promotes the issue a `queue.promoted` record chose (again, after a crash: every step is idempotent). */
-async function finishPromotion(ctx: EventContext, config: FactoryConfig, record: SignedRecord, defaultBranch: string | undefined): Promise<void> {
+async function finishPromotion(ctx: EventContext, config: FactoryConfig, origin: { installationId: number; owner: string; repo: string }, record: SignedRecord, defaultBranch: string | undefined): Promise<void> {
   if (record.kind !== "queue.promoted") return;
   const { port } = ctx.store;
-  const issue = (await port.listIssuesWithLabel(undefined, "open")).find((i) => i.number === record.data.issue);
-  if (!issue) return;
+  const issue = await port.getIssue(record.data.issue);
+  if (!issue || issue.state !== "open") return;
   const branch = defaultBranch ?? (await port.octokit.rest.repos.get({ ...port.ref })).data.default_branch;
-  await promoteCandidate(ctx, config, issue, record.data.by, branch, `${record.key}:next`);
+  await promoteCandidate(ctx, config, origin, issue, record.data.by, branch, `${record.key}:next`);
 }
 
 /**

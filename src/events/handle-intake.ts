@@ -2,6 +2,7 @@ import { advance } from "../stages/advance.js";
 import { reviseRequest, runIntake } from "../stages/intake/run-intake.js";
 import { withRecord } from "../state/artifact-store.js";
 import { cancelRunning, looksLikeFactory, type EventContext } from "./context.js";
+import { mayMutate } from "./commands/registry.js";
 import type { EventOf } from "./line-event.js";
 
 /**
@@ -30,6 +31,11 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
   // An open artifact's issue edited: its goal and criteria follow (and, past an approved plan with the scope gate on, back to approval).
   if (outcome === "already-open" && event.data.action === "edited") {
     const loaded = await ctx.store.load(issue.number);
+    // Only a writer's edit changes an artifact in flight: the builder and the verifier work from its goal and criteria.
+    if (loaded.artifact.status === "active" && !mayMutate(config, await ctx.store.port.permission(sender))) {
+      ctx.log.info({ artifact: loaded.id, by: sender }, "intake: an edit by someone without a writer's role; the artifact keeps its goal and criteria");
+      return;
+    }
     const record = await reviseRequest(ctx.store, config, loaded, { title: issue.title, body: issue.body, by: sender, key: event.id });
     if (record) {
       if (record.kind === "artifact.revised" && record.data.backToApproval) await cancelRunning(ctx.deps, ctx.store, loaded.artifact.running);

@@ -1,25 +1,41 @@
+import { createHash } from "node:crypto";
 import type { FactoryConfig } from "../config/schema.js";
 import type { ListedIssue } from "../github/repo-port.js";
-import { advance } from "../stages/advance.js";
-import { runIntake } from "../stages/intake/run-intake.js";
 import type { EventContext } from "./context.js";
+import { lineEvent } from "./line-event.js";
 
 /**
  * Promotes a candidate to intake: the intake label goes on the issue (so people see
- * it, and the labelled webhook that follows finds the artifact open), and intake runs
- * now for the person who asked, then the scout. `key` makes it idempotent.
+ * it), and an intake event for the issue goes into the inbox, for the person who
+ * asked. Intake then runs as it does for a label, under the issue's own lock (two
+ * promotions of the same issue, or a promotion and the label's own webhook, open one
+ * artifact). `key` names the event, so a retry pushes the same one.
  */
-export async function promoteCandidate(ctx: EventContext, config: FactoryConfig, issue: ListedIssue, requestedBy: string, defaultBranch: string, key: string): Promise<"opened" | "needs-criteria" | "already-open" | "duplicate"> {
-  const { store } = ctx;
-  await store.port.addLabels(issue.number, [config.labels.intake]);
-  const labels = [...new Set([...issue.labels, config.labels.intake])];
-  const { outcome } = await runIntake(
-    store,
-    config,
-    { issue: { number: issue.number, title: issue.title, body: issue.body, author: issue.authorLogin ?? "ghost", labels }, requestedBy, defaultBranch, key },
-    ctx.log,
+export async function promoteCandidate(
+  ctx: EventContext,
+  config: FactoryConfig,
+  origin: { installationId: number; owner: string; repo: string },
+  issue: ListedIssue,
+  requestedBy: string,
+  defaultBranch: string,
+  key: string,
+): Promise<void> {
+  await ctx.store.port.addLabels(issue.number, [config.labels.intake]);
+  await ctx.deps.inbox.push(
+    lineEvent("intake", {
+      id: `promote-${issue.number}-${createHash("sha256").update(key).digest("hex").slice(0, 16)}`,
+      installationId: origin.installationId,
+      owner: origin.owner,
+      repo: origin.repo,
+      target: { issue: issue.number },
+      what: `#${issue.number} promoted from the demand queue for @${requestedBy}`.slice(0, 200),
+      data: {
+        action: "labeled",
+        label: config.labels.intake,
+        issue: { number: issue.number, title: issue.title, body: issue.body, author: issue.authorLogin ?? "ghost", labels: [...new Set([...issue.labels, config.labels.intake])].slice(0, 100), state: "open" },
+        sender: requestedBy,
+        defaultBranch,
+      },
+    }),
   );
-  if (outcome === "opened" || outcome === "duplicate") await advance(store, config, ctx.line, issue.number, key, { sync: outcome === "duplicate" });
-  await ctx.changed(config, issue.number);
-  return outcome;
 }

@@ -343,6 +343,29 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     }));
   }
 
+  /** One issue as the listings show it; undefined when there is none. */
+  async getIssue(number: number): Promise<ListedIssue | undefined> {
+    try {
+      const { data: i } = await this.octokit.rest.issues.get({ ...this.ref, issue_number: number });
+      return {
+        number: i.number,
+        title: i.title,
+        state: i.state,
+        authorLogin: i.user?.login,
+        authorType: i.user?.type,
+        labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
+        createdAt: i.created_at,
+        updatedAt: i.updated_at,
+        body: i.body ?? "",
+        nodeId: i.node_id,
+        isPull: i.pull_request !== undefined,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** Closes an issue as not planned (a duplicate the app made). */
   async closeIssue(issue: number): Promise<void> {
     await this.octokit.rest.issues.update({ ...this.ref, issue_number: issue, state: "closed", state_reason: "not_planned" });

@@ -15,19 +15,21 @@ const DOCS_CRITERION = /\b(docs?|documentation|documented|readme|guide|tutorial|
 const CHANGELOG_CRITERION = /\b(changelog|change log|release notes?)\b/i;
 const DOCS_FILE = /(^|\/)(docs?|documentation)\/|\.(md|mdx|rst|adoc)$|(^|\/)readme/i;
 
-/** Words shared by two texts (as the scout tokenizes them), ignoring the generic ones every criterion has. */
-const GENERIC = new Set(["test", "tests", "pass", "passes", "work", "works", "should", "must", "can", "new", "add", "added", "change"]);
-function shares(a: string, b: string): boolean {
-  const words = new Set(tokenize(a).filter((w) => !GENERIC.has(w)));
-  return tokenize(b).some((w) => words.has(w));
+/** Words a criterion and a name share (as the scout tokenizes them), leaving out the ones every test path or criterion has. */
+const GENERIC = new Set(["test", "tests", "spec", "specs", "src", "lib", "js", "ts", "mjs", "cjs", "py", "go", "rs", "pass", "passes", "work", "works", "should", "must", "can", "new", "add", "added", "change"]);
+function shared(criterion: string, name: string): number {
+  const words = new Set(tokenize(criterion).filter((w) => !GENERIC.has(w)));
+  return new Set(tokenize(name).filter((w) => words.has(w))).size;
 }
+/** A file's own name (not its folders): `test/ui/theme-toggle.test.js` → `theme-toggle.test.js`. */
+const baseName = (path: string) => path.split("/").pop() ?? path;
 
 const list = (paths: readonly string[]) => paths.slice(0, 3).map((p) => `\`${p}\``).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "");
 
 /**
  * Maps each success criterion to the evidence for it at one commit: a changelog or
  * docs file the change touched (for criteria about those); a test the change added
- * or touched whose name shares the criterion's words (failing when its file is in a
+ * or touched whose file name shares two of the criterion's words (failing when its file is in a
  * failure); a check or command named like it; failing those, "needs a person".
  * A criterion is never marked checked on evidence that says nothing about it.
  */
@@ -46,11 +48,12 @@ export function criteriaEvidence(criteria: readonly string[], changed: readonly 
       const docs = touched.filter((p) => DOCS_FILE.test(p) && !isChangelog(p));
       return docs.length ? { criterion, state: "evidence", evidence: `${list(docs)} changed in this PR (a person reads them)` } : { criterion, state: "person", evidence: "no documentation changed in this PR" };
     }
-    const named = tests.filter((t) => shares(criterion, t));
+    // Two words in common with the test's own name: one shared word (`page`) says too little.
+    const named = tests.filter((t) => shared(criterion, baseName(t)) >= 2);
     const failing = named.filter((t) => failedFiles.has(t));
     if (failing.length) return { criterion, state: "failing", evidence: `${list(failing)} fails` };
     if (named.length && passed.length) return { criterion, state: "evidence", evidence: `${list(named)} (added or changed in this PR)${ran}` };
-    const check = evidence.find((e) => e.kind !== "command" && shares(criterion, e.name)) ?? evidence.find((e) => e.kind === "command" && shares(criterion, e.name));
+    const check = evidence.find((e) => e.kind !== "command" && shared(criterion, e.name) >= 1) ?? evidence.find((e) => e.kind === "command" && shared(criterion, e.name) >= 1);
     if (check) return { criterion, state: check.state === "success" ? "evidence" : check.state === "failure" ? "failing" : "person", evidence: `${check.kind === "command" ? "command" : check.kind} \`${check.name}\` ${check.state === "success" ? "passed" : check.state === "failure" ? "failed" : "has not finished"}` };
     if (tests.length && passed.length) return { criterion, state: "person", evidence: `no test named for it; this PR changed ${list(tests)}${ran}` };
     return { criterion, state: "person", evidence: passed.length ? `no test in this PR covers it${ran}` : "nothing in this PR's evidence covers it" };

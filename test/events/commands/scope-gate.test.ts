@@ -76,9 +76,16 @@ describe("the scope gate", () => {
     await say(pr, "maintainer", "/factory approve");
     expect(builds()).toBe(1);
 
-    await s.deliver(s.edit(issue, VALID_BODY.replace("- [ ] the choice survives a reload", "- [ ] the choice survives a reload\n- [ ] the toggle has a keyboard shortcut"), { sender: "alice" }));
+    const edited = VALID_BODY.replace("- [ ] the choice survives a reload", "- [ ] the choice survives a reload\n- [ ] the toggle has a keyboard shortcut");
+    // The author without a writer's role: the artifact in flight keeps its criteria.
+    await s.deliver(s.edit(issue, edited, { sender: "reader" }));
     await s.idle();
-    expect(bot(issue).some((b) => b.startsWith("@alice edited the goal or criteria after the plan was approved: the line waits for approval again"))).toBe(true);
+    expect(kinds(issue)).not.toContain("artifact.revised");
+    expect(tracking(issue)).not.toContain("the toggle has a keyboard shortcut");
+
+    await s.deliver(s.edit(issue, edited, { sender: "maintainer" }));
+    await s.idle();
+    expect(bot(issue).some((b) => b.startsWith("@maintainer edited the goal or criteria after the plan was approved: the line waits for approval again"))).toBe(true);
     expect(kinds(issue)).toContain("artifact.revised");
     expect(tracking(issue)).toContain("the toggle has a keyboard shortcut");
     expect(tracking(issue)).toContain("**Next:** a writer: approve the scout's plan");

@@ -7,13 +7,15 @@ const passing: Evidence[] = [{ kind: "command", name: "npm test", state: "succes
 
 describe("criteriaEvidence", () => {
   it("maps a criterion to a test the change touched whose name shares its words, with what passed", () => {
-    const [theme] = criteriaEvidence(["the theme toggle remembers the choice"], [file("src/theme.js"), file("test/theme.test.js", "added")], passing);
-    expect(theme).toEqual({ criterion: "the theme toggle remembers the choice", state: "evidence", evidence: "`test/theme.test.js` (added or changed in this PR); `npm test`, `lint` passed" });
+    const [theme] = criteriaEvidence(["the theme toggle remembers the choice"], [file("src/theme.js"), file("test/theme-toggle.test.js", "added")], passing);
+    expect(theme).toEqual({ criterion: "the theme toggle remembers the choice", state: "evidence", evidence: "`test/theme-toggle.test.js` (added or changed in this PR); `npm test`, `lint` passed" });
+    // One word in common (`page`), or words only in the folders, are not enough.
+    expect(criteriaEvidence(["the login page shows an error"], [file("test/page.test.ts"), file("test/login/x.test.ts")], passing)[0]?.state).toBe("person");
   });
 
   it("marks it failing when that test's file is in a failure", () => {
     const failed: Evidence[] = [{ kind: "command", name: "npm test", state: "failure", failures: [{ message: "Expected dark", file: "test/theme.test.js", line: 3, lines: [] }] }];
-    expect(criteriaEvidence(["dark theme works"], [file("test/theme.test.js")], failed)[0]).toMatchObject({ state: "failing", evidence: "`test/theme.test.js` fails" });
+    expect(criteriaEvidence(["the dark theme works"], [file("test/dark-theme.test.js")], [{ ...failed[0], failures: [{ message: "x", file: "test/dark-theme.test.js", line: 1, lines: [] }] } as Evidence])[0]).toMatchObject({ state: "failing", evidence: "`test/dark-theme.test.js` fails" });
   });
 
   it("recognises changelog and docs criteria by the files the change touched", () => {
