@@ -21,6 +21,7 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "POST /repos/{owner}/{repo}/git/commits": { permission: "contents", level: "write" },
   "GET /repos/{owner}/{repo}/git/commits/{commit_sha}": { permission: "contents", level: "read" },
   "GET /repos/{owner}/{repo}/compare/{basehead}": { permission: "contents", level: "read" },
+  "GET /repos/{owner}/{repo}/issues/{issue_number}": { permission: "issues", level: "read" },
   "POST /repos/{owner}/{repo}/merges": { permission: "contents", level: "write" },
   "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge": { permission: "contents", level: "write" },
   "GET /repos/{owner}/{repo}/releases": { permission: "contents", level: "read" },
