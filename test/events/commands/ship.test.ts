@@ -79,6 +79,11 @@ describe("/factory ship", () => {
     expect(changelog).toMatch(/^# Changelog\n\n## Unreleased\n\n### Changes\n\n- .*Dark mode.*\(#\d+\)\n\n## 1\.0\.0\n/);
     // The merge closed the PR: the analyst wrote its note, and the tracking comment says who shipped it.
     expect(replies(pr).some((r) => r.startsWith("### Post-run note: merged"))).toBe(true);
+    // Asked again (or a redelivery of another comment): nothing more is merged or written.
+    const changelogCommits = s.double.git.run(["rev-list", "--count", "refs/heads/main"]);
+    await say(pr, "maintainer", "/factory ship");
+    expect(lastReply(pr)).toMatch(/^Not shipped, @maintainer: it was already shipped \(by @maintainer\)\./);
+    expect(s.double.git.run(["rev-list", "--count", "refs/heads/main"])).toBe(changelogCommits);
   });
 
   it("refuses a failing verdict and a head still being verified, with the reason; the draft release gets the line when it ships", async () => {

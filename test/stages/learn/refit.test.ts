@@ -106,4 +106,14 @@ describe("the learn stage after a merge, on the line", () => {
     expect(tracking).toContain(`- 2 artifacts merged since the scout's weights were set: a refit is proposed in #${proposal?.number}`);
     expect(tracking).toMatch(/- the post-run note `\.factory\/runs\/\d{4}-\d{2}-\d{2}-feature-two\.json` is where the next scout starts from/);
   });
+
+  it("with the learn stage off, a merge counts nothing toward a refit and proposes none", async () => {
+    s.double.writeFile(".github/factory.yml", `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "agent.mjs"] } }, verify: { commands: ["npm test"], ciGraceMinutes: 0 }, learn: { refitAfter: 1 }, stages: { learn: { enabled: false } } })}\n`);
+    const { pr } = await intakeAndWait(s, "Feature off");
+    await mergeByHand(s, pr);
+    const note = s.double.commentsOn(pr).find((c) => c.body.startsWith("### Post-run note"))?.body ?? "";
+    expect(note).toContain("### Post-run note: merged");
+    expect(note).not.toContain("Learn:");
+    expect([...s.double.issues.values()].filter((i) => i.labels.includes("factory:learn"))).toEqual([]);
+  });
 });
