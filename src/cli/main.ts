@@ -153,10 +153,10 @@ async function learn(args: string[], env: NodeJS.ProcessEnv, out: (line: string)
   }
   if (ref && octokit) {
     const port = new RepoPort(octokit, ref);
-    const { data } = await octokit.rest.repos.get(ref);
-    const currentText = await port.readFile(SCOUT_FILE, data.default_branch);
+    const defaultBranch = await port.defaultBranch();
+    const currentText = await port.readFile(SCOUT_FILE, defaultBranch);
     const current = currentText === undefined ? undefined : parseScoutFile(currentText);
-    const number = await proposeScoutFile(port, { defaultBranch: data.default_branch, calibration, file, ...(current?.ok ? { current: current.file } : {}) });
+    const number = await proposeScoutFile(port, { defaultBranch, calibration, file, ...(current?.ok ? { current: current.file } : {}) });
     if (!values.json) out(`Proposed in ${ref.owner}/${ref.repo}#${number}.`);
   }
   return 0;
@@ -230,10 +230,10 @@ async function learnPrompts(args: string[], env: NodeJS.ProcessEnv, out: (line: 
   const train = cases.slice(0, cases.length - held);
   const heldOut = cases.slice(cases.length - held);
 
-  const { data: repository } = await store.port.octokit.rest.repos.get(ref);
+  const defaultBranch = await store.port.defaultBranch();
   const builder = contractFor(loadContracts(), "build");
   if (!builder?.prompt) throw new Error("the builder's contract (cells/builder) has no prompt.md");
-  const accepted = await acceptedTemplate((path, at) => store.port.readFile(path, at), repository.default_branch, "builder");
+  const accepted = await acceptedTemplate((path, at) => store.port.readFile(path, at), defaultBranch, "builder");
   if (accepted.problem) out(`Note: ${accepted.problem}.`);
   const seed = accepted.template ?? builder.prompt;
   const from = accepted.template ? `\`${accepted.path}\`` : "the factory's default template";
@@ -270,7 +270,7 @@ async function learnPrompts(args: string[], env: NodeJS.ProcessEnv, out: (line: 
     if (!values.json) out(`Wrote ${values.out}.`);
   }
   if (values.pr) {
-    const number = await proposePromptFile(store.port, { defaultBranch: repository.default_branch, cell: "builder", result, train: train.map((c) => c.id), from });
+    const number = await proposePromptFile(store.port, { defaultBranch: defaultBranch, cell: "builder", result, train: train.map((c) => c.id), from });
     if (!values.json) out(`Proposed in ${ref.owner}/${ref.repo}#${number}.`);
   }
   return 0;

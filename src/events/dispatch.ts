@@ -161,10 +161,10 @@ async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promis
   // Promoting reads the queue fresh: a cached one may not have the candidates labelled since.
   const fresh = await queueFor(ctx, config, { fresh: true });
   if (fresh.length > 0) {
-    const { data } = await ctx.store.port.octokit.rest.repos.get({ ...ctx.store.port.ref });
+    const defaultBranch = await ctx.store.port.defaultBranch();
     for (const candidate of fresh.slice(0, room)) {
       ctx.log.info({ issue: candidate.number, score: candidate.score, inFlight: outcome.inFlight, autoPromote: config.intake.autoPromote }, "demand queue: promoting a candidate (intake.autoPromote)");
-      await promoteCandidate(ctx, config, event, candidate.issue, ctx.store.botLogin, data.default_branch, `auto-promote:${candidate.number}`);
+      await promoteCandidate(ctx, config, event, candidate.issue, ctx.store.botLogin, defaultBranch, `auto-promote:${candidate.number}`);
     }
     queuesOf(ctx).delete(ctx.store.port.fullName);
   }

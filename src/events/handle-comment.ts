@@ -132,7 +132,7 @@ async function finishPromotion(ctx: EventContext, config: FactoryConfig, origin:
   const { port } = ctx.store;
   const issue = await port.getIssue(record.data.issue);
   if (!issue || issue.state !== "open") return;
-  const branch = defaultBranch ?? (await port.octokit.rest.repos.get({ ...port.ref })).data.default_branch;
+  const branch = defaultBranch ?? (await port.defaultBranch());
   await promoteCandidate(ctx, config, origin, issue, record.data.by, branch, `${record.key}:next`);
 }
 

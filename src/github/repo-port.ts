@@ -101,6 +101,28 @@ const REQUIRED_CHECKS_TTL_MS = 5 * 60_000;
 
 const BLOB_CACHE_LIMIT = 20_000;
 
+/** An issue (or PR) as listings and `issues.get` answer it, in the shape the line reads. */
+type IssueData = Awaited<ReturnType<ProbotOctokit["rest"]["issues"]["get"]>>["data"];
+function listedIssue(i: IssueData): ListedIssue {
+  return {
+    number: i.number,
+    title: i.title,
+    state: i.state,
+    authorLogin: i.user?.login,
+    authorType: i.user?.type,
+    labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
+    createdAt: i.created_at,
+    updatedAt: i.updated_at,
+    body: i.body ?? "",
+    nodeId: i.node_id,
+    isPull: i.pull_request !== undefined,
+    reactions: { up: i.reactions?.["+1"] ?? 0, down: i.reactions?.["-1"] ?? 0, other: (i.reactions?.heart ?? 0) + (i.reactions?.hooray ?? 0) + (i.reactions?.rocket ?? 0) + (i.reactions?.laugh ?? 0) },
+    comments: i.comments,
+    authorAssociation: i.author_association,
+    milestone: i.milestone?.title,
+  };
+}
+
 /**
  * Every GitHub call the app makes goes through here, for one repository. Methods
  * are small and named for what they achieve; "ensure" methods are idempotent.
@@ -324,42 +346,14 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
       per_page: 100,
       ...(since !== undefined ? { since, sort: "updated" as const, direction: "asc" as const } : {}),
     });
-    return issues.map((i) => ({
-      number: i.number,
-      title: i.title,
-      state: i.state,
-      authorLogin: i.user?.login,
-      authorType: i.user?.type,
-      labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
-      createdAt: i.created_at,
-      updatedAt: i.updated_at,
-      body: i.body ?? "",
-      nodeId: i.node_id,
-      isPull: i.pull_request !== undefined,
-      reactions: { up: i.reactions?.["+1"] ?? 0, down: i.reactions?.["-1"] ?? 0, other: (i.reactions?.heart ?? 0) + (i.reactions?.hooray ?? 0) + (i.reactions?.rocket ?? 0) + (i.reactions?.laugh ?? 0) },
-      comments: i.comments,
-      authorAssociation: i.author_association,
-      milestone: i.milestone?.title,
-    }));
+    return issues.map(listedIssue);
   }
 
   /** One issue as the listings show it; undefined when there is none. */
   async getIssue(number: number): Promise<ListedIssue | undefined> {
     try {
-      const { data: i } = await this.octokit.rest.issues.get({ ...this.ref, issue_number: number });
-      return {
-        number: i.number,
-        title: i.title,
-        state: i.state,
-        authorLogin: i.user?.login,
-        authorType: i.user?.type,
-        labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
-        createdAt: i.created_at,
-        updatedAt: i.updated_at,
-        body: i.body ?? "",
-        nodeId: i.node_id,
-        isPull: i.pull_request !== undefined,
-      };
+      const { data } = await this.octokit.rest.issues.get({ ...this.ref, issue_number: number });
+      return listedIssue(data);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -586,9 +580,27 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     }
   }
 
+  /** The repository's settings, read once per port (an event's, or a command's). */
+  private settings: ReturnType<RepoPort["readSettings"]> | undefined;
+  private async readSettings() {
+    const { data } = await this.octokit.rest.repos.get({ ...this.ref });
+    return data;
+  }
+  private repository() {
+    this.settings ??= this.readSettings().catch((error: unknown) => {
+      this.settings = undefined;
+      throw error;
+    });
+    return this.settings;
+  }
+
+  async defaultBranch(): Promise<string> {
+    return (await this.repository()).default_branch;
+  }
+
   /** The merge methods the repository allows, in the order `/factory ship` prefers them. */
   async mergeMethods(): Promise<Array<"squash" | "merge" | "rebase">> {
-    const { data } = await this.octokit.rest.repos.get({ ...this.ref });
+    const data = await this.repository();
     return [data.allow_squash_merge !== false ? "squash" : undefined, data.allow_merge_commit !== false ? "merge" : undefined, data.allow_rebase_merge !== false ? "rebase" : undefined].filter((m): m is "squash" | "merge" | "rebase" => m !== undefined);
   }
 

@@ -87,8 +87,7 @@ export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, li
   const finished = (await store.port.listIssuesWithLabel(config.labels.intake, "all")).filter((i) => !i.isPull).sort((a, b) => b.number - a.number);
   if (finished.length === 0) return [];
   // Reverts on the default branch (GitHub's "Revert" button writes `Revert "<title>"`): the last 100 commits.
-  const { data: repository } = await store.port.octokit.rest.repos.get({ ...store.port.ref });
-  const reverts = (await store.port.commitMessages(repository.default_branch, 100)).map((c) => c.message.split("\n")[0] ?? "").filter((s) => s.startsWith('Revert "'));
+  const reverts = (await store.port.commitMessages(await store.port.defaultBranch(), 100)).map((c) => c.message.split("\n")[0] ?? "").filter((s) => s.startsWith('Revert "'));
   const reverted = (title: string) => reverts.some((subject) => subject.startsWith(`Revert "${title}`));
   const byKind = new Map<string, KindOutcome>();
   let read = 0;

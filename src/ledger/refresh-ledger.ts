@@ -40,7 +40,7 @@ export interface LedgerOutcome {
   read: number;
   /** Ledger pages (the issue body, page comments) written. */
   written: number;
-  /** Artifacts in flight (neither done nor stopped): what `intake.autoPromote` tops up to. */
+  /** Artifacts in flight (neither done nor stopped, or labelled and not yet through intake): what `intake.autoPromote` tops up to. */
   inFlight?: number;
 }
 
@@ -98,8 +98,11 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
     }
     if (entries.get(issue.number)?.seen !== issue.updatedAt || toRead.has(issue.number)) toRead.set(issue.number, issue);
   }
+  // Issues that carry the intake label and whose intake has not run yet (a promotion waiting in the inbox): in flight already.
+  let pendingIntake = 0;
   for (const [number, issue] of toRead) {
     const loaded = await store.load(number);
+    if (loaded.artifact.status === "new" && issue?.state === "open" && issue.labels.includes(config.labels.intake)) pendingIntake++;
     if (loaded.artifact.status === "new") entries.delete(number);
     else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, issue?.updatedAt ?? entries.get(number)?.seen));
   }
@@ -107,7 +110,7 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
   const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit, refresh.nextUp ?? []);
   // A watermark alone is no reason to write, unless keeping the old one costs more than a page of reading next time.
   const written = await writePages(store, config, log, ledger, pages, wanted, listed.length > LIST_PAGE);
-  const inFlight = [...entries.values()].filter((e) => e.status !== "done" && e.status !== "stopped").length;
+  const inFlight = [...entries.values()].filter((e) => e.status !== "done" && e.status !== "stopped").length + pendingIntake;
   return { read: toRead.size, written, inFlight };
 }
 
