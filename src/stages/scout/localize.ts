@@ -51,6 +51,19 @@ export const SIGNALS = Object.keys(WEIGHTS) as Signal[];
  */
 export const HISTORY = { maxFilesPerCommit: 12, similarCommits: 15 };
 
+/**
+ * The request without its cross-references: links to issues, pull requests, discussions and
+ * commits, `#123`, `owner/repo#123`, `GH-123`, and the words that introduce them ("Closes #12",
+ * "Refs:"). They name other threads, not code, and their numbers and host words match files by
+ * chance. Other links stay: their paths can name what the change is about (a release, an API page).
+ */
+export function withoutReferences(text: string): string {
+  return text
+    .replace(/\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?|refs?|see(?: also)?|related(?: to)?|part of|follow[- ]?up (?:to|of)|supersedes|replaces|addresses)\b\s*:?\s*(?=(?:https?:\/\/(?:www\.)?github\.com\/[\w.-]+\/[\w.-]+\/(?:issues|pull|pulls|discussions|commit|commits|compare)\/|[\w.-]+\/[\w.-]+#\d|#\d|GH-\d))/gi, " ")
+    .replace(/https?:\/\/(?:www\.)?github\.com\/[\w.-]+\/[\w.-]+\/(?:issues|pull|pulls|discussions|commit|commits|compare)\/[^\s)>\]]*/g, " ")
+    .replace(/(?:\b[\w.-]+\/[\w.-]+)?#\d+\b|\bGH-\d+\b/g, " ");
+}
+
 function normalise(values: Map<string, number>): Map<string, number> {
   let max = 0;
   for (const v of values.values()) max = Math.max(max, v);
@@ -68,11 +81,18 @@ export function identifiersIn(text: string): string[] {
   // kebab-case option names (`collapse-after`, `dry-run`): configuration keys are named this way.
   for (const m of text.matchAll(/\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b/g)) found.add(m[0]);
   for (const m of text.matchAll(/\b[\w-]+(?:\/[\w.-]+)+\b|\b[\w-]+\.(?:ts|tsx|js|jsx|mjs|cjs|json|ya?ml|md|py|go|rs)\b/g)) found.add(m[0]);
+  // Other file names a request can give: config and source files of other languages, dotfiles (`.gitignore`).
+  for (const m of text.matchAll(/(?<![\w/.-])(?:[\w-]+\.(?:toml|cfg|ini|txt|rst|sh|rb|java|kt|c|h|cc|cpp|hpp|cs|php|swift|html|css|scss|vue|svelte|lock|mod|xml|gradle)|\.[a-z][\w.-]*[a-z])\b/g)) found.add(m[0]);
   return [...found].filter((id) => id.length >= 3 && id.length <= 80 && !KEYWORDS.has(id));
 }
 
 /** Literals and keywords inside backticks are not names of anything. */
 const KEYWORDS = new Set(["true", "false", "null", "undefined", "this", "return", "const", "let", "var", "new", "function", "async", "await", "import", "export", "default", "class", "type", "interface", "void", "string", "number", "boolean"]);
+
+function flipFirst(name: string): string {
+  const first = name[0] ?? "";
+  return (first === first.toUpperCase() ? first.toLowerCase() : first.toUpperCase()) + name.slice(1);
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -176,7 +196,9 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
     entry.reasons.push({ signal, value, text: reason });
     files.set(path, entry);
   };
-  const terms = tokenize(query);
+  // A thread the request names (#123) is named by the past changes that fixed or discussed it: history reads those numbers, text does not.
+  const threads = [...query.matchAll(/#(\d{3,})\b/g)].map((m) => m[1] as string);
+  const terms = tokenize(withoutReferences(query));
 
   // Text: BM25 over the path (×3) and the contents.
   const index = indexSnapshot(repo);
@@ -206,7 +228,7 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
   ];
   if (past.length) {
     const messages = new Bm25(past.map((c) => tokenizeRemembered(c.text)));
-    const similarity = messages.scores(terms);
+    const similarity = messages.scores(threads.length ? [...terms, ...threads] : terms);
     const top = past
       .map((c, i) => ({ c, s: (similarity[i] ?? 0) * c.boost }))
       .filter((x) => x.s > 0)
@@ -230,12 +252,15 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
     const lower = id.toLowerCase();
     const last = lower.split("/").pop() ?? lower;
     const stem = last.replace(/\.[a-z]+$/, "");
+    // The name as given or with its first letter's case flipped: "make `InitFoo` public" asks about `initFoo`.
+    const named = /^[A-Za-z]/.test(id) ? `(?:${escapeRegExp(id)}|${escapeRegExp(flipFirst(id))})` : escapeRegExp(id);
     const definition = /^[A-Za-z_$][\w$]*$/.test(id)
-      ? new RegExp(`(?:function\\*?|class|interface|type|enum|const|let|var|def|fn|func)\\s+${escapeRegExp(id)}\\b|\\b${escapeRegExp(id)}\\s*[:=]\\s*(?:async\\s*)?(?:function|\\()`)
+      ? new RegExp(`(?:function\\*?|class|interface|type|enum|const|let|var|def|fn|func)\\s+${named}\\b|\\bfunc\\s*\\([^)]*\\)\\s*${named}\\b|\\b${named}\\s*[:=]\\s*(?:async\\s*)?(?:function|\\()`)
       : undefined;
     for (const path of repo.files) {
       const p = path.toLowerCase();
-      if (lower.includes("/") && p.endsWith(lower)) add(path, "identifier", 1, `named in the request (\`${id}\`)`);
+      if ((lower.includes("/") && p.endsWith(lower)) || (/\.[a-z0-9]+$/.test(lower) && (p === lower || p.endsWith(`/${lower}`)))) add(path, "identifier", 1, `named in the request (\`${id}\`)`);
+      else if (!stem) continue;
       else if (pairKey(p) === stem || splitIdentifier(pairKey(p)).join("") === splitIdentifier(stem).join("")) add(path, "identifier", 0.8, `its name matches \`${id}\``);
       else if (definition && definition.test(repo.contents.get(path) ?? "")) add(path, "identifier", 0.6, `defines \`${id}\``);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { identifiersIn, isCodeChange, isTestPath, pairKey, rankFiles, snapshotRepo, type RankedFile, type RepoSnapshot } from "../../../src/stages/scout/localize.js";
+import { identifiersIn, isCodeChange, isTestPath, pairKey, rankFiles, snapshotRepo, withoutReferences, type RankedFile, type RepoSnapshot } from "../../../src/stages/scout/localize.js";
 import type { HistoryCommit, RepoReader } from "../../../src/ports/repo-reader.js";
 
 function snapshot(files: Record<string, string>, history: HistoryCommit[] = []): RepoSnapshot {
@@ -29,8 +29,28 @@ describe("identifiersIn", () => {
     expect(ids).not.toContain("x");
   });
 
+  it("finds config files, other languages' files and dotfiles named in the request", () => {
+    const ids = identifiersIn("Align the `.gitignore` syntax, bump pyproject.toml and setup.cfg, fix include/util.h");
+    expect(ids).toEqual(expect.arrayContaining([".gitignore", "pyproject.toml", "setup.cfg", "include/util.h"]));
+  });
+
   it("finds nothing in plain prose", () => {
     expect(identifiersIn("The page is slow when many people open it at once.")).toEqual([]);
+  });
+});
+
+describe("withoutReferences", () => {
+  it("drops references to other threads and the words that introduce them", () => {
+    const text = withoutReferences("Closes #2983. Refs: https://github.com/pallets/click/discussions/3527 and pallets/click#12, see GH-40; Fixes https://github.com/o/r/pull/3581#issuecomment-1");
+    expect(text).not.toMatch(/\d{2}/);
+    expect(text).not.toMatch(/closes|refs|fixes|github|discussions/i);
+  });
+
+  it("keeps other links and the request's own words and numbers", () => {
+    const text = withoutReferences("Return 404 for missing pages, as https://nodejs.org/api/http.html says; fix the router");
+    expect(text).toContain("404");
+    expect(text).toContain("https://nodejs.org/api/http.html");
+    expect(text).toContain("fix the router");
   });
 });
 
@@ -88,6 +108,38 @@ describe("rankFiles", () => {
     expect(find(ranking, "src/store.ts")?.reasons).toContain("defines `loadWidgets`");
     expect(find(ranking, "src/view.ts")?.reasons).not.toContain("defines `loadWidgets`");
     expect(find(ranking, "src/other.ts")).toBeUndefined();
+  });
+
+  it("finds a Go method's definition, and a name whose first letter's case the request flips", () => {
+    const repo = snapshot({
+      "completions.go": "package cobra\n\nfunc (c *Command) initDefaultCompletionCmd(args []string) {\n}\n",
+      "command.go": "package cobra\n\nfunc (c *Command) Execute() error {\n\tc.initDefaultCompletionCmd(nil)\n\treturn nil\n}\n",
+    });
+    const ranking = rankFiles("feat: make `InitDefaultCompletionCmd` public", repo);
+    expect(ranking[0]?.path).toBe("completions.go");
+    expect(find(ranking, "completions.go")?.reasons).toContain("defines `InitDefaultCompletionCmd`");
+    expect(find(ranking, "command.go")?.reasons ?? []).not.toContain("defines `InitDefaultCompletionCmd`");
+  });
+
+  it("ranks a file the request names exactly, dotfiles and config files included", () => {
+    const repo = snapshot({ ".gitignore": "dist/\n", "pyproject.toml": "[project]\nname = 'x'\n", ".eslintrc": "{}", "src/app.py": "print('hello')" });
+    const ranking = rankFiles("Align `.gitignore` syntax and the version in pyproject.toml", repo);
+    expect(ranking.slice(0, 2).map((r) => r.path).sort()).toEqual([".gitignore", "pyproject.toml"]);
+    expect(find(ranking, ".gitignore")?.reasons).toContain("named in the request (`.gitignore`)");
+    expect(find(ranking, ".eslintrc")).toBeUndefined();
+  });
+
+  it("does not match an issue number against file text; a past change that names the same thread votes for its files", () => {
+    const repo = snapshot(
+      {
+        "src/ports.ts": "export const ports = [3126, 8080];",
+        "src/completion.ts": "export function complete() {}",
+      },
+      [commit("Shell completion for nested groups (#3126)", ["src/completion.ts"])],
+    );
+    const ranking = rankFiles("Cleanup #3126", repo);
+    expect(ranking[0]?.path).toBe("src/completion.ts");
+    expect(find(ranking, "src/ports.ts")).toBeUndefined();
   });
 
   it("pulls a file whose name matches an identifier even when nothing else matches", () => {
