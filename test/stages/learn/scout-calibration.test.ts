@@ -56,6 +56,27 @@ function historyRepo(topics: readonly string[]): { repo: RepoSnapshot; cases: Mi
   return { repo: { files, contents, history }, cases };
 }
 
+/** Topics whose past changes touched twelve unrelated modules, often: history misleads; the note a change edits is found by its name. */
+function withMisleadingHistory(repo: RepoSnapshot, topics: readonly string[]) {
+  const files = [...repo.files];
+  const contents = new Map(repo.contents);
+  const history = [...repo.history];
+  const later = topics.map((topic, t) => {
+    for (let k = 0; k < 11; k++) {
+      files.push(`d${k}/${topic}-handling.md`);
+      contents.set(`d${k}/${topic}-handling.md`, `# ${topic}-handling\n\nNotes on ${topic}-handling.`);
+    }
+    const groups = [0, 1].map((g) => [0, 1, 2, 3, 4, 5].map((j) => `lib/w${t}-${g}-${j}.js`));
+    for (const w of groups.flat()) {
+      files.push(w);
+      contents.set(w, `module.exports = ${t};`);
+    }
+    for (let n = 0; n < 8; n++) history.push({ sha: `w${t}-${n}`, message: `fix ${topic}-handling regression ${n}`, files: groups[n % 2] as string[] });
+    return { sha: `l${t}`, base: `l${t}`, title: `fix: ${topic}-handling fails`, body: "", gold: [`d0/${topic}-handling.md`] };
+  });
+  return { files, contents, history, later };
+}
+
 const TOPICS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray"];
 
 describe("calibrate", () => {
@@ -85,22 +106,7 @@ describe("calibrate", () => {
     // The older changes follow history. For the later ones history misleads: their topics' past changes
     // touched twelve unrelated modules, often, and the note the change really edits is found by its name.
     const older = historyRepo(TOPICS.slice(0, 16));
-    const files = [...older.repo.files];
-    const contents = new Map(older.repo.contents);
-    const history = [...older.repo.history];
-    const later = TOPICS.slice(16).map((topic, t) => {
-      for (let k = 0; k < 11; k++) {
-        files.push(`d${k}/${topic}-handling.md`);
-        contents.set(`d${k}/${topic}-handling.md`, `# ${topic}-handling\n\nNotes on ${topic}-handling.`);
-      }
-      const groups = [0, 1].map((g) => [0, 1, 2, 3, 4, 5].map((j) => `lib/w${t}-${g}-${j}.js`));
-      for (const w of groups.flat()) {
-        files.push(w);
-        contents.set(w, `module.exports = ${t};`);
-      }
-      for (let n = 0; n < 8; n++) history.push({ sha: `w${t}-${n}`, message: `fix ${topic}-handling regression ${n}`, files: groups[n % 2] as string[] });
-      return { sha: `l${t}`, base: `l${t}`, title: `fix: ${topic}-handling fails`, body: "", gold: [`d0/${topic}-handling.md`] };
-    });
+    const { files, contents, history, later } = withMisleadingHistory(older.repo, TOPICS.slice(16));
     const repo: RepoSnapshot = { files, contents, history };
     const prepared = [...later, ...older.cases].map((c) => prepareCase(c, repo));
     const calibration = calibrate(prepared, { heldOutShare: later.length / prepared.length });
@@ -118,6 +124,24 @@ describe("calibrate", () => {
     const calibration = calibrate(cases.map((c) => prepareCase(c, repo)));
     expect(calibration).toMatchObject({ accepted: false, weights: WEIGHTS });
     expect(calibration.reason).toMatch(/not enough past changes to fit on: 10 usable \(at least 18 needed\)/);
+  });
+
+  it("fitWeights takes no weight that helps the changes overall but hurts half of them", () => {
+    // Ten changes that history serves, eight it misleads, interleaved so that one half holds most of the misled.
+    const helped = historyRepo(TOPICS.slice(0, 10));
+    const { files, contents, history, later } = withMisleadingHistory(helped.repo, TOPICS.slice(10, 18));
+    const repo: RepoSnapshot = { files, contents, history };
+    const order = [...later.flatMap((l, i) => [helped.cases[i] as MinedCase, l]), ...helped.cases.slice(later.length)];
+    const prepared = order.map((c) => prepareCase(c, repo));
+    const odd = prepared.filter((_, i) => i % 2 === 1);
+    // Leaning on history raises the whole set, and lowers the half that holds the misled changes…
+    const leaning = { ...WEIGHTS, history: 3 };
+    expect(recallAt10(prepared, leaning)).toBeGreaterThan(recallAt10(prepared, WEIGHTS));
+    expect(recallAt10(odd, leaning)).toBeLessThan(recallAt10(odd, WEIGHTS));
+    // …so the fit does not lean on it, and no half is worse for the fit.
+    const fitted = fitWeights(prepared);
+    expect(fitted.weights.history).toBeLessThanOrEqual(WEIGHTS.history);
+    expect(recallAt10(odd, fitted.weights)).toBeGreaterThanOrEqual(recallAt10(odd, WEIGHTS));
   });
 
   it("fitWeights never returns weights that score worse than where it started", () => {
