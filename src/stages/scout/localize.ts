@@ -299,7 +299,14 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
     if (explain) entry.reasons.push({ weight: weight * value, text: reason });
     total.set(path, entry);
   };
-  for (const [path, entry] of evidence.files) for (const r of entry.reasons) add(path, weights[r.signal], r.value, r.text);
+  // Recency is a prior: it orders the files something about the request points to, and brings
+  // in none by itself (unless nothing in the request points anywhere, as with an empty one).
+  const related = (entry: { reasons: ReadonlyArray<{ signal: Signal }> }) => entry.reasons.some((r) => r.signal !== "recency");
+  const anyRelated = [...evidence.files.values()].some(related);
+  for (const [path, entry] of evidence.files) {
+    const priorOnly = anyRelated && !related(entry);
+    for (const r of entry.reasons) if (!(priorOnly && r.signal === "recency")) add(path, weights[r.signal], r.value, r.text);
+  }
 
   // Co-change: files that past focused changes touched together with the leading candidates.
   const { focused } = evidence;

@@ -13,7 +13,6 @@ function commit(message: string, files: string[]): HistoryCommit {
 }
 
 const find = (ranking: RankedFile[], path: string) => ranking.find((r) => r.path === path);
-const position = (ranking: RankedFile[], path: string) => ranking.findIndex((r) => r.path === path);
 
 describe("identifiersIn", () => {
   it("finds backticked names, camelCase, snake_case, kebab-case options and file paths", () => {
@@ -198,7 +197,18 @@ describe("rankFiles", () => {
     expect(ranking[0]?.path).toBe("src/parser.ts");
     const grammar = find(ranking, "src/grammar.ts");
     expect(grammar?.reasons.some((r) => r.startsWith("changes together with src/parser.ts (2 of 2 times)"))).toBe(true);
-    expect(position(ranking, "src/grammar.ts")).toBeLessThan(position(ranking, "src/loner.ts"));
+    // loner.ts changed lately, and nothing about the request points to it.
+    expect(find(ranking, "src/loner.ts")).toBeUndefined();
+  });
+
+  it("recency orders the files the request points to and brings in none by itself", () => {
+    const repo = snapshot(
+      { "src/hot.ts": "export const hot = 1;", "src/cold-parser.ts": "// parser", "src/warm-parser.ts": "// parser" },
+      [commit("fix: hot path", ["src/hot.ts"]), commit("fix: hot path again", ["src/hot.ts"]), commit("fix: speed", ["src/warm-parser.ts"])],
+    );
+    const ranking = rankFiles("The parser", repo);
+    expect(ranking.map((r) => r.path)).toEqual(["src/warm-parser.ts", "src/cold-parser.ts"]);
+    expect(find(ranking, "src/warm-parser.ts")?.reasons).toContain("changed often lately");
   });
 
   it("lets past changes that read like the request vote for the files they touched", () => {
