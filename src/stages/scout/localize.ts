@@ -126,6 +126,11 @@ export function pairKey(path: string): string {
     .toLowerCase();
 }
 
+/** Prose a person reads: Markdown, reStructuredText, AsciiDoc pages. */
+export function isDocPath(path: string): boolean {
+  return /\.(md|mdx|markdown|rst|adoc)$/i.test(path);
+}
+
 export function isTestPath(path: string): boolean {
   return /(^|\/)(tests?|__tests__|spec)\/|\.(test|spec)\.[a-z]+$|_test\.[a-z]+$|(^|\/)test_[^/]+$/.test(path);
 }
@@ -183,6 +188,8 @@ export interface Evidence {
   files: Map<string, { values: Partial<Record<Signal, number>>; reasons: Array<{ signal: Signal; value: number; text: string }> }>;
   /** Focused past changes (few files each), newest first: co-change reads them. */
   focused: HistoryCommit[];
+  /** The request's first line asks for documentation ("Document how to…", "docs: …"). */
+  asksForDocs?: boolean;
 }
 
 /** The weight-free signals of a request: text, similar past changes, identifiers, mentions, recency. */
@@ -281,7 +288,8 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
   for (const [path, value] of normalise(new Map([...changes].map(([k, v]) => [k, Math.log1p(v)])))) {
     add(path, "recency", value, "changed often lately");
   }
-  return { files, focused };
+  const asksForDocs = /\b(doc|docs|document|documents|documented|documenting|documentation)\b/i.test(query.split("\n")[0] ?? "");
+  return { files, focused, asksForDocs };
 }
 
 /**
@@ -306,6 +314,15 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
   for (const [path, entry] of evidence.files) {
     const priorOnly = anyRelated && !related(entry);
     for (const r of entry.reasons) if (!(priorOnly && r.signal === "recency")) add(path, weights[r.signal], r.value, r.text);
+  }
+
+  // A request for documentation ("Document how to…") is answered in pages of prose: what points to one counts double.
+  if (evidence.asksForDocs) {
+    for (const [path, entry] of total) {
+      if (!isDocPath(path)) continue;
+      entry.score *= 2;
+      if (explain) entry.reasons.push({ weight: entry.score / 2, text: "a page of documentation, and the request asks for documentation" });
+    }
   }
 
   // Co-change: files that past focused changes touched together with the leading candidates.

@@ -201,6 +201,20 @@ describe("rankFiles", () => {
     expect(find(ranking, "src/loner.ts")).toBeUndefined();
   });
 
+  it("a request for documentation ranks the page that speaks of it above the code that does it", () => {
+    const repo = snapshot({
+      "src/plugin.go": "package cobra\n// plugin loading: plugin name, plugin path, plugin annotation\nfunc loadPlugin() {}\n",
+      "site/content/user_guide.md": "# User guide\n\n## Plugins\n\nA plugin is a command; see the annotation.\n",
+    });
+    const docs = rankFiles("Document how to create a plugin", repo);
+    expect(docs[0]?.path).toBe("site/content/user_guide.md");
+    expect(docs[0]?.reasons).toContain("a page of documentation, and the request asks for documentation");
+    // The same words without asking for documentation: the code leads.
+    const code = rankFiles("Create a plugin", repo);
+    expect(code[0]?.path).toBe("src/plugin.go");
+    expect(code.flatMap((r) => r.reasons)).not.toContain("a page of documentation, and the request asks for documentation");
+  });
+
   it("recency orders the files the request points to and brings in none by itself", () => {
     const repo = snapshot(
       { "src/hot.ts": "export const hot = 1;", "src/cold-parser.ts": "// parser", "src/warm-parser.ts": "// parser" },
