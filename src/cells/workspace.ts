@@ -91,9 +91,7 @@ export class Workspace {
 
   /** Writes files into the tree (a replay's judging tests), refusing any path that leaves it. */
   async writeTree(files: Record<string, string>): Promise<void> {
-    // The tree itself must still be the folder the factory made, not a link the harness put in its place.
-    const self = await lstat(this.dir).catch(() => undefined);
-    if (!self?.isDirectory() || (await realpath(this.dir)) !== join(await realpath(this.root), "work")) throw new Error("the tree is no longer the folder the factory made (the harness replaced it); nothing is written");
+    await this.assertOwnTree("nothing is written");
     for (const [path, content] of Object.entries(files)) {
       const target = join(this.dir, path);
       if (path.startsWith("/") || !target.startsWith(`${this.dir}/`) || path.split("/").includes(".git")) throw new Error(`refusing to write ${JSON.stringify(path)}: not a path inside the tree`);
@@ -175,6 +173,7 @@ export class Workspace {
    * pushed from there.
    */
   async push(token: string): Promise<void> {
+    await this.assertOwnTree("nothing is pushed");
     const clean = join(this.scratch, "push.git");
     await run(["init", "--quiet", "--bare", clean], this.root, baseEnv());
     await run([...SAFE, "fetch", "--quiet", "--no-tags", this.dir, `+HEAD:refs/heads/${this.branch}`], clean, baseEnv());
@@ -213,6 +212,17 @@ export class Workspace {
     }
   }
 
+  /**
+   * The tree must still be the folder the factory made, not a link the harness (which can
+   * write in the job's root) put in its place: every git call, the push and a tree write
+   * would otherwise act on whatever host folder the link names.
+   */
+  private async assertOwnTree(consequence: string): Promise<void> {
+    const self = await lstat(this.dir).catch(() => undefined);
+    const real = self?.isDirectory() ? await realpath(this.dir).catch(() => undefined) : undefined;
+    if (real !== join(await realpath(this.root), "work")) throw new GitError([], `the tree is no longer the folder the factory made (the harness replaced it); ${consequence}`);
+  }
+
   /** The clone's `.git/config` as the factory wrote it, before any harness ran. */
   private gitConfig: string | undefined;
 
@@ -224,6 +234,7 @@ export class Workspace {
    * runs outside the box when the factory commits.
    */
   private async git(args: string[]) {
+    await this.assertOwnTree("nothing is committed or pushed");
     const gitDir = join(this.dir, ".git");
     const stat = await lstat(gitDir).catch(() => undefined);
     if (!stat?.isDirectory()) throw new GitError(args, "the clone's .git is no longer a folder (the harness replaced it); nothing is committed or pushed");

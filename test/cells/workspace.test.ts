@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -294,6 +294,32 @@ describe("a clone the harness tampered with", () => {
     await ws.newCommits();
     await ws.diffStat();
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe("a tree the harness replaced with a link", () => {
+  it("commits nothing in, and pushes nothing of, the host repository the link names", async () => {
+    const ws = await clone();
+    // A repository of the host's, with a commit of its own, and the job's tree swapped for a link to it.
+    const host = join(root, `host-${n}`);
+    git(["init", "--quiet", host], root);
+    writeFileSync(join(host, "secret.txt"), "host only\n");
+    git(["add", "--all"], host);
+    git(["commit", "--quiet", "-m", "Host"], host);
+    const hostHead = git(["rev-parse", "HEAD"], host);
+    const hostConfig = readFileSync(join(host, ".git", "config"), "utf8");
+    const before = remoteHead();
+    renameSync(ws.dir, `${ws.dir}.gone`);
+    symlinkSync(host, ws.dir);
+    writeFileSync(join(host, "new.txt"), "n\n");
+
+    await expect(ws.commitLeftovers("Change")).rejects.toThrow(/the tree is no longer the folder the factory made/);
+    await expect(ws.push(TOKEN)).rejects.toThrow(/nothing is pushed/);
+    expect(git(["rev-parse", "HEAD"], host)).toBe(hostHead);
+    expect(readFileSync(join(host, ".git", "config"), "utf8")).toBe(hostConfig);
+    expect(remoteHead()).toBe(before);
+    unlinkSync(ws.dir);
+    renameSync(`${ws.dir}.gone`, ws.dir);
   });
 });
 
