@@ -189,7 +189,7 @@ export interface Evidence {
   /** Focused past changes (few files each), newest first: co-change reads them. */
   focused: HistoryCommit[];
   /** The request's first line asks for documentation ("Document how to…", "docs: …"). */
-  asksForDocs?: boolean;
+  asksForDocs: boolean;
 }
 
 /** The weight-free signals of a request: text, similar past changes, identifiers, mentions, recency. */
@@ -269,7 +269,11 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
       if ((lower.includes("/") && p.endsWith(lower)) || (/\.[a-z0-9]+$/.test(lower) && (p === lower || p.endsWith(`/${lower}`)))) add(path, "identifier", 1, `named in the request (\`${id}\`)`);
       else if (!stem) continue;
       else if (pairKey(p) === stem || splitIdentifier(pairKey(p)).join("") === splitIdentifier(stem).join("")) add(path, "identifier", 0.8, `its name matches \`${id}\``);
-      else if (definition && definition.test(repo.contents.get(path) ?? "")) add(path, "identifier", 0.6, `defines \`${id}\``);
+      else if (definition) {
+        const found = definition.exec(repo.contents.get(path) ?? "");
+        // The reason names what the file defines: `initFoo` when the request said `InitFoo`.
+        if (found) add(path, "identifier", 0.6, `defines \`${found[0].includes(id) ? id : flipFirst(id)}\``);
+      }
     }
     if (rare) for (const path of mentioning) add(path, "mention", 1 / Math.sqrt(mentioning.length), `mentions \`${id}\``);
   }
@@ -312,8 +316,8 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
   const related = (entry: { reasons: ReadonlyArray<{ signal: Signal }> }) => entry.reasons.some((r) => r.signal !== "recency");
   const anyRelated = [...evidence.files.values()].some(related);
   for (const [path, entry] of evidence.files) {
-    const priorOnly = anyRelated && !related(entry);
-    for (const r of entry.reasons) if (!(priorOnly && r.signal === "recency")) add(path, weights[r.signal], r.value, r.text);
+    if (anyRelated && !related(entry)) continue;
+    for (const r of entry.reasons) add(path, weights[r.signal], r.value, r.text);
   }
 
   // A request for documentation ("Document how to…") is answered in pages of prose: what points to one counts double.

@@ -116,8 +116,8 @@ describe("rankFiles", () => {
     });
     const ranking = rankFiles("feat: make `InitDefaultCompletionCmd` public", repo);
     expect(ranking[0]?.path).toBe("completions.go");
-    expect(find(ranking, "completions.go")?.reasons).toContain("defines `InitDefaultCompletionCmd`");
-    expect(find(ranking, "command.go")?.reasons ?? []).not.toContain("defines `InitDefaultCompletionCmd`");
+    expect(find(ranking, "completions.go")?.reasons).toContain("defines `initDefaultCompletionCmd`");
+    expect(find(ranking, "command.go")?.reasons ?? []).not.toContain("defines `initDefaultCompletionCmd`");
   });
 
   it("ranks a file the request names exactly, dotfiles and config files included", () => {
