@@ -17,7 +17,7 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
   if (label !== undefined && label !== config.labels.intake) return;
   if (!issue.labels.includes(config.labels.intake)) return;
 
-  const { outcome } = await runIntake(
+  const { outcome, loaded } = await runIntake(
     ctx.store,
     config,
     {
@@ -30,9 +30,9 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
   );
   // An open artifact's issue edited: its goal and criteria follow (and, past an approved plan with the scope gate on, back to approval).
   if (outcome === "already-open" && event.data.action === "edited") {
-    const loaded = await ctx.store.load(issue.number);
-    // Only a writer's edit changes an artifact in flight: the builder and the verifier work from its goal and criteria.
-    if (loaded.artifact.status === "active" && !mayMutate(config, await ctx.store.port.permission(sender))) {
+    // Only a writer's edit changes an artifact: the builder and the verifier work from its goal and criteria,
+    // and a blocked or stopped one resumes from them on a writer's `/factory retry`.
+    if (!mayMutate(config, await ctx.store.port.permission(sender))) {
       ctx.log.info({ artifact: loaded.id, by: sender }, "intake: an edit by someone without a writer's role; the artifact keeps its goal and criteria");
       return;
     }

@@ -95,6 +95,24 @@ describe("the scope gate", () => {
     expect(builds()).toBe(2);
   });
 
+  it("a stopped artifact keeps its goal and criteria through a reader's edit; a writer's edit is taken", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    const { issue, pr } = await intakeAndWait(s, "Dark mode");
+    await say(pr, "maintainer", "/factory stop");
+    expect(tracking(issue)).toMatch(/stopped/i);
+    const edited = VALID_BODY.replace("- [ ] the choice survives a reload", "- [ ] the choice survives a reload\n- [ ] the toggle has a keyboard shortcut");
+
+    await s.deliver(s.edit(issue, edited, { sender: "reader" }));
+    await s.idle();
+    expect(kinds(issue)).not.toContain("artifact.revised");
+    expect(tracking(issue)).not.toContain("the toggle has a keyboard shortcut");
+
+    await s.deliver(s.edit(issue, edited, { sender: "maintainer" }));
+    await s.idle();
+    expect(kinds(issue)).toContain("artifact.revised");
+    expect(tracking(issue)).toContain("the toggle has a keyboard shortcut");
+  });
+
   it("/factory revise sends the scout back with the guidance; its new plan waits for approval; revise without text says what to write", async () => {
     s.double.writeFile(".github/factory.yml", CONFIG);
     const { issue, pr } = await intakeAndWait(s, "Dark mode");
