@@ -151,15 +151,15 @@ async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promis
   const config = await ctx.config();
   if (!config?.ledger.issue) return;
   const marks = await ctx.deps.changed.marked(`${event.owner}/${event.repo}`);
-  const queue = await queueFor(ctx, config);
+  const { queue, read } = await queueFor(ctx, config);
   const outcome = await refreshLedger(ctx.store, config, ctx.log, { changed: [...marks.issues, ...(event.data.issue ? [event.data.issue] : [])], nextUp: queue });
   await marks.clear();
   ctx.log.debug({ ...outcome, candidates: queue.length }, "ledger refreshed");
   // intake.autoPromote: top up the artifacts in flight from the demand queue (this holds the ledger lock: one process at a time).
   const room = config.intake.autoPromote - (outcome.inFlight ?? 0);
   if (room <= 0) return;
-  // Promoting reads the queue fresh: a cached one may not have the candidates labelled since.
-  const fresh = await queueFor(ctx, config, { fresh: true });
+  // Promoting reads the queue fresh (a cached one may not have the candidates labelled since): the one just read is.
+  const fresh = read ? queue : (await queueFor(ctx, config, { fresh: true })).queue;
   if (fresh.length > 0) {
     const defaultBranch = await ctx.store.port.defaultBranch();
     for (const candidate of fresh.slice(0, room)) {
@@ -184,16 +184,16 @@ function queuesOf(ctx: EventContext): Map<string, { at: number; queue: QueuedCan
   return queues;
 }
 
-async function queueFor(ctx: EventContext, config: FactoryConfig, options: { fresh?: boolean } = {}): Promise<QueuedCandidate[]> {
+async function queueFor(ctx: EventContext, config: FactoryConfig, options: { fresh?: boolean } = {}): Promise<{ queue: QueuedCandidate[]; read: boolean }> {
   const key = ctx.store.port.fullName;
   const now = ctx.store.now().getTime();
   const QUEUES = queuesOf(ctx);
   const cached = QUEUES.get(key);
-  if (cached && !options.fresh && now - cached.at < QUEUE_TTL_MS) return cached.queue;
+  if (cached && !options.fresh && now - cached.at < QUEUE_TTL_MS) return { queue: cached.queue, read: false };
   const queue = await collectQueue(ctx.store, config, now);
   if (QUEUES.size > 1_000) QUEUES.clear();
   QUEUES.set(key, { at: now, queue });
-  return queue;
+  return { queue, read: true };
 }
 
 /**
