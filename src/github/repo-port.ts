@@ -549,7 +549,6 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     return commit.sha;
   }
 
-  /** A ready (not draft) PR, for the analyst's notes and lessons; the one already open from `head`, if there is one. */
   /**
    * Where the PR stands on the reviews its base branch requires (branch protection or
    * rulesets, CODEOWNERS included), as GitHub decides it: null when none are required.
@@ -626,6 +625,7 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     await this.octokit.rest.repos.updateRelease({ ...this.ref, release_id: id, body });
   }
 
+  /** A ready (not draft) PR, for the analyst's notes and lessons; the one already open from `head`, if there is one. */
   async openPull(input: { title: string; head: string; base: string; body: string }): Promise<number> {
     return (await this.openPullOnce({ ...input, draft: false })).pull.number;
   }

@@ -65,15 +65,15 @@ export function refitBody(count: RefitCount, every: number, repo: string): strin
   ].join("\n");
 }
 
+/** What the refit proposal needs of GitHub. */
+export type RefitPort = Pick<RepoPort, "branchHead" | "tree" | "readFile" | "listIssuesWithLabel" | "ensureLabel" | "createIssue" | "fullName">;
+
 /**
  * After a merge: when the artifacts merged since the last fit reach a multiple of
  * `learn.refitAfter`, an issue proposes a refit, once per multiple (an issue with the
  * same title, open or closed, opened by the app, is that proposal). Returns the count,
  * and the proposal when there is one: its number and whether it is new.
  */
-/** What the refit proposal needs of GitHub. */
-export type RefitPort = Pick<RepoPort, "branchHead" | "tree" | "readFile" | "listIssuesWithLabel" | "ensureLabel" | "createIssue" | "fullName">;
-
 export async function proposeRefitWhenDue(
   port: RefitPort,
   config: Pick<FactoryConfig, "learn" | "labels">,
