@@ -7,7 +7,8 @@ import { cutEscaped, escapedLength } from "../state/codec.js";
 import { fitBody } from "../views/render.js";
 import { mayMutate } from "./commands/registry.js";
 import { alreadyDone, cancelRunning, type EventContext } from "./context.js";
-import { targetIssue, type EventOf } from "./line-event.js";
+import { placeReleaseNote } from "../stages/ship/release-note.js";
+import { releaseNotesLockKey, targetIssue, type EventOf } from "./line-event.js";
 
 /**
  * A review record holds the whole review, within a budget counted as the text takes
@@ -65,7 +66,12 @@ export async function handleReview(ctx: EventContext, event: EventOf<"review">):
   await ctx.changed(config, issue);
 }
 
-/** Merged or closed: the analyst's post-run note, once. */
+/**
+ * Merged or closed: the analyst's post-run note, once. A merge (by `/factory ship` or
+ * by a person) first places the release note where `package.changelog` says; that is
+ * done here, on the merge's own event, so a ship whose process died after the merge
+ * leaves nothing undone, and done again after a crash it adds nothing twice.
+ */
 export async function handlePullClosed(ctx: EventContext, event: EventOf<"pull.closed">): Promise<void> {
   const { store } = ctx;
   const { pr, headRef, merged, endedAt, defaultBranch } = event.data;
@@ -78,7 +84,13 @@ export async function handlePullClosed(ctx: EventContext, event: EventOf<"pull.c
   if (await alreadyDone(ctx, config, loaded, event.id, event.id)) return;
   if (loaded.records.some((r) => r.kind === "run.ended")) return;
   await cancelRunning(ctx.deps, store, loaded.artifact.running);
-  const { record } = await runAnalyst(store, config, contract, loaded, { merged, endedAt, defaultBranch }, event.id);
+  // Before this version, the ship placed the note itself and said where in its record.
+  const placedByShip = loaded.records.some((r) => r.kind === "ship.merged" && r.data.note !== undefined);
+  const releaseNote =
+    merged && config.package.changelog !== "none" && !placedByShip
+      ? await ctx.deps.locks.run(releaseNotesLockKey(event.owner, event.repo), (lease) => placeReleaseNote(store.port, config, loaded, () => lease.check()))
+      : undefined;
+  const { record } = await runAnalyst(store, config, contract, loaded, { merged, endedAt, defaultBranch, ...(releaseNote ? { releaseNote } : {}) }, event.id);
   await advance(store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });
   await ctx.changed(config, issue);
 }

@@ -129,6 +129,11 @@ export function lockKey(owner: string, repo: string, target: { issue: number } |
   return `${owner}/${repo}#${"issue" in target ? target.issue : "ledger"}`.toLowerCase();
 }
 
+/** The repository's release notes (its draft release, its changelog file): one merge edits them at a time. */
+export function releaseNotesLockKey(owner: string, repo: string): string {
+  return `${owner}/${repo}#release-notes`.toLowerCase();
+}
+
 /** The issue an event's target names (events a handler gets for an artifact always name one, once the dispatcher resolved a PR). */
 export function targetIssue(event: { target: EventTarget }): number {
   if ("issue" in event.target) return event.target.issue;

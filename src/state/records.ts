@@ -103,7 +103,7 @@ export const recordData = {
   }),
   /** `/factory ship` found the branch behind its base and merged the base into it: it merges when the new head passes. */
   "ship.requested": z.object({ by: login, sha: z.string().min(7).max(64), behind: z.number().int().nonnegative(), after: z.string().min(7).max(64).optional() }),
-  /** `/factory ship` merged the PR at `sha`; `note` says where the release note went. */
+  /** `/factory ship` merged the PR at `sha`. `note` (written by earlier versions, which placed the release note at the ship) says where it went. */
   "ship.merged": z.object({ by: login, sha: z.string().min(7).max(64), method: z.enum(["merge", "squash", "rebase"]), note: z.string().max(500).optional() }),
   /** A ship waiting on the updated branch's verdict was called off, and why. */
   "ship.cancelled": z.object({ by: login, reason: z.string().max(1000) }),
@@ -112,6 +112,8 @@ export const recordData = {
     outcome: z.enum(["merged", "closed"]),
     metrics: z.record(z.string(), z.unknown()),
     note: z.string().max(300),
+    /** Where the merged change's release note went (`package.changelog`), in words. */
+    releaseNote: z.string().max(500).optional(),
     /** The learn stage of this run: what the line learned from it, and what of the learned it used, in words. */
     learned: z.array(z.string().max(500)).max(10).optional(),
   }),

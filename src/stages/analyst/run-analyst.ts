@@ -30,7 +30,7 @@ export async function runAnalyst(
   config: FactoryConfig,
   contract: CellContract,
   loaded: LoadedArtifact,
-  pull: { merged: boolean; endedAt: string; defaultBranch: string },
+  pull: { merged: boolean; endedAt: string; defaultBranch: string; releaseNote?: string },
   key: string,
 ): Promise<{ record: SignedRecord; metrics?: RunMetrics; written?: string }> {
   const { port } = store;
@@ -105,6 +105,7 @@ export async function runAnalyst(
     refit ?? "",
   ].filter(Boolean);
   const tail = [
+    pull.releaseNote ? `Release note: ${pull.releaseNote}.` : "",
     written ? `Written to \`${path}\` (and \`.md\`), ${written}.` : "",
     unwritten ? `Could not write \`${path}\` (${unwritten}); set \`analyst.runNotes: pull-request\` if the default branch is protected.` : "",
     used.length ? `Lessons this run used: ${used.map((id) => `\`${id}\``).join(", ")} (${lessonOutcome(metrics) === "success" ? "credited" : "debited"} in \`${LESSON_STATS}\`).` : "",
@@ -114,7 +115,7 @@ export async function runAnalyst(
   // The record keeps the figures; a change of thousands of files keeps its full list in the note file only.
   const cap = (list: readonly string[]) => list.slice(0, 100);
   const kept = { ...metrics, scout: { ...metrics.scout, likely: cap(metrics.scout.likely), changed: cap(metrics.scout.changed), hits: cap(metrics.scout.hits) } };
-  const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: kept as unknown as Record<string, unknown>, note: path, ...(learned.length ? { learned: learned.map((l) => l.slice(0, 500)).slice(0, 10) } : {}) }, key);
+  const record = store.record(loaded, "run.ended", { outcome: metrics.outcome, metrics: kept as unknown as Record<string, unknown>, note: path, ...(pull.releaseNote ? { releaseNote: pull.releaseNote.slice(0, 500) } : {}), ...(learned.length ? { learned: learned.map((l) => l.slice(0, 500)).slice(0, 10) } : {}) }, key);
   await port.createComment(pr, fitBody([markdown, ...tail].join("\n\n"), [store.block(record)]));
   return { record, metrics, ...(written ? { written } : {}) };
 }

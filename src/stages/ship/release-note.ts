@@ -1,7 +1,14 @@
+import type { FactoryConfig } from "../../config/schema.js";
+import { isTransient, statusOf } from "../../github/errors.js";
+import type { RepoPort } from "../../github/repo-port.js";
+import type { LoadedArtifact } from "../../state/artifact-store.js";
+import { latestOutput } from "../build/prompt.js";
+
 /**
- * Where a shipped change's release note goes: a line under its section in a
- * changelog's Unreleased part, or in a draft release's notes. Pure text edits; a
- * line already there is not added twice.
+ * Where a merged change's release note goes: a line under its section in a
+ * changelog's Unreleased part, or in a draft release's notes. The text edits are
+ * pure, and a line already there is not added twice, so placing a note again (an
+ * event tried again after its process died) changes nothing.
  */
 
 const UNRELEASED = /^##\s+\[?unreleased\]?\s*$/im;
@@ -45,4 +52,55 @@ export function addToChangelog(text: string, section: string, line: string): str
 /** A draft release's notes with the line under `### section`. */
 export function addToReleaseNotes(body: string, section: string, line: string): string {
   return addUnder(body.endsWith("\n") || !body ? body : `${body}\n`, 0, section, line);
+}
+
+/** How often a changelog commit is made again on a base branch that moved under it (another merge, a person's push). */
+const CHANGELOG_TRIES = 3;
+
+/**
+ * The packager's release note, where `package.changelog` says, for a merged PR;
+ * what was done, in words. A refusal is said, not thrown: the PR is merged, and
+ * nothing a retry does would change GitHub's answer. The caller holds the
+ * repository's release-note lock (the draft release is read, edited and written
+ * back, and two merges at once would each drop the other's line); `check` says
+ * it still does, before each write.
+ */
+export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, loaded: LoadedArtifact, check: () => Promise<void>): Promise<string | undefined> {
+  const target = config.package.changelog;
+  if (target === "none") return undefined;
+  const note = (latestOutput(loaded.records, "package") as { releaseNote?: { section?: unknown; line?: unknown } } | undefined)?.releaseNote;
+  if (typeof note?.section !== "string" || typeof note.line !== "string") return "none (the packager wrote none for this PR)";
+  const { section, line } = note;
+  try {
+    if (target === "release") {
+      const draft = await port.draftRelease();
+      await check();
+      if (draft) {
+        const body = addToReleaseNotes(draft.body, section, line);
+        if (body !== draft.body) await port.updateReleaseBody(draft.id, body);
+        return `added to the draft release${draft.name ? ` "${draft.name}"` : ""}`;
+      }
+      await port.createDraftRelease({ tag: "unreleased", name: "Unreleased", body: addToReleaseNotes("", section, line) });
+      return "added to a new draft release, \"Unreleased\"";
+    }
+    const branch = loaded.artifact.baseBranch as string;
+    for (let attempt = 1; ; attempt++) {
+      const current = (await port.readFile(target, branch)) ?? "";
+      const next = addToChangelog(current, section, line);
+      if (next === current) break;
+      await check();
+      try {
+        await port.writeFiles(branch, { [target]: next }, `docs(changelog): ${line.slice(0, 60)}`);
+        break;
+      } catch (error) {
+        // The branch moved between the read and the write: read it again and add the line to what is there now.
+        if (attempt >= CHANGELOG_TRIES || statusOf(error) !== 422 || !/fast.forward/i.test((error as Error).message)) throw error;
+      }
+    }
+    return `added to \`${target}\` under Unreleased → ${section} on \`${branch}\``;
+  } catch (error) {
+    // Only GitHub's refusals are answers; GitHub not answering, or the lock lost, tries the event again.
+    if (isTransient(error) || statusOf(error) === undefined) throw error;
+    return `not placed: ${(error as Error).message.split("\n")[0]?.slice(0, 200)} (\`package.changelog: ${target}\`; a protected branch refuses the commit; add the line by hand)`;
+  }
 }

@@ -4,8 +4,6 @@ import type { GitHubStore } from "../../github/repo-port.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
 import { fitBody } from "../../views/render.js";
-import { latestOutput } from "../build/prompt.js";
-import { addToChangelog, addToReleaseNotes } from "./release-note.js";
 import { waitsForScope } from "../../line/scope.js";
 
 type Method = "merge" | "squash" | "rebase";
@@ -31,8 +29,10 @@ export function shipReady(loaded: LoadedArtifact): { by: string } | undefined {
  * base. Behind the base, it merges the base into the branch (a push: CI and the
  * verifier run on the new head) and merges once that head passes. It merges with the
  * configured method or the first the repository allows, at exactly the verified
- * commit, and never around protection: GitHub's refusal is the answer. After a merge
- * the packager's release note goes where `package.changelog` says.
+ * commit, and never around protection: GitHub's refusal is the answer. The release
+ * note is placed with the post-run note, as for any merge (`handlePullClosed`): a
+ * process that dies after the merge leaves nothing undone that the merge's own
+ * `closed` event does not finish.
  *
  * The caller has checked the person's role. Writes the comment (on `thread`, where
  * it was asked, else the PR) and its record; a refusal is left to the caller, which
@@ -90,9 +90,14 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
     const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message;
     return refuse(`GitHub refused the merge (${statusOf(error) ?? "error"}): ${message.split("\n")[0]?.slice(0, 300)}`);
   }
-  const note = await placeReleaseNote(store, config, loaded);
-  const record = store.record(loaded, "ship.merged", { by, sha: head, method, ...(note ? { note: note.slice(0, 500) } : {}) }, key);
-  const reply = [`Shipped for @${by}: merged #${pr} (${method}) at \`${short}\`, verified, with the reviews branch protection requires and up to date with \`${base}\`.`, note ? `Release note: ${note}.` : ""].filter(Boolean).join("\n\n");
+  const record = store.record(loaded, "ship.merged", { by, sha: head, method }, key);
+  const target = config.package.changelog;
+  const reply = [
+    `Shipped for @${by}: merged #${pr} (${method}) at \`${short}\`, verified, with the reviews branch protection requires and up to date with \`${base}\`.`,
+    target === "none" ? "" : `The release note goes to ${target === "release" ? "the draft release" : `\`${target}\``} with the post-run note.`,
+  ]
+    .filter(Boolean)
+    .join("\n\n");
   await port.createComment(thread ?? pr, fitBody(reply, [store.block(record)]));
   return { kind: "merged", reply, record };
 }
@@ -106,32 +111,4 @@ export function verdictProblem(verification: string, verifiedSha: string | undef
   if (verification === "no-evidence") return `nothing verified the head${at}: add CI or \`verify.commands\`, or a maintainer accepts it with \`/factory verify --accept-no-evidence\`.`;
   if (verification === "pending") return "the head is being verified; ship once it passes.";
   return "the head has no verdict yet; `/factory verify` runs the verifier.";
-}
-
-/** The packager's release note, where `package.changelog` says; what was done, in words (a refusal there is said, not thrown). */
-async function placeReleaseNote(store: GitHubStore, config: FactoryConfig, loaded: LoadedArtifact): Promise<string | undefined> {
-  const target = config.package.changelog;
-  if (target === "none") return undefined;
-  const note = (latestOutput(loaded.records, "package") as { releaseNote?: { section?: unknown; line?: unknown } } | undefined)?.releaseNote;
-  if (typeof note?.section !== "string" || typeof note.line !== "string") return "none (the packager wrote none for this PR)";
-  const { port } = store;
-  try {
-    if (target === "release") {
-      const draft = await port.draftRelease();
-      if (draft) {
-        await port.updateReleaseBody(draft.id, addToReleaseNotes(draft.body, note.section, note.line));
-        return `added to the draft release${draft.name ? ` "${draft.name}"` : ""}`;
-      }
-      await port.createDraftRelease({ tag: "unreleased", name: "Unreleased", body: addToReleaseNotes("", note.section, note.line) });
-      return "added to a new draft release, \"Unreleased\"";
-    }
-    const branch = loaded.artifact.baseBranch as string;
-    const current = (await port.readFile(target, branch)) ?? "";
-    const next = addToChangelog(current, note.section, note.line);
-    if (next !== current) await port.writeFiles(branch, { [target]: next }, `docs(changelog): ${note.line.slice(0, 60)}`);
-    return `added to \`${target}\` under Unreleased → ${note.section} on \`${branch}\``;
-  } catch (error) {
-    // Never thrown: the PR is merged already, and a retry of the whole ship would find it merged and stop.
-    return `not placed: ${(error as Error).message.split("\n")[0]?.slice(0, 200)} (\`package.changelog: ${target}\`; a protected branch refuses the commit; add the line by hand)`;
-  }
 }

@@ -1,4 +1,4 @@
-import type { DoubleEvent } from "@software-factory/github-double";
+import type { DoubleEvent, DoubleRequest, DoubleResponse } from "@software-factory/github-double";
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { describe, expect, it } from "vitest";
 import { useScenario, type Scenario } from "../../support/scenario.js";
@@ -46,6 +46,37 @@ async function say(thread: number, who: string, body: string): Promise<void> {
 
 const merged = (pr: number) => s.double.issues.get(pr)?.pull?.merged !== undefined;
 
+/** A person merges `pr` with the button: the double's `closed` webhook, kept to be delivered when the test says. */
+function mergeByHand(pr: number): EmitterWebhookEvent {
+  const sent: DoubleEvent[] = [];
+  s.double.onEvent = (event) => sent.push(event);
+  try {
+    s.double.merge(pr);
+  } finally {
+    s.double.onEvent = () => {};
+  }
+  const closed = sent.find((e) => e.name === "pull_request" && e.payload.action === "closed");
+  if (!closed) throw new Error(`merging #${pr} sent no closed event`);
+  return { id: `closed-${pr}`, name: closed.name, payload: closed.payload } as unknown as EmitterWebhookEvent;
+}
+
+/** Answers `fail` (once) for the first request `when` picks; every other request reaches the double. */
+function failOnce(when: (request: DoubleRequest) => boolean, fail: (request: DoubleRequest) => DoubleResponse | undefined): () => void {
+  const handle = s.double.handle.bind(s.double);
+  let done = false;
+  s.double.handle = (request: DoubleRequest) => {
+    if (!done && when(request)) {
+      done = true;
+      const answer = fail(request);
+      if (answer) return answer;
+    }
+    return handle(request);
+  };
+  return () => (s.double.handle = handle);
+}
+
+const changelogOnMain = () => s.double.git.readFile(s.double.git.refSha("heads/main") as string, "CHANGELOG.md") ?? "";
+
 describe("/factory ship", () => {
   useScenario(
     (next) => {
@@ -74,7 +105,8 @@ describe("/factory ship", () => {
     await say(pr, "maintainer", "/factory ship");
     expect(merged(pr)).toBe(true);
     expect(replies(pr).some((r) => /^Shipped for @maintainer: merged #\d+ \(squash\) at `[0-9a-f]{7}`, verified, with the reviews branch protection requires and up to date with `main`\./.test(r))).toBe(true);
-    expect(replies(pr).some((r) => r.includes("Release note: added to `CHANGELOG.md` under Unreleased → Changes on `main`."))).toBe(true);
+    expect(replies(pr).some((r) => r.includes("The release note goes to `CHANGELOG.md` with the post-run note."))).toBe(true);
+    expect(replies(pr).some((r) => r.startsWith("### Post-run note: merged") && r.includes("Release note: added to `CHANGELOG.md` under Unreleased → Changes on `main`."))).toBe(true);
     const changelog = s.double.git.readFile(s.double.git.refSha("heads/main") as string, "CHANGELOG.md");
     expect(changelog).toMatch(/^# Changelog\n\n## Unreleased\n\n### Changes\n\n- .*Dark mode.*\(#\d+\)\n\n## 1\.0\.0\n/);
     // The merge closed the PR: the analyst wrote its note, and the tracking comment says who shipped it.
@@ -107,6 +139,65 @@ describe("/factory ship", () => {
     expect(s.double.releases).toHaveLength(1);
     expect(s.double.releases[0]).toMatchObject({ draft: true, name: "Unreleased" });
     expect(s.double.releases[0]?.body).toMatch(/^### Changes\n\n- .*Search.*\(#\d+\)\n$/);
+  });
+
+  it("a ship that failed after the merge: the merge's closed event places the release note; tried again after the line, it adds nothing", async () => {
+    s.double.writeFile(".github/factory.yml", config({ package: { changelog: "CHANGELOG.md" } }));
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    const posting = (start: string) => (r: DoubleRequest) => r.method === "POST" && /\/comments$/.test(r.path) && String((r.body as { body?: string }).body).startsWith(start);
+    const serverError = () => ({ status: 502, body: { message: "Server Error" } });
+    // The merge is made, then GitHub fails the ship's reply (so its record is never written), and the retry finds the PR merged.
+    // The first post-run note fails too, after the changelog line: the closed event is handled again.
+    const restoreShip = failOnce(posting("Shipped for"), serverError);
+    const restoreNote = failOnce(posting("### Post-run note"), serverError);
+    await say(pr, "maintainer", "/factory ship");
+    restoreNote();
+    restoreShip();
+    expect(merged(pr)).toBe(true);
+    expect(replies(pr).some((r) => r.startsWith("Shipped for"))).toBe(false);
+    expect(replies(pr).some((r) => r.startsWith("Not shipped, @maintainer: #") && r.includes("is already merged; the post-run note follows."))).toBe(true);
+    const notes = replies(pr).filter((r) => r.startsWith("### Post-run note: merged"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("Release note: added to `CHANGELOG.md` under Unreleased → Changes on `main`.");
+    expect(changelogOnMain().match(/Dark mode/g)).toHaveLength(1);
+    const subjects = s.double.git.run(["log", "--format=%s", "refs/heads/main"]).split("\n");
+    expect(subjects.filter((subject) => subject.startsWith("docs(changelog)"))).toHaveLength(1);
+  });
+
+  it("a merge by a person places the release note too; two merges at once both reach the one draft release", async () => {
+    s.double.writeFile(".github/factory.yml", config({ package: { changelog: "release" } }));
+    const first = await intakeAndWait(s, "Dark mode");
+    const second = await intakeAndWait(s, "Search box");
+    const closed = [mergeByHand(first.pr), mergeByHand(second.pr)];
+    await Promise.all(closed.map((event) => s.deliver(event)));
+    await s.idle();
+    expect(s.double.releases).toHaveLength(1);
+    const body = s.double.releases[0]?.body ?? "";
+    expect(body).toMatch(/^### Changes\n\n- .*(Dark mode|Search box).*\(#\d+\)\n- .*(Dark mode|Search box).*\(#\d+\)\n$/);
+    expect(body).toContain("Dark mode");
+    expect(body).toContain("Search box");
+    for (const pr of [first.pr, second.pr]) expect(replies(pr).find((r) => r.startsWith("### Post-run note: merged"))).toMatch(/Release note: added to (a new draft release, "Unreleased"|the draft release "Unreleased")\./);
+  });
+
+  it("a base branch that moves between reading the changelog and committing it: read again, and the line goes on top of the new head", async () => {
+    s.double.writeFile(".github/factory.yml", config({ package: { changelog: "CHANGELOG.md" } }));
+    s.double.writeFile("CHANGELOG.md", "# Changelog\n");
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    const event = mergeByHand(pr);
+    // A person's push lands on main just as the factory makes its changelog commit.
+    const restore = failOnce(
+      (r) => r.method === "POST" && r.path.endsWith("/git/commits") && String((r.body as { message?: string }).message).startsWith("docs(changelog)"),
+      () => {
+        s.double.writeFile("README.md", "# widgets, by a person\n");
+        return undefined;
+      },
+    );
+    await s.deliver(event);
+    await s.idle();
+    restore();
+    expect(changelogOnMain()).toMatch(/^# Changelog\n\n## Unreleased\n\n### Changes\n\n- .*Dark mode.*\(#\d+\)\n$/);
+    expect(s.double.git.readFile(s.double.git.refSha("heads/main") as string, "README.md")).toBe("# widgets, by a person\n");
+    expect(replies(pr).find((r) => r.startsWith("### Post-run note: merged"))).toContain("Release note: added to `CHANGELOG.md` under Unreleased → Changes on `main`.");
   });
 
   it("a stale pass is refused; behind its base, the base is merged in and the PR merges once the new head passes", async () => {
