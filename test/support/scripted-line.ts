@@ -108,22 +108,32 @@ export class ScriptedRunner implements JobQueue {
   }
 }
 
-/** Webhooks the double sends for a person's review or merge, delivered to the app as GitHub would. */
-export async function deliverFromDouble(s: Scenario, act: () => void, wanted: (e: DoubleEvent) => boolean): Promise<void> {
+/** The webhooks the double sends for a person's act that `wanted` picks, kept for the test to deliver when it says. */
+export function webhooksFrom(s: Scenario, act: () => void, wanted: (e: DoubleEvent) => boolean): EmitterWebhookEvent[] {
   const sent: DoubleEvent[] = [];
   s.double.onEvent = (event) => sent.push(event);
-  act();
-  s.double.onEvent = () => {};
-  for (const event of sent.filter(wanted)) await s.deliver({ id: randomUUID(), name: event.name, payload: event.payload } as unknown as EmitterWebhookEvent);
+  try {
+    act();
+  } finally {
+    s.double.onEvent = () => {};
+  }
+  return sent.filter(wanted).map((event) => ({ id: randomUUID(), name: event.name, payload: event.payload }) as unknown as EmitterWebhookEvent);
+}
+
+/** Webhooks the double sends for a person's review or merge, delivered to the app as GitHub would. */
+export async function deliverFromDouble(s: Scenario, act: () => void, wanted: (e: DoubleEvent) => boolean): Promise<void> {
+  for (const event of webhooksFrom(s, act, wanted)) await s.deliver(event);
   await s.idle();
 }
+
+export const isMergeClosed = (e: DoubleEvent): boolean => e.name === "pull_request" && e.payload.action === "closed";
 
 /** A maintainer merges the artifact's PR; the app hears of it as GitHub would tell it. */
 export function mergeByHand(s: Scenario, pr: number): Promise<void> {
   return deliverFromDouble(
     s,
     () => s.double.merge(pr, "maintainer"),
-    (e) => e.name === "pull_request" && e.payload.action === "closed",
+    isMergeClosed,
   );
 }
 

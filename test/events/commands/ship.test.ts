@@ -2,7 +2,7 @@ import type { DoubleEvent, DoubleRequest, DoubleResponse } from "@software-facto
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { describe, expect, it } from "vitest";
 import { useScenario, type Scenario } from "../../support/scenario.js";
-import { intakeAndWait, ScriptedRunner } from "../../support/scripted-line.js";
+import { intakeAndWait, isMergeClosed, mergeByHand, ScriptedRunner, webhooksFrom } from "../../support/scripted-line.js";
 
 /**
  * `/factory ship` on an artifact the scripted line took to review: refused with the
@@ -45,20 +45,6 @@ async function say(thread: number, who: string, body: string): Promise<void> {
 }
 
 const merged = (pr: number) => s.double.issues.get(pr)?.pull?.merged !== undefined;
-
-/** A person merges `pr` with the button: the double's `closed` webhook, kept to be delivered when the test says. */
-function mergeByHand(pr: number): EmitterWebhookEvent {
-  const sent: DoubleEvent[] = [];
-  s.double.onEvent = (event) => sent.push(event);
-  try {
-    s.double.merge(pr);
-  } finally {
-    s.double.onEvent = () => {};
-  }
-  const closed = sent.find((e) => e.name === "pull_request" && e.payload.action === "closed");
-  if (!closed) throw new Error(`merging #${pr} sent no closed event`);
-  return { id: `closed-${pr}`, name: closed.name, payload: closed.payload } as unknown as EmitterWebhookEvent;
-}
 
 /** Answers `fail` (once) for the first request `when` picks; every other request reaches the double. */
 function failOnce(when: (request: DoubleRequest) => boolean, fail: (request: DoubleRequest) => DoubleResponse | undefined): () => void {
@@ -168,7 +154,7 @@ describe("/factory ship", () => {
     s.double.writeFile(".github/factory.yml", config({ package: { changelog: "release" } }));
     const first = await intakeAndWait(s, "Dark mode");
     const second = await intakeAndWait(s, "Search box");
-    const closed = [mergeByHand(first.pr), mergeByHand(second.pr)];
+    const closed = [first.pr, second.pr].flatMap((pr) => webhooksFrom(s, () => s.double.merge(pr), isMergeClosed));
     await Promise.all(closed.map((event) => s.deliver(event)));
     await s.idle();
     expect(s.double.releases).toHaveLength(1);
@@ -183,7 +169,6 @@ describe("/factory ship", () => {
     s.double.writeFile(".github/factory.yml", config({ package: { changelog: "CHANGELOG.md" } }));
     s.double.writeFile("CHANGELOG.md", "# Changelog\n");
     const { pr } = await intakeAndWait(s, "Dark mode");
-    const event = mergeByHand(pr);
     // A person's push lands on main just as the factory makes its changelog commit.
     const restore = failOnce(
       (r) => r.method === "POST" && r.path.endsWith("/git/commits") && String((r.body as { message?: string }).message).startsWith("docs(changelog)"),
@@ -192,8 +177,7 @@ describe("/factory ship", () => {
         return undefined;
       },
     );
-    await s.deliver(event);
-    await s.idle();
+    await mergeByHand(s, pr);
     restore();
     expect(changelogOnMain()).toMatch(/^# Changelog\n\n## Unreleased\n\n### Changes\n\n- .*Dark mode.*\(#\d+\)\n$/);
     expect(s.double.git.readFile(s.double.git.refSha("heads/main") as string, "README.md")).toBe("# widgets, by a person\n");
