@@ -17,6 +17,7 @@ import { handleIntake } from "./handle-intake.js";
 import { handleCellRun, handleJobDead, handleJobDone } from "./handle-jobs.js";
 import { handlePullClosed, handleReview } from "./handle-pull-end.js";
 import type { DeadEventHandler, EventHandler } from "./inbox.js";
+import { parseRequest } from "../stages/intake/parse-request.js";
 import { lineEvent, lockKey, targetIssue, type EventKind, type EventOf, type LineEvent } from "./line-event.js";
 import type { Lease } from "./locks.js";
 import { loadConfig } from "./load-config.js";
@@ -160,9 +161,15 @@ async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promis
   if (room <= 0) return;
   // Promoting reads the queue fresh (a cached one may not have the candidates labelled since): the one just read is.
   const fresh = read ? queue : (await queueFor(ctx, config, { fresh: true })).queue;
-  if (fresh.length > 0) {
+  // A candidate without success criteria would only wait for its author: it is left for a person (`/factory next`) or for its criteria.
+  const ready = fresh.filter((candidate) => {
+    const missing = parseRequest(candidate.issue.title, candidate.issue.body).missing.length > 0;
+    if (missing) ctx.log.debug({ issue: candidate.number }, "demand queue: not auto-promoting a candidate without success criteria");
+    return !missing;
+  });
+  if (ready.length > 0) {
     const defaultBranch = await ctx.store.port.defaultBranch();
-    for (const candidate of fresh.slice(0, room)) {
+    for (const candidate of ready.slice(0, room)) {
       ctx.log.info({ issue: candidate.number, score: candidate.score, inFlight: outcome.inFlight, autoPromote: config.intake.autoPromote }, "demand queue: promoting a candidate (intake.autoPromote)");
       await promoteCandidate(ctx, config, event, candidate.issue, ctx.store.botLogin, defaultBranch, `auto-promote:${candidate.number}`);
     }

@@ -8,6 +8,16 @@ import { canonicalJson } from "../state/sign.js";
 import { ledgerId, type RecordDataOf } from "../state/records.js";
 import { ledgerEntry, paginateLedger, rowOf, type LedgerEntry, type LedgerRow } from "./rows.js";
 
+/**
+ * Whether an artifact holds one of `intake.autoPromote`'s places: everything the line
+ * has taken in and not finished, blocked ones included (a place is freed by finishing
+ * work, not by its getting stuck). Not a request that waits for its author's success
+ * criteria: the line never took it in.
+ */
+export function inFlightStatus(status: string): boolean {
+  return status !== "done" && status !== "stopped" && status !== "needs-criteria";
+}
+
 /** Every artifact in the repository, rebuilt from its records: one issue list, then each artifact's threads (the CLI's full read). */
 export async function collectLedger(store: GitHubStore, config: FactoryConfig, now: number): Promise<LedgerRow[]> {
   const issues = await store.port.listIssuesWithLabel(config.labels.intake, "all");
@@ -40,7 +50,7 @@ export interface LedgerOutcome {
   read: number;
   /** Ledger pages (the issue body, page comments) written. */
   written: number;
-  /** Artifacts in flight (neither done nor stopped, or labelled and not yet through intake): what `intake.autoPromote` tops up to. */
+  /** Artifacts in flight (`inFlightStatus`, and those labelled and not yet through intake): what `intake.autoPromote` tops up to. */
   inFlight?: number;
 }
 
@@ -98,19 +108,19 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
     }
     if (entries.get(issue.number)?.seen !== issue.updatedAt || toRead.has(issue.number)) toRead.set(issue.number, issue);
   }
-  // Issues that carry the intake label and whose intake has not run yet (a promotion waiting in the inbox): in flight already.
-  let pendingIntake = 0;
   for (const [number, issue] of toRead) {
     const loaded = await store.load(number);
-    if (loaded.artifact.status === "new" && issue?.state === "open" && issue.labels.includes(config.labels.intake)) pendingIntake++;
-    if (loaded.artifact.status === "new") entries.delete(number);
+    // An open issue with the intake label whose intake has not run yet (a promotion waiting in the inbox) keeps a row,
+    // "waiting for the request", until its intake's mark has it read again: it is in flight already, on every refresh.
+    const waiting = loaded.artifact.status === "new" && (issue ? issue.state === "open" && issue.labels.includes(config.labels.intake) : entries.has(number));
+    if (loaded.artifact.status === "new" && !waiting) entries.delete(number);
     else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, issue?.updatedAt ?? entries.get(number)?.seen));
   }
 
   const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit, refresh.nextUp ?? []);
   // A watermark alone is no reason to write, unless keeping the old one costs more than a page of reading next time.
   const written = await writePages(store, config, log, ledger, pages, wanted, listed.length > LIST_PAGE);
-  const inFlight = [...entries.values()].filter((e) => e.status !== "done" && e.status !== "stopped").length + pendingIntake;
+  const inFlight = [...entries.values()].filter((e) => inFlightStatus(e.status)).length;
   return { read: toRead.size, written, inFlight };
 }
 

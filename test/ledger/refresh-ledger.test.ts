@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config/schema.js";
 import { RepoPort } from "../../src/github/repo-port.js";
-import { refreshLedger } from "../../src/ledger/refresh-ledger.js";
+import { refreshLedger, type LedgerOutcome } from "../../src/ledger/refresh-ledger.js";
 import { ArtifactStore } from "../../src/state/artifact-store.js";
 import { stateKey } from "../../src/state/sign.js";
 import type { DoubleIssue } from "@software-factory/github-double";
@@ -46,11 +46,11 @@ async function startArtifacts(...titles: string[]): Promise<number[]> {
 }
 
 /** The refresh the app schedules, called directly with the app's own installation Octokit. */
-async function refresh(pageLimit?: number): Promise<void> {
+async function refresh(pageLimit?: number, changed: number[] = []): Promise<LedgerOutcome> {
   const octokit = await s.app.probot.auth(1);
   const port = new RepoPort(octokit, { owner: s.double.owner, repo: s.double.repo });
   const store = new ArtifactStore(port, { botLogin: s.double.bot.login, key: stateKey(), log: silentLogger() });
-  await refreshLedger(store, DEFAULT_CONFIG, silentLogger(), { changed: [], ...(pageLimit !== undefined ? { pageLimit } : {}) });
+  return refreshLedger(store, DEFAULT_CONFIG, silentLogger(), { changed, ...(pageLimit !== undefined ? { pageLimit } : {}) });
 }
 
 /** Issue numbers of the ledger rows in a body, in order. */
@@ -101,6 +101,41 @@ describe("refreshLedger", () => {
       .slice(before.length)
       .filter((w) => w.includes(`/issues/${ledger.number}`) || w.includes("/graphql"));
     expect(ledgerWrites).toEqual([`PATCH https://api.github.com/repos/octo-org/widgets/issues/${ledger.number}`]);
+  });
+
+  it("counts in flight what intake.autoPromote tops up: a labelled issue whose intake has not run, on every refresh until it runs; not a request waiting for its criteria", async () => {
+    const [running = 0] = await startArtifacts("Add dark mode");
+    // Labelled without criteria: intake waits for its author.
+    const vague = s.double.openIssue("alice", "Make it better", "Please.").number;
+    await s.deliver(s.label(vague));
+    await s.idle();
+    // Promoted: the label is on, and the intake event has not been handled yet (the app has not heard of it).
+    const promoted = s.double.openIssue("alice", "Export to CSV", VALID_BODY, ["factory:intake"]).number;
+    expect((await refresh()).inFlight).toBe(2);
+    expect(theLedger().body).toContain(`| #${promoted} Export to CSV | intake | new |`);
+    // Later refreshes, past the watermark and with nothing new to read: still two (the row is kept, and counted).
+    s.double.tick(60_000);
+    const later = await refresh();
+    expect(later).toMatchObject({ read: 0, inFlight: 2 });
+    s.double.tick(60_000);
+    expect((await refresh()).inFlight).toBe(2);
+    expect(rowsIn(theLedger().body)).toEqual([promoted, vague, running]);
+
+    // Its intake runs (and marks it): the row is the artifact's, and it is still one of the two.
+    await s.deliver(s.label(promoted));
+    await s.idle();
+    expect((await refresh(undefined, [promoted])).inFlight).toBe(2);
+    expect(theLedger().body).toContain(`| #${promoted} Export to CSV | build | active |`);
+    // The label taken off before any intake: the row goes, and the place is free.
+    const dropped = s.double.openIssue("alice", "Dropped", VALID_BODY, ["factory:intake"]).number;
+    expect((await refresh()).inFlight).toBe(3);
+    s.double.tick(60_000);
+    const issue = s.double.issues.get(dropped) as DoubleIssue;
+    // As GitHub does for a person's unlabel: the label goes and the issue's updated_at moves.
+    issue.labels = [];
+    issue.updated_at = s.double.now();
+    expect((await refresh()).inFlight).toBe(2);
+    expect(rowsIn(theLedger().body)).not.toContain(dropped);
   });
 
   it("does not take a person's issue labelled factory:ledger for the ledger", async () => {

@@ -113,4 +113,17 @@ describe("the demand queue", () => {
     expect(s.double.issues.get(dark)?.labels).not.toContain("factory:intake");
     expect(bot(crash).some((b) => b.startsWith("### Software Factory: Crash on save"))).toBe(true);
   });
+
+  it("intake.autoPromote passes over a candidate without success criteria, however wanted: it would only wait for its author", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG({ intake: { autoPromote: 1 } }));
+    const first = await intakeAndWait(s, "Already in flight");
+    const vague = s.double.openIssue("alice", "Make it faster", "It is slow.", ["factory:candidate"]).number;
+    for (const who of ["bob", "carol", "dave", "erin"]) s.double.reactToIssue(vague, who, "+1");
+    const ready = s.double.openIssue("erin", "Export to CSV", VALID_BODY, ["factory:candidate"]).number;
+    await mergeByHand(s, first.pr);
+    expect(s.double.issues.get(vague)?.labels).not.toContain("factory:intake");
+    expect(s.double.issues.get(ready)?.labels).toContain("factory:intake");
+    // The ledger still shows it in "Next up": the queue's order is not changed, only what is promoted on its own.
+    expect((ledger()?.body ?? "").split("Next up")[1]).toContain(`#${vague}`);
+  });
 });
