@@ -92,6 +92,15 @@ export class PortCaches {
   readonly pullHeads = new Map<string, string>();
   /** A branch's required status checks (branch protection and rulesets), for a few minutes. */
   readonly requiredChecks = new Map<string, { checks: string[]; expires: number }>();
+  /** What the demand queue learns from a finished artifact, per `owner/repo#issue`: a done artifact's records no longer change. */
+  readonly finished = new Map<string, FinishedArtifact>();
+}
+
+/** A done artifact as the demand queue's outcomes read it. */
+export interface FinishedArtifact {
+  title: string;
+  merged: boolean;
+  reviewRounds: number;
 }
 
 /** What marks a PR that could not be a draft as work in progress. */
@@ -347,6 +356,27 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
       ...(since !== undefined ? { since, sort: "updated" as const, direction: "asc" as const } : {}),
     });
     return issues.map(listedIssue);
+  }
+
+  /** A finished artifact the demand queue read before, from this process's cache (`PortCaches.finished`). */
+  knownFinished(issue: number): FinishedArtifact | undefined {
+    return this.caches.finished.get(`${this.fullName}#${issue}`.toLowerCase());
+  }
+
+  rememberFinished(issue: number, finished: FinishedArtifact): void {
+    if (this.caches.finished.size > 10_000) this.caches.finished.clear();
+    this.caches.finished.set(`${this.fullName}#${issue}`.toLowerCase(), finished);
+  }
+
+  /** The newest `max` issues (and PRs) with `label`, newest first, open or closed: only the pages that hold them are read. */
+  async newestIssuesWithLabel(label: string, max: number): Promise<ListedIssue[]> {
+    const issues: ListedIssue[] = [];
+    const perPage = Math.min(100, Math.max(1, max));
+    for await (const { data } of this.octokit.paginate.iterator(this.octokit.rest.issues.listForRepo, { ...this.ref, labels: label, state: "all", sort: "created", direction: "desc", per_page: perPage })) {
+      issues.push(...data.map(listedIssue));
+      if (issues.length >= max) break;
+    }
+    return issues.slice(0, max);
   }
 
   /** One issue as the listings show it; undefined when there is none. */

@@ -1,5 +1,5 @@
 import type { FactoryConfig } from "../config/schema.js";
-import type { GitHubStore, ListedIssue } from "../github/repo-port.js";
+import type { FinishedArtifact, GitHubStore, ListedIssue } from "../github/repo-port.js";
 import { rankCandidates, type Candidate, type KindOutcome, type RankedCandidate } from "../stages/intake/demand.js";
 
 /** How many of the best candidates have their comments read (commenters, duplicates), and how many finished artifacts teach the ranking. */
@@ -82,25 +82,29 @@ export async function collectQueue(store: GitHubStore, config: FactoryConfig, no
  * the factory's own): merged without requested changes, merged after them, or ended
  * blocked, closed unmerged, or merged and then reverted (a `Revert "<title>…"` commit
  * among the default branch's last 100).
+ *
+ * It costs a bounded read whatever the repository's age: the newest `limit × 4`
+ * factory issues (one or two pages), and a load of each of those with a kind that
+ * this process has not seen done before (a done artifact's records do not change, so
+ * its outcome is kept; a blocked one is read again, as it may resume).
  */
 export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, limit: number): Promise<KindOutcome[]> {
-  const finished = (await store.port.listIssuesWithLabel(config.labels.intake, "all")).filter((i) => !i.isPull).sort((a, b) => b.number - a.number);
-  if (finished.length === 0) return [];
+  const { port } = store;
+  const newest = (await port.newestIssuesWithLabel(config.labels.intake, limit * 4)).filter((i) => !i.isPull);
+  if (newest.length === 0) return [];
   // Reverts on the default branch (GitHub's "Revert" button writes `Revert "<title>"`): the last 100 commits.
-  const reverts = (await store.port.commitMessages(await store.port.defaultBranch(), 100)).map((c) => c.message.split("\n")[0] ?? "").filter((s) => s.startsWith('Revert "'));
+  const reverts = (await port.commitMessages(await port.defaultBranch(), 100)).map((c) => c.message.split("\n")[0] ?? "").filter((s) => s.startsWith('Revert "'));
   const reverted = (title: string) => reverts.some((subject) => subject.startsWith(`Revert "${title}`));
   const byKind = new Map<string, KindOutcome>();
   let read = 0;
-  for (const issue of finished) {
+  for (const issue of newest) {
     if (read >= limit) break;
     const kinds = issue.labels.filter((l) => !l.startsWith("factory:") && l !== config.labels.intake);
     if (kinds.length === 0) continue;
-    const { artifact, records } = await store.load(issue.number);
-    if (artifact.status !== "done" && artifact.status !== "blocked") continue;
+    const finished = port.knownFinished(issue.number) ?? (await loadFinished(store, issue.number));
+    if (!finished) continue;
     read++;
-    const ended = records.findLast((r) => r.kind === "run.ended");
-    const merged = ended?.kind === "run.ended" && ended.data.outcome === "merged";
-    const outcome: keyof Omit<KindOutcome, "kind"> = !merged || reverted(artifact.title) ? "failed" : artifact.reviewRounds > 0 ? "reworked" : "clean";
+    const outcome: keyof Omit<KindOutcome, "kind"> = !finished.merged || reverted(finished.title) ? "failed" : finished.reviewRounds > 0 ? "reworked" : "clean";
     for (const kind of kinds) {
       const entry = byKind.get(kind) ?? { kind, clean: 0, reworked: 0, failed: 0 };
       entry[outcome]++;
@@ -108,4 +112,14 @@ export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, li
     }
   }
   return [...byKind.values()];
+}
+
+/** A done or blocked artifact's outcome, read from its records (a done one is remembered); undefined while it is in flight. */
+async function loadFinished(store: GitHubStore, issue: number): Promise<FinishedArtifact | undefined> {
+  const { artifact, records } = await store.load(issue);
+  if (artifact.status !== "done" && artifact.status !== "blocked") return undefined;
+  const ended = records.findLast((r) => r.kind === "run.ended");
+  const finished = { title: artifact.title, merged: ended?.kind === "run.ended" && ended.data.outcome === "merged", reviewRounds: artifact.reviewRounds };
+  if (artifact.status === "done") store.port.rememberFinished(issue, finished);
+  return finished;
 }

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config/schema.js";
 import { RepoPort } from "../../src/github/repo-port.js";
+import { collectQueue, QUEUE_READS } from "../../src/ledger/queue.js";
 import { refreshLedger } from "../../src/ledger/refresh-ledger.js";
 import { ArtifactStore } from "../../src/state/artifact-store.js";
 import { makeRecord, recordBlock } from "../../src/state/carriers.js";
@@ -22,12 +23,12 @@ export function ledgerRefreshBound(changed: number, pagesWritten: number): numbe
 }
 
 /** `count` artifacts as the app leaves them: an issue with the intake label and a bot comment holding `artifact.opened`; most have finished, every tenth is in flight. */
-function seed(s: Scenario, count: number): number[] {
+function seed(s: Scenario, count: number, labels: string[] = ["factory:intake"]): number[] {
   const { double } = s;
   const key = stateKey();
   const numbers: number[] = [];
   for (let i = 0; i < count; i++) {
-    const issue = double.newIssue(double.user("alice"), `Artifact ${i}`, "### Success criteria\n\n- works\n", ["factory:intake"]);
+    const issue = double.newIssue(double.user("alice"), `Artifact ${i}`, "### Success criteria\n\n- works\n", labels);
     const id = artifactId(double, issue.number);
     const opened = makeRecord(
       "artifact.opened",
@@ -88,5 +89,34 @@ describe("ledger refresh cost", () => {
     expect(s.app.requests.slice(writes).filter((r) => r.method !== "GET")).toHaveLength(1);
     const shown = [ledger?.body ?? "", ...s.double.commentsOn(ledger?.number ?? 0).map((c) => c.body)].join("\n");
     expect(shown).toMatch(new RegExp(`\\| #${target} Artifact 151 \\| scout \\| stopped \\|`));
+  }, 60_000);
+
+  it("the demand queue on 300 artifacts of one kind: it lists the newest factory issues only, reads as many as give 30 outcomes, and a done one once per process", async () => {
+    const s = await createScenario();
+    seed(s, 300, ["factory:intake", "bug"]);
+    s.double.openIssue("erin", "Crash on save", "### Success criteria\n\n- saves\n", ["factory:candidate", "bug"]);
+    const octokit = await s.app.probot.auth(1);
+    const store = new ArtifactStore(new RepoPort(octokit, { owner: s.double.owner, repo: s.double.repo }), { botLogin: s.double.bot.login, key: stateKey(), log: silentLogger() });
+    const read = async () => {
+      const from = s.app.requests.length;
+      const [top] = await collectQueue(store, DEFAULT_CONFIG, Date.now());
+      const spent = s.app.requests.slice(from).map((r) => r.url ?? r.route ?? "");
+      return {
+        top,
+        listings: spent.filter((url) => /\/issues\?/.test(url) && url.includes("labels=factory%3Aintake")).length,
+        threads: new Set(spent.map((url) => /\/issues\/(\d+)\/comments/.exec(url)?.[1]).filter(Boolean)).size,
+      };
+    };
+    const first = await read();
+    // The kind's record: 30 finished, merged without changes (clean).
+    expect(first.top?.why.join(" ")).toContain("`bug` requests the factory finished: 30 of 30 merged without requested changes");
+    // Two pages of the newest 120 (not the three of all 300), and the threads of 30 done artifacts, the 4 in flight among them, and the candidate.
+    expect(first.listings).toBe(2);
+    expect(first.threads).toBeLessThanOrEqual(QUEUE_READS.outcomes + 4 + 1);
+    expect(first.threads).toBeGreaterThanOrEqual(QUEUE_READS.outcomes);
+    // Again: the done ones are known; only those in flight (and the candidate) are read.
+    const second = await read();
+    expect(second.threads).toBeLessThanOrEqual(4 + 1);
+    expect(second.top?.why).toEqual(first.top?.why);
   }, 60_000);
 });
