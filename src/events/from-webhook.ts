@@ -112,7 +112,7 @@ function translate(delivery: Delivery): Translation {
           ...base,
           target: onPull ? { pull: thread } : { issue: thread },
           what: `\`${commands.map((c) => `/factory ${c.name}`).join("`, `")}\` from @${sender} on #${thread}`.slice(0, 200),
-          data: { comment: id, thread, onPull, labels: labelNames(issue.labels), sender, commands: commands.map((c) => ({ ...c, args: c.args.slice(0, 10), line: c.line.slice(0, 300) })), defaultBranch },
+          data: { comment: id, thread, onPull, labels: labelNames(issue.labels), sender, commands: commands.map((c) => ({ ...c, args: c.args.slice(0, 10), line: c.line.slice(0, 1000), ...(c.continuation ? { continuation: c.continuation.slice(0, 1000) } : {}) })), defaultBranch },
         }),
       };
     }

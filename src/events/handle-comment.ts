@@ -70,7 +70,7 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
     const result: CommandResult = refused
       ? refusal(config, sender, command, spec)
       : spec
-        ? spec.run({ args: command.args, line: command.line, actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
+        ? spec.run({ args: command.args, line: command.line, ...(command.continuation ? { continuation: command.continuation } : {}), actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
         : { kind: "answer", reply: unknownCommand(command), outcome: "rejected" };
     if (result.kind === "next") {
       const chosen = await chooseNext(ctx, config, target, sender, key, thread);

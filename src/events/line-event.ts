@@ -19,7 +19,7 @@ export const eventTarget = z.union([
 ]);
 export type EventTarget = z.infer<typeof eventTarget>;
 
-const command = z.object({ name: z.string().max(40), args: z.array(z.string().max(40)).max(10), line: z.string().max(300) });
+const command = z.object({ name: z.string().max(40), args: z.array(z.string().max(40)).max(10), line: z.string().max(1000), continuation: z.string().max(1000).optional() });
 
 /** The facts each kind of event carries; a handler reads nothing else from it. */
 export const eventData = {

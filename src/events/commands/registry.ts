@@ -30,6 +30,8 @@ export interface CommandInput {
   args: string[];
   /** The command's line as written (for a command that takes free text: `/factory revise <guidance>`). */
   line: string;
+  /** The lines of its paragraph below it, up to the next command (free text may go on there). */
+  continuation?: string;
   actor: string;
   loaded: LoadedArtifact;
   config: FactoryConfig;
@@ -184,12 +186,12 @@ export const COMMANDS: CommandSpec[] = [
     usage: "/factory revise <guidance>",
     summary: "Send the scout back with guidance (what to look at, what to leave alone); its new plan waits for approval again.",
     mutates: true,
-    run: ({ loaded, actor, line }) => {
+    run: ({ loaded, actor, line, continuation }) => {
       const { artifact } = loaded;
       if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
       if (artifact.status !== "active") return answer(`Nothing to revise: the artifact is ${artifact.status}.`, "rejected");
-      // Free text after the command, as written (it is data for the scout and the builder, never an instruction to the app).
-      const guidance = line.replace(/^\s*\/factory\s+revise\b/i, "").trim().slice(0, 1000);
+      // Free text after the command and on the lines below it, as written (data for the scout and the builder, never an instruction to the app).
+      const guidance = [line.replace(/^\s*\/factory\s+revise\b/i, "").trim(), continuation ?? ""].filter(Boolean).join("\n").slice(0, 1000);
       if (!guidance) return answer("Say what to change: `/factory revise <guidance>`, e.g. `/factory revise the setting lives in src/settings, not src/theme`.", "rejected");
       return { kind: "revise", reply: `Sending the scout back with @${actor}'s guidance; its new plan comes up for approval.`, guidance };
     },

@@ -6,6 +6,14 @@ describe("parseCommands", () => {
     expect(parseCommands("Thanks!\n/factory retry build\n")).toEqual([{ name: "retry", args: ["build"], line: "/factory retry build" }]);
   });
 
+  it("keeps the lines of the paragraph below a command, up to the next command, as its continuation", () => {
+    expect(parseCommands("/factory revise\nlook in src/settings\nnot the theme\n/factory status\nthanks\n\nA new paragraph.")).toEqual([
+      { name: "revise", args: [], line: "/factory revise", continuation: "look in src/settings\nnot the theme" },
+      { name: "status", args: [], line: "/factory status", continuation: "thanks" },
+    ]);
+    expect(parseCommands("/factory verify\n\nSee the log.")).toEqual([{ name: "verify", args: [], line: "/factory verify" }]);
+  });
+
   it("treats a bare /factory as help", () => {
     expect(parseCommands("/factory")[0]?.name).toBe("help");
   });

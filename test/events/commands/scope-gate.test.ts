@@ -131,6 +131,18 @@ describe("the scope gate", () => {
     expect(builds()).toBe(1);
   });
 
+  it("/factory revise takes its guidance whole: past 300 characters, and on the lines below it up to the next command", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    const long = `the setting lives in src/settings.js, not in the theme; ${"keep the old names exported for one release, ".repeat(7)}and say so in the changelog`;
+    expect(long.length).toBeGreaterThan(300);
+    await say(pr, "maintainer", ["Thanks for the plan.", "", `/factory revise ${long}`, "Also: leave docs/ alone.", "/factory status"].join("\n"));
+    const guidance = bot(pr).flatMap((b) => decodeBlocks(b).flatMap((d) => (d.ok && (d.value as { kind: string }).kind === "scope.revise" ? [(d.value as { data: { guidance: string } }).data.guidance] : [])));
+    expect(guidance).toEqual([`${long}\nAlso: leave docs/ alone.`]);
+    // The command after it ran too, and is not part of the guidance.
+    expect(bot(pr).some((b) => b.includes("**Factory status** for #"))).toBe(true);
+  });
+
   it("without the gate, approve says the gate is off and the build starts after the scout on its own", async () => {
     s.double.writeFile(".github/factory.yml", CONFIG.replace('"scope":true', '"scope":false'));
     const { pr } = await intakeAndWait(s, "Dark mode");
