@@ -66,6 +66,9 @@ export async function handleReview(ctx: EventContext, event: EventOf<"review">):
   await ctx.changed(config, issue);
 }
 
+/** Tries of a merge's closed event that wait for GitHub to answer the release note's writes; the next goes on without it. */
+const RELEASE_NOTE_TRIES = 3;
+
 /**
  * Merged or closed: the analyst's post-run note, once. A merge (by `/factory ship` or
  * by a person) first places the release note where `package.changelog` says; that is
@@ -88,7 +91,7 @@ export async function handlePullClosed(ctx: EventContext, event: EventOf<"pull.c
   const placedByShip = loaded.records.some((r) => r.kind === "ship.merged" && r.data.note !== undefined);
   const releaseNote =
     merged && config.package.changelog !== "none" && !placedByShip
-      ? await ctx.deps.locks.run(releaseNotesLockKey(event.owner, event.repo), (lease) => placeReleaseNote(store.port, config, loaded, () => lease.check()))
+      ? await ctx.deps.locks.run(releaseNotesLockKey(event.owner, event.repo), (lease) => placeReleaseNote(store.port, config, loaded, () => lease.check(), ctx.attempt >= RELEASE_NOTE_TRIES))
       : undefined;
   const { record } = await runAnalyst(store, config, contract, loaded, { merged, endedAt, defaultBranch, ...(releaseNote ? { releaseNote } : {}) }, event.id);
   await advance(store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });

@@ -567,8 +567,13 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
   }
 
   /** One commit with these files on a branch, through the Git Data API (tree on the head's tree, commit, ref update without force). */
-  async writeFiles(branch: string, files: Record<string, string>, message: string): Promise<string> {
-    const head = await this.branchHead(branch);
+  /**
+   * Commits `files` on `branch`, on top of `parent` when given (the head the caller read
+   * them at: a branch that moved since is refused as not a fast forward, 422, so the
+   * caller reads again instead of writing over what it did not see), else on its head.
+   */
+  async writeFiles(branch: string, files: Record<string, string>, message: string, parent?: { sha: string; treeSha: string }): Promise<string> {
+    const head = parent ?? (await this.branchHead(branch));
     const { data: tree } = await this.octokit.rest.git.createTree({
       ...this.ref,
       base_tree: head.treeSha,

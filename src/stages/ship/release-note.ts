@@ -1,5 +1,5 @@
 import type { FactoryConfig } from "../../config/schema.js";
-import { isTransient, statusOf } from "../../github/errors.js";
+import { describeError, isTransient, statusOf } from "../../github/errors.js";
 import type { RepoPort } from "../../github/repo-port.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
 import { latestOutput } from "../build/prompt.js";
@@ -54,6 +54,16 @@ export function addToReleaseNotes(body: string, section: string, line: string): 
   return addUnder(body.endsWith("\n") || !body ? body : `${body}\n`, 0, section, line);
 }
 
+/** The packager's release-note line for the artifact's PR, if it wrote one. */
+function releaseNoteOf(loaded: LoadedArtifact): { section: string; line: string } | undefined {
+  const note = (latestOutput(loaded.records, "package") as { releaseNote?: { section?: unknown; line?: unknown } } | undefined)?.releaseNote;
+  return typeof note?.section === "string" && typeof note.line === "string" ? { section: note.section, line: note.line } : undefined;
+}
+
+export function hasReleaseNote(loaded: LoadedArtifact): boolean {
+  return releaseNoteOf(loaded) !== undefined;
+}
+
 /** How often a changelog commit is made again on a base branch that moved under it (another merge, a person's push). */
 const CHANGELOG_TRIES = 3;
 
@@ -63,13 +73,14 @@ const CHANGELOG_TRIES = 3;
  * nothing a retry does would change GitHub's answer. The caller holds the
  * repository's release-note lock (the draft release is read, edited and written
  * back, and two merges at once would each drop the other's line); `check` says
- * it still does, before each write.
+ * it still does, before each write. On the `lastTry`, GitHub not answering is said
+ * too, rather than thrown.
  */
-export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, loaded: LoadedArtifact, check: () => Promise<void>): Promise<string | undefined> {
+export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, loaded: LoadedArtifact, check: () => Promise<void>, lastTry = false): Promise<string | undefined> {
   const target = config.package.changelog;
   if (target === "none") return undefined;
-  const note = (latestOutput(loaded.records, "package") as { releaseNote?: { section?: unknown; line?: unknown } } | undefined)?.releaseNote;
-  if (typeof note?.section !== "string" || typeof note.line !== "string") return "none (the packager wrote none for this PR)";
+  const note = releaseNoteOf(loaded);
+  if (!note) return "none (the packager wrote none for this PR)";
   const { section, line } = note;
   try {
     if (target === "release") {
@@ -85,12 +96,14 @@ export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, lo
     }
     const branch = loaded.artifact.baseBranch as string;
     for (let attempt = 1; ; attempt++) {
-      const current = (await port.readFile(target, branch)) ?? "";
+      // Read at one commit and commit on exactly that one: a branch that moved in between refuses the write.
+      const head = await port.branchHead(branch);
+      const current = (await port.readFile(target, head.sha)) ?? "";
       const next = addToChangelog(current, section, line);
       if (next === current) break;
       await check();
       try {
-        await port.writeFiles(branch, { [target]: next }, `docs(changelog): ${line.slice(0, 60)}`);
+        await port.writeFiles(branch, { [target]: next }, `docs(changelog): ${line.slice(0, 60)}`, head);
         break;
       } catch (error) {
         // The branch moved between the read and the write: read it again and add the line to what is there now.
@@ -99,8 +112,11 @@ export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, lo
     }
     return `added to \`${target}\` under Unreleased → ${section} on \`${branch}\``;
   } catch (error) {
-    // Only GitHub's refusals are answers; GitHub not answering, or the lock lost, tries the event again.
-    if (isTransient(error) || statusOf(error) === undefined) throw error;
+    // GitHub's refusals are answers. GitHub not answering tries the event again, until its last try here
+    // (the post-run note must still go up, and says so); anything else (the lock lost) tries it again.
+    const transient = isTransient(error);
+    if (transient ? !lastTry : statusOf(error) === undefined) throw error;
+    if (transient) return `not placed: GitHub did not answer (${describeError(error)}); add the line by hand (\`package.changelog: ${target}\`)`;
     return `not placed: ${(error as Error).message.split("\n")[0]?.slice(0, 200)} (\`package.changelog: ${target}\`; a protected branch refuses the commit; add the line by hand)`;
   }
 }

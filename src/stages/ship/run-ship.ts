@@ -5,6 +5,7 @@ import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
 import { fitBody } from "../../views/render.js";
 import { waitsForScope } from "../../line/scope.js";
+import { hasReleaseNote } from "./release-note.js";
 
 type Method = "merge" | "squash" | "rebase";
 
@@ -94,7 +95,7 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   const target = config.package.changelog;
   const reply = [
     `Shipped for @${by}: merged #${pr} (${method}) at \`${short}\`, verified, with the reviews branch protection requires and up to date with \`${base}\`.`,
-    target === "none" ? "" : `The release note goes to ${target === "release" ? "the draft release" : `\`${target}\``} with the post-run note.`,
+    target === "none" || !hasReleaseNote(loaded) ? "" : `The release note goes to ${target === "release" ? "the draft release" : `\`${target}\``} with the post-run note.`,
   ]
     .filter(Boolean)
     .join("\n\n");

@@ -184,6 +184,54 @@ describe("/factory ship", () => {
     expect(replies(pr).find((r) => r.startsWith("### Post-run note: merged"))).toContain("Release note: added to `CHANGELOG.md` under Unreleased → Changes on `main`.");
   });
 
+  it("a person's edit of the changelog just after the factory read it is kept: the factory's commit is refused and made again on top of it", async () => {
+    s.double.writeFile(".github/factory.yml", config({ package: { changelog: "CHANGELOG.md" } }));
+    s.double.writeFile("CHANGELOG.md", "# Changelog\n");
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    const handle = s.double.handle.bind(s.double);
+    let edited = false;
+    s.double.handle = (request: DoubleRequest) => {
+      const answer = handle(request);
+      if (!edited && request.method === "GET" && request.path.endsWith("/contents/CHANGELOG.md")) {
+        edited = true;
+        s.double.writeFile("CHANGELOG.md", "# Changelog\n\n## Unreleased\n\n### Changes\n\n- A person's line\n");
+      }
+      return answer;
+    };
+    try {
+      await mergeByHand(s, pr);
+    } finally {
+      s.double.handle = handle;
+    }
+    expect(edited).toBe(true);
+    expect(changelogOnMain()).toMatch(/^# Changelog\n\n## Unreleased\n\n### Changes\n\n- A person's line\n- .*Dark mode.*\(#\d+\)\n$/);
+  });
+
+  it("GitHub not answering the release note's writes: the merge's event is tried again, and its last try posts the note saying the line was not placed", async () => {
+    s.double.writeFile(".github/factory.yml", config({ package: { changelog: "release" } }));
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    const handle = s.double.handle.bind(s.double);
+    let refused = 0;
+    s.double.handle = (request: DoubleRequest) => {
+      if (request.method === "POST" && request.path.endsWith("/releases")) {
+        refused++;
+        return { status: 502, body: { message: "Server Error" } };
+      }
+      return handle(request);
+    };
+    try {
+      await mergeByHand(s, pr);
+    } finally {
+      s.double.handle = handle;
+    }
+    // Three tries (the scenario's inbox would give four): the third posts the note.
+    expect(refused).toBe(3);
+    expect(s.double.releases).toHaveLength(0);
+    const notes = replies(pr).filter((r) => r.startsWith("### Post-run note: merged"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("Release note: not placed: GitHub did not answer (GitHub answered 502 to POST /repos/octo-org/widgets/releases: Server Error); add the line by hand (`package.changelog: release`).");
+  });
+
   it("a stale pass is refused; behind its base, the base is merged in and the PR merges once the new head passes", async () => {
     s.double.writeFile(".github/factory.yml", config());
     const { pr } = await intakeAndWait(s, "Dark mode");
