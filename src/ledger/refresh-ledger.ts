@@ -31,6 +31,17 @@ export async function collectLedger(store: GitHubStore, config: FactoryConfig, n
   return rows.sort((a, b) => b.issue - a.issue);
 }
 
+/**
+ * How long an issue labelled for intake, whose intake has not run, is taken to be on
+ * its way (its event waiting in the inbox, or being tried again): well past the
+ * inbox's retries. After that it holds no place and shows no row.
+ */
+const PENDING_INTAKE_MS = 60 * 60_000;
+
+function pendingIntake(seen: string | undefined, now: number): boolean {
+  return seen !== undefined && now - Date.parse(seen) < PENDING_INTAKE_MS;
+}
+
 const LEDGER_PAGE_MARKER = "<!-- software-factory:ledger-page -->";
 const SINCE_OVERLAP_MS = 5_000;
 const LIST_PAGE = 100;
@@ -112,10 +123,17 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
     const loaded = await store.load(number);
     // An open issue with the intake label whose intake has not run yet (a promotion waiting in the inbox) keeps a row,
     // "waiting for the request", until its intake's mark has it read again: it is in flight already, on every refresh.
-    const waiting = loaded.artifact.status === "new" && (issue ? issue.state === "open" && issue.labels.includes(config.labels.intake) : entries.has(number));
+    // Not one whose intake the line gave up on, nor one labelled long ago (before the app was installed): nothing is coming for those.
+    const seen = issue?.updatedAt ?? entries.get(number)?.seen;
+    const waiting =
+      loaded.artifact.status === "new" &&
+      !loaded.records.some((r) => r.kind === "event.failed") &&
+      pendingIntake(seen, now) &&
+      (issue ? issue.state === "open" && issue.labels.includes(config.labels.intake) : entries.has(number));
     if (loaded.artifact.status === "new" && !waiting) entries.delete(number);
-    else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, issue?.updatedAt ?? entries.get(number)?.seen));
+    else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, seen));
   }
+  for (const [number, entry] of entries) if (entry.status === "new" && !pendingIntake(entry.seen, now)) entries.delete(number);
 
   const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit, refresh.nextUp ?? []);
   // A watermark alone is no reason to write, unless keeping the old one costs more than a page of reading next time.

@@ -4,6 +4,8 @@ import { RepoPort } from "../../src/github/repo-port.js";
 import { refreshLedger, type LedgerOutcome } from "../../src/ledger/refresh-ledger.js";
 import { ArtifactStore } from "../../src/state/artifact-store.js";
 import { stateKey } from "../../src/state/sign.js";
+import { makeRecord, recordBlock } from "../../src/state/carriers.js";
+import { artifactId } from "../../src/state/records.js";
 import type { DoubleIssue } from "@software-factory/github-double";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 import { silentLogger } from "../support/test-app.js";
@@ -46,11 +48,11 @@ async function startArtifacts(...titles: string[]): Promise<number[]> {
 }
 
 /** The refresh the app schedules, called directly with the app's own installation Octokit. */
-async function refresh(pageLimit?: number, changed: number[] = []): Promise<LedgerOutcome> {
+async function refresh(pageLimit?: number, changed: number[] = [], now?: number): Promise<LedgerOutcome> {
   const octokit = await s.app.probot.auth(1);
   const port = new RepoPort(octokit, { owner: s.double.owner, repo: s.double.repo });
   const store = new ArtifactStore(port, { botLogin: s.double.bot.login, key: stateKey(), log: silentLogger() });
-  return refreshLedger(store, DEFAULT_CONFIG, silentLogger(), { changed, ...(pageLimit !== undefined ? { pageLimit } : {}) });
+  return refreshLedger(store, DEFAULT_CONFIG, silentLogger(), { changed, ...(pageLimit !== undefined ? { pageLimit } : {}), ...(now !== undefined ? { now } : {}) });
 }
 
 /** Issue numbers of the ledger rows in a body, in order. */
@@ -136,6 +138,21 @@ describe("refreshLedger", () => {
     issue.updated_at = s.double.now();
     expect((await refresh()).inFlight).toBe(2);
     expect(rowsIn(theLedger().body)).not.toContain(dropped);
+  });
+
+  it("a labelled issue whose intake is not coming (the line gave up on it, it was labelled long before, or it waited an hour): no row and no place", async () => {
+    const hour = 60 * 60_000;
+    const old = s.double.openIssue("alice", "Labelled long ago", VALID_BODY, ["factory:intake"]);
+    old.updated_at = new Date(Date.now() - 2 * hour).toISOString();
+    const failed = s.double.openIssue("alice", "Intake given up", VALID_BODY, ["factory:intake"]).number;
+    const gaveUp = makeRecord("event.failed", { what: "the intake label", reason: "GitHub answered 502", transient: true, attempts: 6 }, { artifact: artifactId(s.double, failed), key: "delivery-1:failed", seq: 1 }, stateKey());
+    s.double.postComment(failed, s.double.bot, `### Waiting on GitHub\n\n${recordBlock(gaveUp)}`);
+    const waiting = s.double.openIssue("alice", "Promoted", VALID_BODY, ["factory:intake"]).number;
+    expect(await refresh()).toMatchObject({ inFlight: 1 });
+    expect(rowsIn(theLedger().body)).toEqual([waiting]);
+    // An hour on, its intake has still not run: the row goes, and the place is free.
+    expect(await refresh(undefined, [], Date.parse(s.double.now()) + 2 * hour)).toMatchObject({ inFlight: 0 });
+    expect(rowsIn(theLedger().body)).toEqual([]);
   });
 
   it("does not take a person's issue labelled factory:ledger for the ledger", async () => {
