@@ -3,6 +3,7 @@ import { cleanText, clip } from "../line/text.js";
 import { CELL_WORKFLOW, issueOfJob, jobFromRunTitle } from "../stages/build/actions-runner.js";
 import { VERIFY_CHECK } from "../stages/verify/verdict.js";
 import { parseCommands } from "./commands/parse.js";
+import { findCommand } from "./commands/registry.js";
 import { lineEvent, type LineEvent } from "./line-event.js";
 
 /** The artifact a factory branch names, whatever the configured prefix (`…/12-slug` → 12); the handler checks the prefix once the config is read. */
@@ -112,7 +113,7 @@ function translate(delivery: Delivery): Translation {
           ...base,
           target: onPull ? { pull: thread } : { issue: thread },
           what: `\`${commands.map((c) => `/factory ${c.name}`).join("`, `")}\` from @${sender} on #${thread}`.slice(0, 200),
-          data: { comment: id, thread, onPull, labels: labelNames(issue.labels), sender, commands: commands.map((c) => ({ ...c, args: c.args.slice(0, 10), line: c.line.slice(0, 1000), ...(c.continuation ? { continuation: c.continuation.slice(0, 1000) } : {}) })), defaultBranch },
+          data: { comment: id, thread, onPull, labels: labelNames(issue.labels), sender, commands: commands.map(({ continuation, ...c }) => ({ ...c, args: c.args.slice(0, 10), line: c.line.slice(0, 1000), ...(continuation && findCommand(c.name)?.takesText ? { continuation: continuation.slice(0, 1000) } : {}) })), defaultBranch },
         }),
       };
     }

@@ -41,6 +41,22 @@ describe("fromWebhook", () => {
     expect(parseEvent(JSON.parse(JSON.stringify(event)))).toEqual({ ok: true, event });
   });
 
+  it("keeps the text below a command only for a command that reads it (revise), and a long line whole, to 1,000 characters", () => {
+    const body = ["/factory revise look in src/settings", "and leave docs/ alone", "/factory status", "thanks!", `/factory verify ${"x".repeat(1200)}`].join("\n");
+    const payload = issueCommentCreated({ ...repo, sender: { login: "m" }, issue: { number: 4, title: "t", user: { login: "alice" } }, comment: { id: 3, body, user: { login: "m" } } }).payload;
+    const translated = translate("issue_comment.created", payload);
+    const commands = "event" in translated && translated.event.kind === "command" ? translated.event.data.commands : [];
+    expect(commands.map((c) => [c.name, c.continuation])).toEqual([
+      ["revise", "and leave docs/ alone"],
+      ["status", undefined],
+      ["verify", undefined],
+    ]);
+    expect(commands[0]?.line).toBe("/factory revise look in src/settings");
+    expect(commands[2]?.line).toHaveLength(1000);
+    const event = "event" in translated ? translated.event : undefined;
+    expect(parseEvent(JSON.parse(JSON.stringify(event)))).toEqual({ ok: true, event });
+  });
+
   it("keeps a PR comment's thread as a pull request to resolve, and an issue comment's as the issue", () => {
     const comment = (onPull: boolean) =>
       issueCommentCreated({ ...repo, sender: { login: "maintainer" }, issue: { number: 40, title: "t", user: { login: "alice" }, pull_request: onPull }, comment: { id: 99, body: "/factory verify", user: { login: "maintainer" } } }).payload;

@@ -45,6 +45,8 @@ export interface CommandSpec {
   summary: string;
   /** State-changing: needs one of the configured roles. */
   mutates: boolean;
+  /** Reads free text after it (its line and the lines below it): the event keeps that text. */
+  takesText?: boolean;
   run(input: CommandInput): CommandResult;
 }
 
@@ -186,6 +188,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: "/factory revise <guidance>",
     summary: "Send the scout back with guidance (what to look at, what to leave alone); its new plan waits for approval again.",
     mutates: true,
+    takesText: true,
     run: ({ loaded, actor, line, continuation }) => {
       const { artifact } = loaded;
       if (artifact.pr === undefined) return notAnArtifact(loaded.issue);
