@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeBlocks } from "../../src/state/codec.js";
-import { checkRecord } from "../../src/state/carriers.js";
+import { checkRecord, makeRecord, recordBlock } from "../../src/state/carriers.js";
 import type { SignedRecord } from "../../src/state/records.js";
 import { foldFromDouble } from "../../src/sandbox/fold-double.js";
 import { ProcessLine, type AppProcess } from "../../src/sandbox/process-line.js";
@@ -94,6 +94,47 @@ describe("two app processes on one redis-server", () => {
     expect([...l.double.checks.runs.values()].filter((r) => r.head_sha === head && r.name === "factory/verify")).toHaveLength(1);
     expect(all.filter((r) => r.record.kind === "stage.completed" && r.record.data.stage === "verify")).toHaveLength(2);
     expect(foldFromDouble(l.double, issue, l.stateKey)).toMatchObject({ pr, status: "active" });
+  }, 90_000);
+});
+
+describe("release notes from two processes", () => {
+  it("two PRs merged at once, each closed event seen by both processes: one draft release holding both lines, once each", async () => {
+    const l = await startWith(2);
+    l.double.writeFile(".github/factory.yml", "package:\n  changelog: release\n");
+    const artifacts: Array<{ issue: number; pr: number; line: string }> = [];
+    for (const title of ["Add dark mode", "Export to CSV"]) {
+      const issue = l.double.openIssue("alice", title, VALID_BODY).number;
+      l.double.addLabel(issue, "factory:intake");
+      await l.idle();
+      const artifact = foldFromDouble(l.double, issue, l.stateKey);
+      const pr = artifact.pr as number;
+      // The packager's output, as its record would be (the line itself is not what this test is about).
+      const line = `${title} (#${pr})`;
+      const packaged = makeRecord("stage.completed", { stage: "package", summary: "web", output: { releaseNote: { section: "Changes", line } } }, { artifact: `${l.double.owner}/${l.double.repo}#${issue}`, key: `package-${issue}`, seq: artifact.seq + 1, prev: artifact.head as string }, l.stateKey);
+      l.double.postComment(pr, l.double.bot, `### Packaged\n\n${recordBlock(packaged)}`);
+      artifacts.push({ issue, pr, line });
+    }
+
+    l.sender.pause();
+    l.sender.route = "all";
+    for (const { pr } of artifacts) {
+      // A person marks it ready and merges it (the line left it a draft: nothing was built).
+      const pull = l.double.issues.get(pr)?.pull;
+      if (pull) pull.draft = false;
+      l.double.merge(pr);
+    }
+    l.sender.resume({ concurrent: true });
+    await l.idle();
+
+    expect(l.errors()).toEqual([]);
+    const drafts = l.double.releases.filter((r) => r.draft);
+    expect(drafts).toHaveLength(1);
+    const body = drafts[0]?.body ?? "";
+    for (const { issue, pr, line } of artifacts) {
+      expect(body.split("\n").filter((l) => l === `- ${line}`)).toHaveLength(1);
+      expect(records(l, pr).filter((r) => r.record.kind === "run.ended")).toHaveLength(1);
+      expect(foldFromDouble(l.double, issue, l.stateKey)).toMatchObject({ status: "done" });
+    }
   }, 90_000);
 });
 
