@@ -354,7 +354,9 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
   const before = [...total.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, 15);
   const best = before[0]?.[1].score ?? 1;
   for (const [path, entry] of before) {
-    const partners = (byKey.get(pairKey(path)) ?? []).filter((p) => p !== path && isTestPath(p) !== isTestPath(path));
+    // A test tests code: a page of prose that shares its name (active_help.md, active_help_test.go) is neither's partner.
+    if (isDocPath(path)) continue;
+    const partners = (byKey.get(pairKey(path)) ?? []).filter((p) => p !== path && isTestPath(p) !== isTestPath(path) && !isDocPath(p));
     for (const partner of partners.slice(0, 2)) add(partner, weights.pair, entry.score / best, `${isTestPath(partner) ? "test of" : "source of"} ${path}`);
   }
 

@@ -184,6 +184,20 @@ describe("rankFiles", () => {
     expect(find(ranking, "src/money.ts")?.reasons).toEqual(["source of test/money.test.ts"]);
   });
 
+  it("a page of prose that shares a test's name is not its source, nor pulls it in", () => {
+    const repo = snapshot({
+      "docs/money.md": "# Money\n\nHow the discount is applied before rounding.",
+      "test/money.test.ts": "expect(money(1)).toBe(1);",
+      "test/money.md": "Fixtures for the money tests: discount rounding cases.",
+      "src/money.ts": "export const x = 1;",
+    });
+    const ranking = rankFiles("Document the discount rounding", repo);
+    expect(ranking[0]?.path).toBe("docs/money.md");
+    // Neither the doc's name nor a doc among the tests pairs anything: only text brought them in.
+    expect(find(ranking, "test/money.test.ts")).toBeUndefined();
+    expect(find(ranking, "src/money.ts")).toBeUndefined();
+  });
+
   it("pulls files that changed together with a text hit, and ranks them above files that did not", () => {
     const repo = snapshot(
       {
