@@ -645,10 +645,10 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
   }
 
   /** The newest draft release, if any (the first page: drafts are listed first, newest first). */
-  async draftRelease(): Promise<{ id: number; name: string | null; body: string } | undefined> {
+  /** The 30 newest releases, drafts first as GitHub lists them (newest first). */
+  async recentReleases(): Promise<Array<{ id: number; name: string | null; body: string; draft: boolean }>> {
     const { data } = await this.octokit.rest.repos.listReleases({ ...this.ref, per_page: 30 });
-    const draft = data.find((r) => r.draft);
-    return draft ? { id: draft.id, name: draft.name, body: draft.body ?? "" } : undefined;
+    return data.map((r) => ({ id: r.id, name: r.name, body: r.body ?? "", draft: r.draft }));
   }
 
   async createDraftRelease(input: { tag: string; name: string; body: string }): Promise<number> {

@@ -20,7 +20,7 @@ function addUnder(text: string, start: number, section: string, line: string): s
   const end = nextPart === -1 ? text.length : start + nextPart;
   const part = text.slice(start, end);
   const entry = `- ${line}`;
-  if (part.split("\n").some((l) => l.trim() === entry)) return text;
+  if (hasLine(part, line)) return text;
   const heading = new RegExp(`^###\\s+${section.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`, "im").exec(part);
   if (heading) {
     // After the section's last list line (or its heading), before the next heading.
@@ -35,6 +35,11 @@ function addUnder(text: string, start: number, section: string, line: string): s
   const lead = text.slice(start, end).match(/^\s*/)?.[0].length ?? 0;
   const at = start + lead;
   return `${text.slice(0, at)}${insertion}${text.slice(at)}`.replace(/\n+$/, "\n");
+}
+
+/** Whether release notes already hold `- line`. */
+function hasLine(text: string, line: string): boolean {
+  return text.split("\n").some((l) => l.trim() === `- ${line}`);
 }
 
 /** A changelog file with the line under `### section` in its `## Unreleased` part, made when missing (after the title). */
@@ -84,7 +89,11 @@ export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, lo
   const { section, line } = note;
   try {
     if (target === "release") {
-      const draft = await port.draftRelease();
+      const releases = await port.recentReleases();
+      // Already in a release: an earlier try placed it, and the draft was published since.
+      const published = releases.find((r) => !r.draft && hasLine(r.body, line));
+      if (published) return `already in the release${published.name ? ` "${published.name}"` : ""}`;
+      const draft = releases.find((r) => r.draft);
       await check();
       if (draft) {
         const body = addToReleaseNotes(draft.body, section, line);

@@ -207,6 +207,28 @@ describe("/factory ship", () => {
     expect(changelogOnMain()).toMatch(/^# Changelog\n\n## Unreleased\n\n### Changes\n\n- A person's line\n- .*Dark mode.*\(#\d+\)\n$/);
   });
 
+  it("a draft release published between two tries of the merge's event: the line is found there and not put in a new draft", async () => {
+    s.double.writeFile(".github/factory.yml", config({ package: { changelog: "release" } }));
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    // The first try places the line, then fails on the post-run note; meanwhile a maintainer publishes the draft.
+    const restore = failOnce(
+      (r) => r.method === "POST" && /\/comments$/.test(r.path) && String((r.body as { body?: string }).body).startsWith("### Post-run note"),
+      () => {
+        const draft = s.double.releases[0];
+        if (draft) Object.assign(draft, { draft: false, tagName: "v1.1.0", name: "v1.1.0", publishedAt: s.double.now() });
+        return { status: 502, body: { message: "Server Error" } };
+      },
+    );
+    try {
+      await mergeByHand(s, pr);
+    } finally {
+      restore();
+    }
+    expect(s.double.releases).toHaveLength(1);
+    expect(s.double.releases[0]).toMatchObject({ draft: false, name: "v1.1.0" });
+    expect(replies(pr).find((r) => r.startsWith("### Post-run note: merged"))).toContain('Release note: already in the release "v1.1.0".');
+  });
+
   it("GitHub not answering the release note's writes: the merge's event is tried again, and its last try posts the note saying the line was not placed", async () => {
     s.double.writeFile(".github/factory.yml", config({ package: { changelog: "release" } }));
     const { pr } = await intakeAndWait(s, "Dark mode");
