@@ -568,6 +568,34 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
 
   /** One commit with these files on a branch, through the Git Data API (tree on the head's tree, commit, ref update without force). */
   /**
+   * Reads files at `branch`'s head and commits what `change` makes of them on exactly
+   * that head. When the branch moved in between (GitHub refuses: not a fast forward),
+   * it reads again and tries again, up to `tries` times, so what someone else wrote
+   * meanwhile is built on, never written over. `change` answers undefined when there
+   * is nothing to write; `beforeWrite` runs before each commit (a lease's check).
+   * The commit's sha, or undefined when nothing was written.
+   */
+  async updateFiles(
+    branch: string,
+    change: (read: (path: string) => Promise<string | undefined>) => Promise<Record<string, string> | undefined>,
+    message: string,
+    options: { tries?: number; beforeWrite?: () => Promise<void> } = {},
+  ): Promise<string | undefined> {
+    const tries = options.tries ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.branchHead(branch);
+      const files = await change((path) => this.readFile(path, head.sha));
+      if (!files) return undefined;
+      await options.beforeWrite?.();
+      try {
+        return await this.writeFiles(branch, files, message, head);
+      } catch (error) {
+        if (attempt >= tries || statusOf(error) !== 422 || !/fast.forward/i.test((error as Error).message)) throw error;
+      }
+    }
+  }
+
+  /**
    * Commits `files` on `branch`, on top of `parent` when given (the head the caller read
    * them at: a branch that moved since is refused as not a fast forward, 422, so the
    * caller reads again instead of writing over what it did not see), else on its head.

@@ -12,6 +12,8 @@ export interface ScriptedBuild {
   subject: string;
   lastLines?: string[];
   refusedEnv?: string[];
+  /** The accepted lessons the build's prompt carried (their ids). */
+  lessons?: string[];
 }
 
 export interface LineScript {
@@ -96,6 +98,7 @@ export class ScriptedRunner implements JobQueue {
         exitCode: 0,
         lastLines: build.lastLines ?? [],
         ...(build.refusedEnv ? { refusedEnv: build.refusedEnv } : {}),
+        ...(build.lessons ? { lessons: build.lessons } : {}),
       },
     };
   }

@@ -63,29 +63,29 @@ export async function runAnalyst(
   const now = new Date(pull.endedAt);
   // The lessons this run's prompts carried are credited (first-try pass, no requested changes) or debited.
   const used = [...new Set(loaded.records.flatMap((r) => (r.kind === "stage.completed" && r.data.stage === "build" && Array.isArray(r.data.output?.lessons) ? (r.data.output.lessons as string[]) : [])))];
-  let statsText: string | undefined;
-  if (used.length) {
-    const { stats } = parseStats(await port.readFile(LESSON_STATS, pull.defaultBranch));
-    statsText = `${JSON.stringify(updateStats(stats, used, lessonOutcome(metrics), now), null, 2)}\n`;
-  }
   let written: string | undefined;
   let unwritten: string | undefined;
   if (config.analyst.runNotes !== "off") {
-    const content: Record<string, string> = { [path]: `${JSON.stringify(note, null, 2)}\n`, [`${RUN_NOTES_DIR}${name}.md`]: `${markdown}\n` };
-    if (statsText) content[LESSON_STATS] = statsText;
+    // The note, and the lesson stats as they stand where the note is written, with this run's outcome counted.
+    const content = async (read: (path: string) => Promise<string | undefined>): Promise<Record<string, string>> => {
+      const files: Record<string, string> = { [path]: `${JSON.stringify(note, null, 2)}\n`, [`${RUN_NOTES_DIR}${name}.md`]: `${markdown}\n` };
+      if (used.length) files[LESSON_STATS] = `${JSON.stringify(updateStats(parseStats(await read(LESSON_STATS)).stats, used, lessonOutcome(metrics), now), null, 2)}\n`;
+      return files;
+    };
     const message = `chore(factory): post-run note for #${artifact.issue ?? pr}`;
     // A protected default branch refuses the commit: the note is still posted, and says so.
     // The note and the lesson stats go in one commit, so a note already there (an earlier try's) means both were written.
+    // On the default branch they are read and committed at one commit: another merge's note or a person's push in between is built on.
     try {
       if (config.analyst.runNotes === "commit") {
-        if ((await port.readFile(path, pull.defaultBranch)) === undefined) await port.writeFiles(pull.defaultBranch, content, message);
+        await port.updateFiles(pull.defaultBranch, async (read) => ((await read(path)) === undefined ? content(read) : undefined), message);
         written = `committed to \`${pull.defaultBranch}\``;
       } else {
         // Not `<prefix><number>-…`: only artifact branches have that shape.
         const branch = `${config.branchPrefix}run-note-${name}`;
         const head = await port.branchHead(pull.defaultBranch);
         const made = await port.createBranch(branch, head.sha);
-        if (made === "created" || (await port.readFile(path, branch)) === undefined) await port.writeFiles(branch, content, message);
+        if (made === "created" || (await port.readFile(path, branch)) === undefined) await port.writeFiles(branch, await content((file) => port.readFile(file, head.sha)), message);
         const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
         written = `in PR #${number}`;
       }

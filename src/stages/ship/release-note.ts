@@ -69,9 +69,6 @@ export function hasReleaseNote(loaded: LoadedArtifact): boolean {
   return releaseNoteOf(loaded) !== undefined;
 }
 
-/** How often a changelog commit is made again on a base branch that moved under it (another merge, a person's push). */
-const CHANGELOG_TRIES = 3;
-
 /**
  * The packager's release note, where `package.changelog` says, for a merged PR;
  * what was done, in words. A refusal is said, not thrown: the PR is merged, and
@@ -104,21 +101,16 @@ export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, lo
       return "added to a new draft release, \"Unreleased\"";
     }
     const branch = loaded.artifact.baseBranch as string;
-    for (let attempt = 1; ; attempt++) {
-      // Read at one commit and commit on exactly that one: a branch that moved in between refuses the write.
-      const head = await port.branchHead(branch);
-      const current = (await port.readFile(target, head.sha)) ?? "";
-      const next = addToChangelog(current, section, line);
-      if (next === current) break;
-      await check();
-      try {
-        await port.writeFiles(branch, { [target]: next }, `docs(changelog): ${line.slice(0, 60)}`, head);
-        break;
-      } catch (error) {
-        // The branch moved between the read and the write: read it again and add the line to what is there now.
-        if (attempt >= CHANGELOG_TRIES || statusOf(error) !== 422 || !/fast.forward/i.test((error as Error).message)) throw error;
-      }
-    }
+    await port.updateFiles(
+      branch,
+      async (read) => {
+        const current = (await read(target)) ?? "";
+        const next = addToChangelog(current, section, line);
+        return next === current ? undefined : { [target]: next };
+      },
+      `docs(changelog): ${line.slice(0, 60)}`,
+      { beforeWrite: check },
+    );
     return `added to \`${target}\` under Unreleased → ${section} on \`${branch}\``;
   } catch (error) {
     // GitHub's refusals are answers. GitHub not answering tries the event again, until its last try here

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { LESSON_STATS } from "../../src/stages/learn/lessons.js";
+import { useScenario, type Scenario } from "../support/scenario.js";
+import { intakeAndWait, isMergeClosed, ScriptedRunner, webhooksFrom } from "../support/scripted-line.js";
+
+/**
+ * The post-run note and the lesson stats go to the default branch in one commit, read
+ * and written at one commit of it: merges finishing together each build on the
+ * other's commit, so no note is refused and no run's count of a lesson is lost.
+ */
+
+let s: Scenario;
+const runner = new ScriptedRunner(() => s, {
+  build: (n, issue) => ({ files: { [`src/feature-${issue}.js`]: `export const feature = ${n};\n` }, subject: `Feature ${issue}`, lessons: ["theme-tests"] }),
+  verifyFailure: () => undefined,
+});
+
+const CONFIG = `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "agent.mjs"] } }, verify: { commands: ["npm test"], ciGraceMinutes: 0 }, analyst: { runNotes: "commit" } })}\n`;
+
+describe("post-run notes of merges that finish together", () => {
+  useScenario(
+    (next) => {
+      s = next;
+    },
+    { app: { queue: runner, onServices: (services) => runner.attach(services.inbox) } },
+  );
+
+  it("three PRs merged at once: three notes on the default branch, and the lesson they all used credited three times", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    s.double.writeFile(LESSON_STATS, `${JSON.stringify({ "theme-tests": { alpha: 2, beta: 1, updatedAt: new Date().toISOString() } }, null, 2)}\n`);
+    const artifacts = [];
+    for (const title of ["Dark mode", "Export to CSV", "Search box"]) artifacts.push(await intakeAndWait(s, title));
+    const closed = artifacts.flatMap(({ pr }) => webhooksFrom(s, () => s.double.merge(pr), isMergeClosed));
+    await Promise.all(closed.map((event) => s.deliver(event)));
+    await s.idle();
+
+    const main = s.double.git.refSha("heads/main") as string;
+    const notes = s.double.git.run(["ls-tree", "--name-only", `${main}:.factory/runs`]).split("\n").filter((f) => f.endsWith(".json"));
+    expect(notes).toHaveLength(3);
+    const stats = JSON.parse(s.double.git.readFile(main, LESSON_STATS) ?? "{}") as Record<string, { alpha: number; beta: number }>;
+    // Two before, and one credit per clean run (the decay over these seconds is far below 0.01).
+    expect(stats["theme-tests"]?.alpha).toBeCloseTo(5, 2);
+    expect(stats["theme-tests"]?.beta).toBeCloseTo(1, 2);
+    for (const { pr } of artifacts) {
+      const note = s.double.commentsOn(pr).find((c) => c.body.startsWith("### Post-run note: merged"))?.body ?? "";
+      expect(note).toContain("committed to `main`");
+      expect(note).not.toContain("Could not write");
+    }
+  });
+});
