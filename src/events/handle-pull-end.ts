@@ -8,7 +8,7 @@ import { fitBody } from "../views/render.js";
 import { mayMutate } from "./commands/registry.js";
 import { alreadyDone, cancelRunning, type EventContext } from "./context.js";
 import { placeReleaseNote } from "../stages/ship/release-note.js";
-import { releaseNotesLockKey, targetIssue, type EventOf } from "./line-event.js";
+import { repositoryLockKey, targetIssue, type EventOf } from "./line-event.js";
 
 /**
  * A review record holds the whole review, within a budget counted as the text takes
@@ -91,9 +91,10 @@ export async function handlePullClosed(ctx: EventContext, event: EventOf<"pull.c
   const placedByShip = loaded.records.some((r) => r.kind === "ship.merged" && r.data.note !== undefined);
   const releaseNote =
     merged && config.package.changelog !== "none" && !placedByShip
-      ? await ctx.deps.locks.run(releaseNotesLockKey(event.owner, event.repo), (lease) => placeReleaseNote(store.port, config, loaded, () => lease.check(), ctx.attempt >= RELEASE_NOTE_TRIES))
+      ? await ctx.deps.locks.run(repositoryLockKey(event.owner, event.repo, "release-notes"), (lease) => placeReleaseNote(store.port, config, loaded, () => lease.check(), ctx.attempt >= RELEASE_NOTE_TRIES))
       : undefined;
-  const { record } = await runAnalyst(store, config, contract, loaded, { merged, endedAt, defaultBranch, ...(releaseNote ? { releaseNote } : {}) }, event.id);
+  const learnLock = <T>(fn: (check: () => Promise<void>) => Promise<T>) => ctx.deps.locks.run(repositoryLockKey(event.owner, event.repo, "learn"), (lease) => fn(() => lease.check()));
+  const { record } = await runAnalyst(store, config, contract, loaded, { merged, endedAt, defaultBranch, ...(releaseNote ? { releaseNote } : {}) }, event.id, learnLock);
   await advance(store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });
   await ctx.changed(config, issue);
 }

@@ -129,9 +129,13 @@ export function lockKey(owner: string, repo: string, target: { issue: number } |
   return `${owner}/${repo}#${"issue" in target ? target.issue : "ledger"}`.toLowerCase();
 }
 
-/** The repository's release notes (its draft release, its changelog file): one merge edits them at a time. */
-export function releaseNotesLockKey(owner: string, repo: string): string {
-  return `${owner}/${repo}#release-notes`.toLowerCase();
+/**
+ * What merges of different artifacts share in a repository, one merge at a time: its
+ * release notes (the draft release is read, edited and written back) and the learn
+ * stage's proposals (two merges that both reach a refit would each propose it).
+ */
+export function repositoryLockKey(owner: string, repo: string, what: "release-notes" | "learn"): string {
+  return `${owner}/${repo}#${what}`.toLowerCase();
 }
 
 /** The issue an event's target names (events a handler gets for an artifact always name one, once the dispatcher resolved a PR). */

@@ -97,10 +97,10 @@ describe("two app processes on one redis-server", () => {
   }, 90_000);
 });
 
-describe("release notes from two processes", () => {
-  it("two PRs merged at once, each closed event seen by both processes: one draft release holding both lines, once each", async () => {
+describe("merges finishing together on two processes", () => {
+  it("two PRs merged at once, each closed event seen by both processes: one draft release holding both lines once each, both post-run notes, one refit proposal", async () => {
     const l = await startWith(2);
-    l.double.writeFile(".github/factory.yml", "package:\n  changelog: release\n");
+    l.double.writeFile(".github/factory.yml", "package:\n  changelog: release\nlearn:\n  refitAfter: 2\n");
     const artifacts: Array<{ issue: number; pr: number; line: string }> = [];
     for (const title of ["Add dark mode", "Export to CSV"]) {
       const issue = l.double.openIssue("alice", title, VALID_BODY).number;
@@ -130,6 +130,10 @@ describe("release notes from two processes", () => {
     const drafts = l.double.releases.filter((r) => r.draft);
     expect(drafts).toHaveLength(1);
     const body = drafts[0]?.body ?? "";
+    // Both notes reached main, and the refit both merges reached is proposed once.
+    const main = l.double.git.refSha("heads/main") as string;
+    expect(l.double.git.run(["ls-tree", "--name-only", `${main}:.factory/runs`]).split("\n").filter((f) => f.endsWith(".json"))).toHaveLength(2);
+    expect([...l.double.issues.values()].filter((i) => i.labels.includes("factory:learn")).map((i) => i.title)).toEqual(["Refit the scout: 2 artifacts merged since it started, on default weights"]);
     for (const { issue, pr, line } of artifacts) {
       expect(body.split("\n").filter((l) => l === `- ${line}`)).toHaveLength(1);
       expect(records(l, pr).filter((r) => r.record.kind === "run.ended")).toHaveLength(1);

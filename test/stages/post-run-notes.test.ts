@@ -6,7 +6,8 @@ import { intakeAndWait, isMergeClosed, ScriptedRunner, webhooksFrom } from "../s
 /**
  * The post-run note and the lesson stats go to the default branch in one commit, read
  * and written at one commit of it: merges finishing together each build on the
- * other's commit, so no note is refused and no run's count of a lesson is lost.
+ * other's commit, so no note is refused and no run's count of a lesson is lost; the
+ * refit they reach together is proposed once.
  */
 
 let s: Scenario;
@@ -15,7 +16,7 @@ const runner = new ScriptedRunner(() => s, {
   verifyFailure: () => undefined,
 });
 
-const CONFIG = `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "agent.mjs"] } }, verify: { commands: ["npm test"], ciGraceMinutes: 0 }, analyst: { runNotes: "commit" } })}\n`;
+const CONFIG = `${JSON.stringify({ cells: { build: { harness: "command", command: ["node", "agent.mjs"] } }, verify: { commands: ["npm test"], ciGraceMinutes: 0 }, analyst: { runNotes: "commit" }, learn: { refitAfter: 2 } })}\n`;
 
 describe("post-run notes of merges that finish together", () => {
   useScenario(
@@ -25,7 +26,7 @@ describe("post-run notes of merges that finish together", () => {
     { app: { queue: runner, onServices: (services) => runner.attach(services.inbox) } },
   );
 
-  it("three PRs merged at once: three notes on the default branch, and the lesson they all used credited three times", async () => {
+  it("three PRs merged at once: three notes on the default branch, the lesson they all used credited three times, and the refit proposed once", async () => {
     s.double.writeFile(".github/factory.yml", CONFIG);
     s.double.writeFile(LESSON_STATS, `${JSON.stringify({ "theme-tests": { alpha: 2, beta: 1, updatedAt: new Date().toISOString() } }, null, 2)}\n`);
     const artifacts = [];
@@ -41,6 +42,9 @@ describe("post-run notes of merges that finish together", () => {
     // Two before, and one credit per clean run (the decay over these seconds is far below 0.01).
     expect(stats["theme-tests"]?.alpha).toBeCloseTo(5, 2);
     expect(stats["theme-tests"]?.beta).toBeCloseTo(1, 2);
+    // Two of them reached learn.refitAfter (2 merged), however their notes interleaved: one refit proposal.
+    const proposals = [...s.double.issues.values()].filter((i) => i.labels.includes("factory:learn"));
+    expect(proposals.map((i) => i.title)).toEqual(["Refit the scout: 2 artifacts merged since it started, on default weights"]);
     for (const { pr } of artifacts) {
       const note = s.double.commentsOn(pr).find((c) => c.body.startsWith("### Post-run note: merged"))?.body ?? "";
       expect(note).toContain("committed to `main`");

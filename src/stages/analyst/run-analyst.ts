@@ -32,6 +32,8 @@ export async function runAnalyst(
   loaded: LoadedArtifact,
   pull: { merged: boolean; endedAt: string; defaultBranch: string; releaseNote?: string },
   key: string,
+  /** Runs the learn stage's proposals one merge at a time in the repository (the caller's lock; `check` says it is still held). */
+  learnLock: <T>(fn: (check: () => Promise<void>) => Promise<T>) => Promise<T> = (fn) => fn(async () => {}),
 ): Promise<{ record: SignedRecord; metrics?: RunMetrics; written?: string }> {
   const { port } = store;
   const { artifact } = loaded;
@@ -96,7 +98,7 @@ export async function runAnalyst(
     }
   }
   const lessonsPr = config.analyst.lessons ? await proposeLessonsPr(store, config, contract, loaded, { now, defaultBranch: pull.defaultBranch }) : undefined;
-  const refit = pull.merged && config.stages.learn.enabled ? await refitStep(store, config, pull.defaultBranch) : undefined;
+  const refit = pull.merged && config.stages.learn.enabled ? await learnLock((check) => refitStep(store, config, pull.defaultBranch, check)) : undefined;
   const learned = [
     ...learnedSettings(loaded.records).map((s) => `used: ${s}`),
     lessonsPr ? `proposed ${lessonsPr.count} lesson${lessonsPr.count === 1 ? "" : "s"} from this run's reviews and verifier failures in PR #${lessonsPr.number}` : "",
@@ -125,9 +127,9 @@ export async function runAnalyst(
  * are from `learn.refitAfter`, or the issue that proposes the refit once they reach it.
  * A refusal from GitHub is said, not thrown (the run's note still goes up).
  */
-async function refitStep(store: GitHubStore, config: FactoryConfig, defaultBranch: string): Promise<string | undefined> {
+async function refitStep(store: GitHubStore, config: FactoryConfig, defaultBranch: string, check: () => Promise<void>): Promise<string | undefined> {
   try {
-    const refit = await proposeRefitWhenDue(store.port, config, defaultBranch);
+    const refit = await proposeRefitWhenDue(store.port, config, defaultBranch, check);
     if (!refit) return undefined;
     const { count, proposal } = refit;
     if (proposal) return `${count.atLeast ? "at least " : ""}${count.merged} artifacts merged since the scout's weights were ${count.fittedOn ? `fitted (${count.fittedOn})` : "set"}: a refit is proposed in #${proposal.issue}`;

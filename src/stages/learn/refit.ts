@@ -78,6 +78,8 @@ export async function proposeRefitWhenDue(
   port: RefitPort,
   config: Pick<FactoryConfig, "learn" | "labels">,
   defaultBranch: string,
+  /** Before the proposal is made: the caller's lock is still held. */
+  beforeWrite: () => Promise<void> = async () => {},
 ): Promise<{ count: RefitCount; proposal?: { issue: number; created: boolean } } | undefined> {
   const every = config.learn.refitAfter;
   if (every === 0) return undefined;
@@ -86,6 +88,7 @@ export async function proposeRefitWhenDue(
   const title = refitTitle(count, every);
   const existing = (await port.listIssuesWithLabel(config.labels.learn, "all")).find((i) => i.title === title && i.authorType === "Bot");
   if (existing) return { count, proposal: { issue: existing.number, created: false } };
+  await beforeWrite();
   await port.ensureLabel(config.labels.learn, "5319e7", "The factory proposes to learn from this repository's history");
   const made = await port.createIssue({ title, body: refitBody(count, every, port.fullName), labels: [config.labels.learn] });
   return { count, proposal: { issue: made.number, created: true } };

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../../src/config/schema.js";
 import type { ListedIssue } from "../../../src/github/repo-port.js";
 import { mergedSinceFit, proposeRefitWhenDue, refitBody, refitTitle, type RefitPort } from "../../../src/stages/learn/refit.js";
+import { repositoryLockKey } from "../../../src/events/line-event.js";
+import { MemoryLocks } from "../../../src/events/locks.js";
 import { useScenario, type Scenario } from "../../support/scenario.js";
 import { intakeAndWait, mergeByHand, ScriptedRunner } from "../../support/scripted-line.js";
 
@@ -42,6 +44,26 @@ describe("the scout's refit, counted from the post-run notes", () => {
     expect(await mergedSinceFit(port, "main")).toEqual({ merged: 2, fittedOn: "2026-10-01", atLeast: false });
     // Never fitted: every merged note counts.
     expect(await mergedSinceFit(repoWith({ ".factory/runs/2026-09-30-a.json": note("merged"), ".factory/runs/2026-10-01-b.json": note("merged") }), "main")).toEqual({ merged: 2, atLeast: false });
+  });
+
+  it("two merges reaching the same refit at once: each proposes it unless they take turns (the analyst holds the repository's learn lock)", async () => {
+    const notes = Object.fromEntries([1, 2].map((d) => [`.factory/runs/2026-11-0${d}-a.json`, note("merged")]));
+    // GitHub takes its time: a listing and an issue's creation each wait a moment, as over the network.
+    const slow = (): RefitPort & { issues: ListedIssue[] } => {
+      const port = repoWith(notes);
+      const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 5));
+      const { listIssuesWithLabel, createIssue } = port;
+      return { ...port, listIssuesWithLabel: async (...args) => later([...(await listIssuesWithLabel(...args))]), createIssue: async (input) => later(await createIssue(input)) };
+    };
+    const together = slow();
+    await Promise.all([proposeRefitWhenDue(together, config(2), "main"), proposeRefitWhenDue(together, config(2), "main")]);
+    expect(together.issues).toHaveLength(2);
+
+    const locks = new MemoryLocks();
+    const turns = slow();
+    const results = await Promise.all([1, 2].map(() => locks.run(repositoryLockKey("acme", "widgets", "learn"), (lease) => proposeRefitWhenDue(turns, config(2), "main", () => lease.check()))));
+    expect(turns.issues).toHaveLength(1);
+    expect(results.map((r) => r?.proposal?.created)).toEqual([true, false]);
   });
 
   it("proposes once per multiple of learn.refitAfter: the same title is the same proposal, the next multiple a new one; 0 turns it off", async () => {
