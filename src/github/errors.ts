@@ -15,14 +15,33 @@ export function validationMessages(error: unknown): string {
 }
 
 /**
+ * GitHub's final answer to a request (a 4xx that asking again would not change): what
+ * a step may report and go on from. Anything else (GitHub failing for now, a network
+ * error, the artifact's lock lost before a write) is thrown, so the event is tried again.
+ */
+export function isRefusal(error: unknown): boolean {
+  return statusOf(error) !== undefined && !isTransient(error);
+}
+
+/**
+ * GitHub refused a ref update because the branch moved since it was read (422, "Update
+ * is not a fast forward"): read again, and the write may go through.
+ */
+export function isBranchMoved(error: unknown): boolean {
+  return statusOf(error) === 422 && /not a fast.forward/i.test((error as Error).message ?? "");
+}
+
+/**
  * Whether GitHub (or the way to it) may answer differently if asked again: a 5xx, a
- * 429, a 403 for a primary or secondary rate limit, or no answer at all (a network
- * error). A 404, a 422 and other 4xx answers are final.
+ * 429, a 403 for a primary or secondary rate limit, no answer at all (a network
+ * error), or a branch that moved under a write (tried again from a fresh read). A 404,
+ * other 422s and other 4xx answers are final.
  */
 export function isTransient(error: unknown): boolean {
   const status = statusOf(error);
   if (status === undefined) return isNetworkError(error);
   if (status >= 500 || status === 429) return true;
+  if (status === 422) return isBranchMoved(error);
   if (status !== 403) return false;
   const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
   const headers = response?.headers ?? {};

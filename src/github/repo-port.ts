@@ -3,7 +3,7 @@ import type { ProbotOctokit } from "probot";
 import { sized, titled } from "../line/body.js";
 import type { BranchesPort, ChangedFile, Comment, LabelsPort, PullFilesPort, PullRef, RepoRef, ThreadsPort } from "../ports/github.js";
 import type { ArtifactStore } from "../state/artifact-store.js";
-import { statusOf, validationMessages } from "./errors.js";
+import { isBranchMoved, statusOf, validationMessages } from "./errors.js";
 
 export interface CheckRun {
   id: number;
@@ -566,14 +566,16 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     return comments.map((c) => ({ path: c.path, line: (c as { line?: number | null }).line ?? c.position ?? null, body: c.body, url: c.html_url }));
   }
 
-  /** One commit with these files on a branch, through the Git Data API (tree on the head's tree, commit, ref update without force). */
   /**
    * Reads files at `branch`'s head and commits what `change` makes of them on exactly
    * that head. When the branch moved in between (GitHub refuses: not a fast forward),
    * it reads again and tries again, up to `tries` times, so what someone else wrote
-   * meanwhile is built on, never written over. `change` answers undefined when there
-   * is nothing to write; `beforeWrite` runs before each commit (a lease's check).
-   * The commit's sha, or undefined when nothing was written.
+   * meanwhile is built on, never written over, waiting a moment (longer each time,
+   * jittered) so writers that met do not meet again. Past the tries the refusal is
+   * thrown, and counts as transient: the event is tried again from a fresh read.
+   * `change` answers undefined when there is nothing to write; `beforeWrite` runs
+   * before each commit (a lease's check). The commit's sha, or undefined when nothing
+   * was written.
    */
   async updateFiles(
     branch: string,
@@ -590,15 +592,18 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
       try {
         return await this.writeFiles(branch, files, message, head);
       } catch (error) {
-        if (attempt >= tries || statusOf(error) !== 422 || !/fast.forward/i.test((error as Error).message)) throw error;
+        if (attempt >= tries || !isBranchMoved(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, attempt * (100 + Math.random() * 200)));
       }
     }
   }
 
   /**
-   * Commits `files` on `branch`, on top of `parent` when given (the head the caller read
-   * them at: a branch that moved since is refused as not a fast forward, 422, so the
-   * caller reads again instead of writing over what it did not see), else on its head.
+   * One commit with these files on `branch` through the Git Data API (a tree on the
+   * parent's tree, a commit, a ref update without force), on top of `parent` when
+   * given (the head the caller read them at: a branch that moved since is refused as
+   * not a fast forward, 422, so the caller reads again instead of writing over what it
+   * did not see), else on its head.
    */
   async writeFiles(branch: string, files: Record<string, string>, message: string, parent?: { sha: string; treeSha: string }): Promise<string> {
     const head = parent ?? (await this.branchHead(branch));
@@ -672,8 +677,7 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     return data.sha;
   }
 
-  /** The newest draft release, if any (the first page: drafts are listed first, newest first). */
-  /** The 30 newest releases, drafts first as GitHub lists them (newest first). */
+  /** The first 30 releases GitHub lists, drafts included (it lists drafts only to a token that can push, as the app's can). */
   async recentReleases(): Promise<Array<{ id: number; name: string | null; body: string; draft: boolean }>> {
     const { data } = await this.octokit.rest.repos.listReleases({ ...this.ref, per_page: 30 });
     return data.map((r) => ({ id: r.id, name: r.name, body: r.body ?? "", draft: r.draft }));

@@ -1,5 +1,5 @@
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
-import { isTransient } from "../../github/errors.js";
+import { isRefusal } from "../../github/errors.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { GitHubStore } from "../../github/repo-port.js";
@@ -87,13 +87,14 @@ export async function runAnalyst(
         const branch = `${config.branchPrefix}run-note-${name}`;
         const head = await port.branchHead(pull.defaultBranch);
         const made = await port.createBranch(branch, head.sha);
-        if (made === "created" || (await port.readFile(path, branch)) === undefined) await port.writeFiles(branch, await content((file) => port.readFile(file, head.sha)), message);
+        // The stats as the note's branch has them (it may be an earlier try's, on an older base).
+        if (made === "created" || (await port.readFile(path, branch)) === undefined) await port.writeFiles(branch, await content((file) => port.readFile(file, made === "created" ? head.sha : branch)), message);
         const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
         written = `in PR #${number}`;
       }
     } catch (error) {
-      // GitHub not answering is not a refusal: the event is tried again.
-      if (isTransient(error)) throw error;
+      // Only GitHub's refusal is said (a protected branch); GitHub failing for now, or the lock lost, tries the event again.
+      if (!isRefusal(error)) throw error;
       unwritten = (error as Error).message.split("\n")[0]?.slice(0, 300) ?? "unknown error";
     }
   }
@@ -127,7 +128,7 @@ export async function runAnalyst(
  * are from `learn.refitAfter`, or the issue that proposes the refit once they reach it.
  * A refusal from GitHub is said, not thrown (the run's note still goes up).
  */
-async function refitStep(store: GitHubStore, config: FactoryConfig, defaultBranch: string, check: () => Promise<void>): Promise<string | undefined> {
+export async function refitStep(store: GitHubStore, config: FactoryConfig, defaultBranch: string, check: () => Promise<void>): Promise<string | undefined> {
   try {
     const refit = await proposeRefitWhenDue(store.port, config, defaultBranch, check);
     if (!refit) return undefined;
@@ -135,7 +136,8 @@ async function refitStep(store: GitHubStore, config: FactoryConfig, defaultBranc
     if (proposal) return `${count.atLeast ? "at least " : ""}${count.merged} artifacts merged since the scout's weights were ${count.fittedOn ? `fitted (${count.fittedOn})` : "set"}: a refit is proposed in #${proposal.issue}`;
     return `${count.merged} of ${config.learn.refitAfter} merged artifacts toward the scout's next refit`;
   } catch (error) {
-    if (isTransient(error)) throw error;
+    // Only GitHub's refusals are said; GitHub failing for now, or the learn lock lost, tries the event again.
+    if (!isRefusal(error)) throw error;
     return `the scout's refit could not be checked (${(error as Error).message.split("\n")[0]?.slice(0, 200)})`;
   }
 }

@@ -8,7 +8,7 @@ import { fold } from "../../state/fold.js";
 import { pullRequestBody } from "../../views/comments.js";
 import { existingBlocks, syncViews, trackingBody } from "../sync-views.js";
 import { PermanentFailure } from "../../line/failures.js";
-import { describeError, isTransient } from "../../github/errors.js";
+import { describeError, isRefusal } from "../../github/errors.js";
 import { clip } from "../../line/text.js";
 import { fitRequest } from "./budget.js";
 import { branchName, parseRequest } from "./parse-request.js";
@@ -71,7 +71,7 @@ export async function runIntake(
     })
     .catch(async (error: unknown) => {
       // Refused for good: the branch this try made goes too, so nothing is left half-made; the failure is said on the issue.
-      if (isTransient(error)) throw error;
+      if (!isRefusal(error)) throw error;
       await port.deleteBranch(branch).catch((cleanup: unknown) => log.warn({ artifact: loaded.id, branch, err: cleanup }, "intake: could not delete the branch of a refused PR"));
       throw new PermanentFailure(`GitHub refused to open the pull request: ${describeError(error)}. Change what it names on the issue, then remove and add the \`${config.labels.intake}\` label to try again.`);
     });

@@ -1,5 +1,5 @@
 import type { FactoryConfig } from "../../config/schema.js";
-import { describeError, isTransient, statusOf } from "../../github/errors.js";
+import { describeError, isRefusal, isTransient } from "../../github/errors.js";
 import type { RepoPort } from "../../github/repo-port.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
 import { latestOutput } from "../build/prompt.js";
@@ -44,6 +44,8 @@ function hasLine(text: string, line: string): boolean {
 
 /** A changelog file with the line under `### section` in its `## Unreleased` part, made when missing (after the title). */
 export function addToChangelog(text: string, section: string, line: string): string {
+  // Anywhere in the file: a line already released (its Unreleased part renamed to a version since) is not added again.
+  if (hasLine(text, line)) return text;
   const found = UNRELEASED.exec(text);
   if (found) return addUnder(text, found.index + found[0].length + 1, section, line);
   const title = /^#\s.*$/m.exec(text);
@@ -113,11 +115,12 @@ export async function placeReleaseNote(port: RepoPort, config: FactoryConfig, lo
     );
     return `added to \`${target}\` under Unreleased → ${section} on \`${branch}\``;
   } catch (error) {
-    // GitHub's refusals are answers. GitHub not answering tries the event again, until its last try here
-    // (the post-run note must still go up, and says so); anything else (the lock lost) tries it again.
+    // GitHub's refusals are answers. GitHub failing for now (not answering, a branch that kept moving) tries the
+    // event again, until its last try here (the post-run note must still go up, and says so); anything else
+    // (the lock lost) tries it again.
     const transient = isTransient(error);
-    if (transient ? !lastTry : statusOf(error) === undefined) throw error;
-    if (transient) return `not placed: GitHub did not answer (${describeError(error)}); add the line by hand (\`package.changelog: ${target}\`)`;
+    if (transient ? !lastTry : !isRefusal(error)) throw error;
+    if (transient) return `not placed: GitHub kept failing (${describeError(error)}); add the line by hand (\`package.changelog: ${target}\`)`;
     return `not placed: ${(error as Error).message.split("\n")[0]?.slice(0, 200)} (\`package.changelog: ${target}\`; a protected branch refuses the commit; add the line by hand)`;
   }
 }

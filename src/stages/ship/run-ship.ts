@@ -1,5 +1,5 @@
 import type { FactoryConfig } from "../../config/schema.js";
-import { isTransient, statusOf } from "../../github/errors.js";
+import { isRefusal, statusOf } from "../../github/errors.js";
 import type { GitHubStore } from "../../github/repo-port.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
@@ -87,7 +87,7 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   try {
     await port.mergePull(pr, head, method);
   } catch (error) {
-    if (isTransient(error)) throw error;
+    if (!isRefusal(error)) throw error;
     const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message;
     return refuse(`GitHub refused the merge (${statusOf(error) ?? "error"}): ${message.split("\n")[0]?.slice(0, 300)}`);
   }

@@ -251,7 +251,7 @@ describe("/factory ship", () => {
     expect(s.double.releases).toHaveLength(0);
     const notes = replies(pr).filter((r) => r.startsWith("### Post-run note: merged"));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toContain("Release note: not placed: GitHub did not answer (GitHub answered 502 to POST /repos/octo-org/widgets/releases: Server Error); add the line by hand (`package.changelog: release`).");
+    expect(notes[0]).toContain("Release note: not placed: GitHub kept failing (GitHub answered 502 to POST /repos/octo-org/widgets/releases: Server Error); add the line by hand (`package.changelog: release`).");
   });
 
   it("a stale pass is refused; behind its base, the base is merged in and the PR merges once the new head passes", async () => {

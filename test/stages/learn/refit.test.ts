@@ -3,7 +3,9 @@ import { DEFAULT_CONFIG } from "../../../src/config/schema.js";
 import type { ListedIssue } from "../../../src/github/repo-port.js";
 import { mergedSinceFit, proposeRefitWhenDue, refitBody, refitTitle, type RefitPort } from "../../../src/stages/learn/refit.js";
 import { repositoryLockKey } from "../../../src/events/line-event.js";
-import { MemoryLocks } from "../../../src/events/locks.js";
+import { LeaseLost, MemoryLocks } from "../../../src/events/locks.js";
+import type { GitHubStore } from "../../../src/github/repo-port.js";
+import { refitStep } from "../../../src/stages/analyst/run-analyst.js";
 import { useScenario, type Scenario } from "../../support/scenario.js";
 import { intakeAndWait, mergeByHand, ScriptedRunner } from "../../support/scripted-line.js";
 
@@ -64,6 +66,19 @@ describe("the scout's refit, counted from the post-run notes", () => {
     const results = await Promise.all([1, 2].map(() => locks.run(repositoryLockKey("acme", "widgets", "learn"), (lease) => proposeRefitWhenDue(turns, config(2), "main", () => lease.check()))));
     expect(turns.issues).toHaveLength(1);
     expect(results.map((r) => r?.proposal?.created)).toEqual([true, false]);
+  });
+
+  it("after a merge, GitHub's refusal of the proposal is said in the note, but a lost lock is thrown (the event is tried again)", async () => {
+    const notes = Object.fromEntries([1, 2].map((d) => [`.factory/runs/2026-11-0${d}-a.json`, note("merged")]));
+    const store = (port: RefitPort) => ({ port }) as unknown as GitHubStore;
+    const refused = repoWith(notes);
+    refused.createIssue = async () => {
+      throw Object.assign(new Error("Resource not accessible by integration"), { status: 403, response: { status: 403, headers: {}, data: {} } });
+    };
+    expect(await refitStep(store(refused), config(2), "main", async () => {})).toBe("the scout's refit could not be checked (Resource not accessible by integration)");
+    const lost = repoWith(notes);
+    await expect(refitStep(store(lost), config(2), "main", async () => Promise.reject(new LeaseLost("acme/widgets#learn")))).rejects.toBeInstanceOf(LeaseLost);
+    expect(lost.issues).toEqual([]);
   });
 
   it("proposes once per multiple of learn.refitAfter: the same title is the same proposal, the next multiple a new one; 0 turns it off", async () => {

@@ -2,6 +2,11 @@ import { describe, expect, it } from "vitest";
 import { addToChangelog, addToReleaseNotes } from "../../../src/stages/ship/release-note.js";
 
 describe("addToChangelog", () => {
+  it("leaves a line already released alone (its Unreleased part was renamed to a version since it was added)", () => {
+    const released = "# Changelog\n\n## 1.1.0\n\n### Changes\n\n- Dark mode (#7)\n";
+    expect(addToChangelog(released, "Changes", "Dark mode (#7)")).toBe(released);
+  });
+
   it("adds the line under its section in Unreleased, keeping the released parts as they are", () => {
     const before = "# Changelog\n\n## Unreleased\n\n### Fixes\n\n- Older fix (#3)\n\n## 1.0.0\n\n### Fixes\n\n- Old (#1)\n";
     expect(addToChangelog(before, "Fixes", "Dark mode works (#7)")).toBe("# Changelog\n\n## Unreleased\n\n### Fixes\n\n- Older fix (#3)\n- Dark mode works (#7)\n\n## 1.0.0\n\n### Fixes\n\n- Old (#1)\n");
