@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LESSON_STATS } from "../../src/stages/learn/lessons.js";
+import { intercept } from "../support/intercept.js";
 import { useScenario, type Scenario } from "../support/scenario.js";
-import type { DoubleRequest } from "@software-factory/github-double";
 import { intakeAndWait, isMergeClosed, mergeByHand, ScriptedRunner, webhooksFrom } from "../support/scripted-line.js";
 
 /**
@@ -57,21 +57,18 @@ describe("post-run notes of merges that finish together", () => {
     s.double.writeFile(".github/factory.yml", CONFIG);
     const { pr } = await intakeAndWait(s, "Dark mode");
     // Four ref updates of main are refused as GitHub refuses one that lost a race: more than one try of the event allows.
-    const handle = s.double.handle.bind(s.double);
-    let refused = 0;
-    s.double.handle = (request: DoubleRequest) => {
-      if (request.method === "PATCH" && /\/git\/refs\/heads(\/|%2F)main$/.test(request.path) && refused < 4) {
-        refused++;
-        return { status: 422, body: { message: "Update is not a fast forward", documentation_url: "https://docs.github.com/rest/git/refs#update-a-reference" } };
-      }
-      return handle(request);
-    };
+    const refused = intercept(
+      s.double,
+      (r) => r.method === "PATCH" && /\/git\/refs\/heads(\/|%2F)main$/.test(r.path),
+      () => ({ status: 422, body: { message: "Update is not a fast forward", documentation_url: "https://docs.github.com/rest/git/refs#update-a-reference" } }),
+      4,
+    );
     try {
       await mergeByHand(s, pr);
     } finally {
-      s.double.handle = handle;
+      refused.restore();
     }
-    expect(refused).toBe(4);
+    expect(refused.seen).toBe(4);
     const main = s.double.git.refSha("heads/main") as string;
     expect(s.double.git.run(["ls-tree", "--name-only", `${main}:.factory/runs`]).split("\n").filter((f) => f.endsWith(".json"))).toHaveLength(1);
     const notes = s.double.commentsOn(pr).filter((c) => c.body.startsWith("### Post-run note: merged"));

@@ -1,6 +1,7 @@
 import type { DoubleEvent, DoubleRequest, DoubleResponse } from "@software-factory/github-double";
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { describe, expect, it } from "vitest";
+import { intercept } from "../../support/intercept.js";
 import { useScenario, type Scenario } from "../../support/scenario.js";
 import { intakeAndWait, isMergeClosed, mergeByHand, ScriptedRunner, webhooksFrom } from "../../support/scripted-line.js";
 
@@ -47,19 +48,7 @@ async function say(thread: number, who: string, body: string): Promise<void> {
 const merged = (pr: number) => s.double.issues.get(pr)?.pull?.merged !== undefined;
 
 /** Answers `fail` (once) for the first request `when` picks; every other request reaches the double. */
-function failOnce(when: (request: DoubleRequest) => boolean, fail: (request: DoubleRequest) => DoubleResponse | undefined): () => void {
-  const handle = s.double.handle.bind(s.double);
-  let done = false;
-  s.double.handle = (request: DoubleRequest) => {
-    if (!done && when(request)) {
-      done = true;
-      const answer = fail(request);
-      if (answer) return answer;
-    }
-    return handle(request);
-  };
-  return () => (s.double.handle = handle);
-}
+const failOnce = (when: (request: DoubleRequest) => boolean, fail: (request: DoubleRequest) => DoubleResponse | undefined) => intercept(s.double, when, fail).restore;
 
 const changelogOnMain = () => s.double.git.readFile(s.double.git.refSha("heads/main") as string, "CHANGELOG.md") ?? "";
 
@@ -232,22 +221,14 @@ describe("/factory ship", () => {
   it("GitHub not answering the release note's writes: the merge's event is tried again, and its last try posts the note saying the line was not placed", async () => {
     s.double.writeFile(".github/factory.yml", config({ package: { changelog: "release" } }));
     const { pr } = await intakeAndWait(s, "Dark mode");
-    const handle = s.double.handle.bind(s.double);
-    let refused = 0;
-    s.double.handle = (request: DoubleRequest) => {
-      if (request.method === "POST" && request.path.endsWith("/releases")) {
-        refused++;
-        return { status: 502, body: { message: "Server Error" } };
-      }
-      return handle(request);
-    };
+    const refused = intercept(s.double, (r) => r.method === "POST" && r.path.endsWith("/releases"), () => ({ status: 502, body: { message: "Server Error" } }), Infinity);
     try {
       await mergeByHand(s, pr);
     } finally {
-      s.double.handle = handle;
+      refused.restore();
     }
     // Three tries (the scenario's inbox would give four): the third posts the note.
-    expect(refused).toBe(3);
+    expect(refused.seen).toBe(3);
     expect(s.double.releases).toHaveLength(0);
     const notes = replies(pr).filter((r) => r.startsWith("### Post-run note: merged"));
     expect(notes).toHaveLength(1);
