@@ -207,11 +207,56 @@ async function mainMine(args: string[], log: (line: string) => void): Promise<nu
     log(`--repo and --name are required, --count a whole number\n${USAGE}`);
     return 2;
   }
+  const notGit = gitDirProblem(values.repo);
+  if (notGit) {
+    log(notGit);
+    return 2;
+  }
   const mined = mineCases(await pastChanges(values.repo, values.from, count * 20)).slice(0, count);
   for (const c of mined) {
     log(JSON.stringify({ id: `${values.name}@${c.sha.slice(0, 7)}`, repo: values.name, base: c.base, commit: c.sha, title: c.title, body: c.body, gold: c.gold }));
   }
   return mined.length ? 0 : 1;
+}
+
+/** Why `gitDir` cannot be read as a repository, or undefined when it can. */
+function gitDirProblem(gitDir: string): string | undefined {
+  try {
+    execFileSync("git", ["--git-dir", gitDir, "rev-parse", "--git-dir"], { stdio: "pipe" });
+    return undefined;
+  } catch {
+    return `--repo ${gitDir} is not a git directory: give a bare mirror or a clone's .git folder`;
+  }
+}
+
+/** What is wrong with one --cases file and the --repo it is paired with, in words (nothing: an empty list). */
+function pairProblems(casesFile: string, gitDir: string): string[] {
+  const notGit = gitDirProblem(gitDir);
+  if (notGit) return [notGit];
+  let text: string;
+  try {
+    text = readFileSync(casesFile, "utf8");
+  } catch (error) {
+    return [`--cases ${casesFile} cannot be read: ${(error as Error).message}`];
+  }
+  const bases: string[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]?.trim();
+    if (!line) continue;
+    let c: Partial<BenchCase> | undefined;
+    try {
+      c = JSON.parse(line) as Partial<BenchCase>;
+    } catch {
+      c = undefined;
+    }
+    if (typeof c?.base !== "string" || typeof c.title !== "string" || !Array.isArray(c.gold)) return [`--cases ${casesFile}: line ${i + 1} is not a case (one JSON object per line, with base, title, body and gold; \`npm run bench -- mine\` writes them)`];
+    bases.push(c.base);
+  }
+  if (bases.length === 0) return [`--cases ${casesFile} holds no cases`];
+  const checked = execFileSync("git", ["--git-dir", gitDir, "cat-file", "--batch-check"], { input: bases.map((b) => `${b}^{commit}`).join("\n") + "\n", encoding: "utf8" });
+  const missing = checked.split("\n").filter((l) => l.endsWith(" missing")).map((l) => l.slice(0, 7));
+  return missing.length ? [`--cases ${casesFile}: ${missing.length} case${missing.length === 1 ? "'s base commit is" : "s' base commits are"} not in --repo ${gitDir} (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", …" : ""}): pair the file with the repository it was mined from, or fetch them`] : [];
 }
 
 export async function main(argv: string[], log: (line: string) => void): Promise<number> {
@@ -251,6 +296,11 @@ export async function main(argv: string[], log: (line: string) => void): Promise
   const repos = values.repo ?? [];
   if (cases.length === 0 || cases.length !== repos.length) {
     log(USAGE);
+    return 2;
+  }
+  const problems = cases.flatMap((c, i) => pairProblems(c, repos[i] as string));
+  if (problems.length) {
+    log(problems.join("\n"));
     return 2;
   }
   const limit = values.limit ? Number(values.limit) : undefined;

@@ -120,6 +120,25 @@ describe("bench scout", () => {
     }
   });
 
+  it("says what is wrong with a --repo that is no repository, a line that is no case, and cases whose bases the repository lacks (exit 2)", async () => {
+    const notGit = await run(["scout", "--cases", casesFile, "--repo", root]);
+    expect(notGit.code).toBe(2);
+    expect(notGit.lines.join("\n")).toBe(`--repo ${root} is not a git directory: give a bare mirror or a clone's .git folder`);
+    const bad = join(root, "bad.jsonl");
+    writeFileSync(bad, `${JSON.stringify({ id: "a", repo: "t/r", base, title: "t", body: "", gold: [] })}\n\nnot json\n`);
+    const badLine = await run(["scout", "--cases", bad, "--repo", gitDir]);
+    expect(badLine.code).toBe(2);
+    expect(badLine.lines.join("\n")).toMatch(/^--cases .*bad\.jsonl: line 3 is not a case \(one JSON object per line, with base, title, body and gold/);
+    const elsewhere = join(root, "elsewhere.jsonl");
+    writeFileSync(elsewhere, `${JSON.stringify({ id: "a", repo: "t/r", base: "0123456789abcdef0123456789abcdef01234567", title: "t", body: "", gold: [] })}\n`);
+    const missing = await run(["scout", "--cases", elsewhere, "--repo", gitDir]);
+    expect(missing.code).toBe(2);
+    expect(missing.lines.join("\n")).toBe(`--cases ${elsewhere}: 1 case's base commit is not in --repo ${gitDir} (0123456): pair the file with the repository it was mined from, or fetch them`);
+    const mine = await run(["mine", "--repo", root, "--name", "t/r"]);
+    expect(mine.code).toBe(2);
+    expect(mine.lines.join("\n")).toBe(`--repo ${root} is not a git directory: give a bare mirror or a clone's .git folder`);
+  });
+
   it("treats a mistyped option as a usage error too", async () => {
     const result = await run(["scout", "--cases", casesFile, "--repo", gitDir, "--file-read", "2"]).catch((error: unknown) => ({ code: -1, lines: [String(error)] }));
     expect(result.code).toBe(2);
