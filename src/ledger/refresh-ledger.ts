@@ -123,16 +123,16 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
     const loaded = await store.load(number);
     // An open issue with the intake label whose intake has not run yet (a promotion waiting in the inbox) keeps a row,
     // "waiting for the request", until its intake's mark has it read again: it is in flight already, on every refresh.
-    // Not one whose intake the line gave up on, nor one labelled long ago (before the app was installed): nothing is coming for those.
+    // Not one whose intake the line gave up on.
     const seen = issue?.updatedAt ?? entries.get(number)?.seen;
     const waiting =
       loaded.artifact.status === "new" &&
       !loaded.records.some((r) => r.kind === "event.failed") &&
-      pendingIntake(seen, now) &&
       (issue ? issue.state === "open" && issue.labels.includes(config.labels.intake) : entries.has(number));
     if (loaded.artifact.status === "new" && !waiting) entries.delete(number);
     else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, seen));
   }
+  // Nor one labelled long ago (before the app was installed), or waiting past the hour: nothing is coming for those.
   for (const [number, entry] of entries) if (entry.status === "new" && !pendingIntake(entry.seen, now)) entries.delete(number);
 
   const wanted = layout(store, [...entries.values()], cached?.entries ?? [], watermark, now, refresh.pageLimit, refresh.nextUp ?? []);

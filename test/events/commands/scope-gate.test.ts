@@ -27,6 +27,13 @@ const CONFIG = `${JSON.stringify({ gates: { scope: true }, cells: { build: { har
 const bot = (thread: number) => s.double.commentsOn(thread).filter((c) => c.user.type === "Bot").map((c) => c.body);
 const tracking = (issue: number) => bot(issue).find((b) => b.startsWith("### Software Factory:")) ?? "";
 const builds = () => jobs.filter((j) => j.cell === "builder").length;
+/** `who` edits the issue to add a criterion (a keyboard shortcut for the toggle); the line runs until it waits. */
+async function editCriteria(issue: number, who: string): Promise<void> {
+  const edited = VALID_BODY.replace("- [ ] the choice survives a reload", "- [ ] the choice survives a reload\n- [ ] the toggle has a keyboard shortcut");
+  await s.deliver(s.edit(issue, edited, { sender: who }));
+  await s.idle();
+}
+
 const kinds = (thread: number) => bot(thread).flatMap((b) => decodeBlocks(b).flatMap((d) => (d.ok ? [(d.value as { kind: string }).kind] : [])));
 
 async function say(thread: number, who: string, body: string): Promise<void> {
@@ -76,15 +83,12 @@ describe("the scope gate", () => {
     await say(pr, "maintainer", "/factory approve");
     expect(builds()).toBe(1);
 
-    const edited = VALID_BODY.replace("- [ ] the choice survives a reload", "- [ ] the choice survives a reload\n- [ ] the toggle has a keyboard shortcut");
     // The author without a writer's role: the artifact in flight keeps its criteria.
-    await s.deliver(s.edit(issue, edited, { sender: "reader" }));
-    await s.idle();
+    await editCriteria(issue, "reader");
     expect(kinds(issue)).not.toContain("artifact.revised");
     expect(tracking(issue)).not.toContain("the toggle has a keyboard shortcut");
 
-    await s.deliver(s.edit(issue, edited, { sender: "maintainer" }));
-    await s.idle();
+    await editCriteria(issue, "maintainer");
     expect(bot(issue).some((b) => b.startsWith("@maintainer edited the goal or criteria after the plan was approved: the line waits for approval again"))).toBe(true);
     expect(kinds(issue)).toContain("artifact.revised");
     expect(tracking(issue)).toContain("the toggle has a keyboard shortcut");
@@ -100,15 +104,12 @@ describe("the scope gate", () => {
     const { issue, pr } = await intakeAndWait(s, "Dark mode");
     await say(pr, "maintainer", "/factory stop");
     expect(tracking(issue)).toMatch(/stopped/i);
-    const edited = VALID_BODY.replace("- [ ] the choice survives a reload", "- [ ] the choice survives a reload\n- [ ] the toggle has a keyboard shortcut");
 
-    await s.deliver(s.edit(issue, edited, { sender: "reader" }));
-    await s.idle();
+    await editCriteria(issue, "reader");
     expect(kinds(issue)).not.toContain("artifact.revised");
     expect(tracking(issue)).not.toContain("the toggle has a keyboard shortcut");
 
-    await s.deliver(s.edit(issue, edited, { sender: "maintainer" }));
-    await s.idle();
+    await editCriteria(issue, "maintainer");
     expect(kinds(issue)).toContain("artifact.revised");
     expect(tracking(issue)).toContain("the toggle has a keyboard shortcut");
   });
