@@ -61,6 +61,15 @@ export async function alreadyDone(ctx: EventContext, config: FactoryConfig, load
   return true;
 }
 
+/**
+ * Whether an earlier try of the event `eventId` wrote a record (its keys are
+ * `<event id>:<stage>`) and then failed, or its process died: a retry goes on from
+ * there, wherever the artifact is now, not from the guards that record made false.
+ */
+export function begunBy(loaded: LoadedArtifact, eventId: string): boolean {
+  return loaded.records.some((r) => r.key.startsWith(`${eventId}:`));
+}
+
 /** With a config we cannot read we cannot know a custom label: report only on what looks like the factory's. */
 export function looksLikeFactory(labels: readonly string[]): boolean {
   return labels.some((name) => /factory/i.test(name));

@@ -9,7 +9,7 @@ import { advance, checkHandOff, type LineTimer } from "../stages/advance.js";
 import { syncViews } from "../stages/sync-views.js";
 import { ArtifactStore, withRecord } from "../state/artifact-store.js";
 import { fitBody } from "../views/render.js";
-import type { Deps, EventContext } from "./context.js";
+import { alreadyDone, begunBy, type Deps, type EventContext } from "./context.js";
 import { artifactIssue } from "./from-webhook.js";
 import { handleCommand } from "./handle-comment.js";
 import { handleChecks, handleSynchronize } from "./handle-checks.js";
@@ -56,7 +56,8 @@ async function handleVerifyGrace(ctx: EventContext, event: EventOf<"verify.grace
   const issue = targetIssue(event);
   const loaded = await ctx.store.load(issue);
   const { artifact } = loaded;
-  if (artifact.stage !== "verify" || artifact.status !== "active" || artifact.running) return;
+  const begun = begunBy(loaded, event.id);
+  if (!begun && (artifact.stage !== "verify" || artifact.status !== "active" || artifact.running)) return;
   if (await advance(ctx.store, config, ctx.line, loaded, event.id, { sync: true })) await ctx.changed(config, issue);
 }
 
@@ -65,6 +66,8 @@ async function handleHandOffCheck(ctx: EventContext, event: EventOf<"handoff.che
   if (!config) return;
   const issue = targetIssue(event);
   const loaded = await ctx.store.load(issue);
+  // The failure this timer recorded, if an earlier try wrote it and then died: its views and the ledger are finished now.
+  if (await alreadyDone(ctx, config, loaded, `${event.data.job}:done`, event.data.job)) return;
   const record = await checkHandOff(ctx.store, config, ctx.line, loaded, { kind: "handoff.check", issue, job: event.data.job, attempt: event.data.attempt });
   if (!record) return;
   await advance(ctx.store, config, ctx.line, withRecord(loaded, record), event.data.job, { sync: true });

@@ -1,6 +1,6 @@
 import { advance } from "../stages/advance.js";
 import { withRecord } from "../state/artifact-store.js";
-import { alreadyDone, type EventContext } from "./context.js";
+import { alreadyDone, begunBy, type EventContext } from "./context.js";
 import { targetIssue, type EventOf } from "./line-event.js";
 
 /**
@@ -16,8 +16,7 @@ export async function handleChecks(ctx: EventContext, event: EventOf<"checks">):
   const issue = targetIssue(event);
   // The artifact first: most check events find it elsewhere than at verify, and cost no config read.
   const loaded = await store.load(issue);
-  // A record this event wrote means an earlier try began (a lost answer, a crash): this one goes on from there, wherever the artifact is now.
-  const begun = loaded.records.some((r) => r.key.startsWith(`${event.id}:`));
+  const begun = begunBy(loaded, event.id);
   const waiting = loaded.artifact.stage === "verify" && loaded.artifact.status === "active" && loaded.artifact.branch === event.data.branch;
   if (!waiting && !begun) return;
   const config = await ctx.config();

@@ -173,4 +173,30 @@ describe("an Actions dispatch that went wrong", () => {
     // The refused dispatches were errors the app logged: expected here.
     sb.errors.length = 0;
   });
+
+  it("no run after a second dispatch, and the answer to the failure's comment is lost: the retry still blocks the issue's labels and tracking comment", async () => {
+    const handle = sb.double.handle.bind(sb.double);
+    let lost = 0;
+    sb.double.handle = (request) => {
+      if (request.method === "POST" && request.path.endsWith("/dispatches")) return { status: 500, body: { message: "Server Error" } };
+      const body = String((request.body as { body?: unknown } | undefined)?.body ?? "");
+      if (request.method === "POST" && request.path.endsWith("/comments") && body.startsWith("### build failed") && lost++ === 0) {
+        handle(request);
+        return { status: 502, body: { message: "Bad Gateway" } };
+      }
+      return handle(request);
+    };
+    const issue = sb.openIssue("alice", "Dark theme is never used", VALID_BODY).number;
+    sb.label(issue, "factory:intake");
+    await sb.idle();
+    sb.double.handle = handle;
+    expect(lost).toBe(1);
+    const pr = sb.double.pulls()[0]?.number ?? 0;
+    expect(sb.double.commentsOn(pr).filter((c) => c.body.startsWith("### build failed"))).toHaveLength(1);
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked" });
+    expect(sb.double.issues.get(issue)?.labels).toContain("factory:blocked");
+    const tracking = sb.double.commentsOn(issue).find((c) => c.body.startsWith("### Software Factory:"))?.body ?? "";
+    expect(tracking).toMatch(/blocked/i);
+    sb.errors.length = 0;
+  });
 });
