@@ -101,7 +101,8 @@ export function factoryApp(options: FactoryAppOptions = {}) {
         return;
       }
       if ("ignored" in translated) {
-        context.log.debug({ event: context.name, delivery: context.id, reason: translated.ignored }, "webhook ignored");
+        if (translated.warn) context.log.warn({ event: name, delivery: context.id, reason: translated.ignored }, `${name} webhook ${context.id} ignored: ${translated.ignored}`);
+        else context.log.debug({ event: context.name, delivery: context.id, reason: translated.ignored }, "webhook ignored");
         return;
       }
       // Answered only once this resolves: with Redis the event is stored, so a crash after the answer loses nothing.

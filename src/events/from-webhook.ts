@@ -29,7 +29,8 @@ export interface Delivery {
 }
 
 /** An event; or ignored, saying why (nothing for the line); or malformed, saying what the payload lacks that its event must have. */
-export type Translation = { event: LineEvent } | { ignored: string } | { malformed: string };
+/** `warn`: ignored, and worth a warning line (something posed as the factory's). */
+export type Translation = { event: LineEvent } | { ignored: string; warn?: true } | { malformed: string };
 
 type Obj = Record<string, unknown>;
 const obj = (value: unknown): Obj | undefined => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Obj) : undefined);
@@ -122,7 +123,10 @@ function translate(delivery: Delivery): Translation {
     case "status":
     case "workflow_run.completed": {
       const run = obj(p.workflow_run);
-      if (run && str(run.path)?.endsWith(`/${CELL_WORKFLOW}`)) return cellRun(base, run);
+      if (run && str(run.path)?.endsWith(`/${CELL_WORKFLOW}`)) {
+        const foreign = notDispatched(run, obj(p.repository));
+        return foreign ? { ignored: foreign, warn: true } : cellRun(base, run);
+      }
       const checkRun = obj(p.check_run);
       const suite = obj(p.check_suite) ?? obj(checkRun?.check_suite);
       if (str(checkRun?.name) === VERIFY_CHECK) return { ignored: "the factory's own check run" };
@@ -179,6 +183,25 @@ function translate(delivery: Delivery): Translation {
     default:
       return { ignored: `the app does not handle ${delivery.name}` };
   }
+}
+
+/**
+ * Why a run of a file named like the cell workflow is not one the factory dispatched,
+ * or undefined when it may be. Its report becomes commits the app pushes, so only a
+ * run of the repository's own `.github/workflows/${CELL_WORKFLOW}`, started by a
+ * dispatch (which takes write access: the app's, or a maintainer's), counts. A pull
+ * request from a fork can add a file of that name with the right `run-name` (a job
+ * id is public, in the "Build started" comment); its run is none of these.
+ */
+function notDispatched(run: Obj, repository: Obj | undefined): string | undefined {
+  const path = str(run.path)?.replace(/@.*$/, "");
+  const event = str(run.event);
+  const from = num(obj(run.head_repository)?.id);
+  const what = `a ${CELL_WORKFLOW} run (${str(run.html_url) ?? `id ${String(num(run.id) ?? "unknown")}`})`;
+  if (path !== `.github/workflows/${CELL_WORKFLOW}`) return `${what} of \`${path ?? "no path"}\`, not the repository's \`.github/workflows/${CELL_WORKFLOW}\`: not the factory's cell`;
+  if (event !== "workflow_dispatch") return `${what} started by \`${event ?? "no event"}\`, not by a dispatch: the factory takes no report from it`;
+  if (from === undefined || from !== num(repository?.id)) return `${what} from another repository (a fork): the factory takes no report from it`;
+  return undefined;
 }
 
 function cellRun(base: { id: string; installationId: number; owner: string; repo: string }, run: Obj): Translation {

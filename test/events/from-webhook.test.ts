@@ -89,10 +89,28 @@ describe("fromWebhook", () => {
     const run = onBranch("workflow_run", "completed", "main");
     const wr = run.workflow_run as Record<string, unknown>;
     wr.path = ".github/workflows/factory-cell.yml";
+    wr.event = "workflow_dispatch";
+    wr.head_repository = { ...(run.repository as Record<string, unknown>) };
     wr.display_title = "factory builder build-12-0123456789abcdef";
     expect(translate("workflow_run.completed", run)).toMatchObject({ event: { kind: "cell.run", target: { issue: 12 }, data: { title: "factory builder build-12-0123456789abcdef" } } });
     wr.display_title = "Factory cell";
     expect(translate("workflow_run.completed", run)).toMatchObject({ ignored: expect.stringContaining("run-name") });
+  });
+
+  it("takes no report from a cell-named run the factory did not dispatch: a fork's pull request run, another event, another file", () => {
+    const run = onBranch("workflow_run", "completed", "main");
+    const repository = run.repository as Record<string, unknown>;
+    const wr = run.workflow_run as Record<string, unknown>;
+    Object.assign(wr, { path: ".github/workflows/factory-cell.yml", event: "workflow_dispatch", head_repository: { ...repository }, display_title: "factory builder build-12-0123456789abcdef" });
+    expect(translate("workflow_run.completed", run)).toMatchObject({ event: { kind: "cell.run" } });
+
+    // A fork's pull request adds its own factory-cell.yml, run-name and all: its run is on `pull_request`, from the fork.
+    const forged = { ...wr, event: "pull_request", head_repository: { ...repository, id: Number(repository.id) + 1, full_name: "mallory/widgets" } };
+    expect(translate("workflow_run.completed", { ...run, workflow_run: forged })).toEqual({ ignored: expect.stringContaining("started by `pull_request`, not by a dispatch"), warn: true });
+    expect(translate("workflow_run.completed", { ...run, workflow_run: { ...forged, event: "workflow_dispatch" } })).toEqual({ ignored: expect.stringContaining("from another repository (a fork)"), warn: true });
+    expect(translate("workflow_run.completed", { ...run, workflow_run: { ...wr, head_repository: undefined } })).toMatchObject({ ignored: expect.stringContaining("another repository"), warn: true });
+    expect(translate("workflow_run.completed", { ...run, workflow_run: { ...wr, event: "push" } })).toMatchObject({ ignored: expect.stringContaining("started by `push`"), warn: true });
+    expect(translate("workflow_run.completed", { ...run, workflow_run: { ...wr, path: "vendor/.github/workflows/factory-cell.yml" } })).toMatchObject({ ignored: expect.stringContaining("not the factory's cell"), warn: true });
   });
 
   it("answers a payload without the fields its event must have, or with fields that do not fit, with a reason instead of a throw", () => {
