@@ -106,7 +106,12 @@ function translate(delivery: Delivery): Translation {
       const sender = loginOf(p.sender);
       if (!issue || thread === undefined || !comment || id === undefined || !sender) return lacking({ issue, "issue.number": thread, comment, "comment.id": id, "sender.login": sender });
       if (isBot(p.sender) || isBot(comment.user)) return { ignored: "a bot's comment" };
-      const commands = parseCommands(str(comment.body));
+      let commands;
+      try {
+        commands = parseCommands(str(comment.body));
+      } catch (error) {
+        return { malformed: `comment ${id} on #${thread} by @${sender} could not be read for commands (${(error as Error).name}: its Markdown nests too deeply); a command in it is not run` };
+      }
       if (commands.length === 0) return { ignored: "no command" };
       const onPull = issue.pull_request !== undefined && issue.pull_request !== null;
       return {

@@ -113,6 +113,11 @@ describe("fromWebhook", () => {
     expect(translate("workflow_run.completed", { ...run, workflow_run: { ...wr, path: "vendor/.github/workflows/factory-cell.yml" } })).toMatchObject({ ignored: expect.stringContaining("not the factory's cell"), warn: true });
   });
 
+  it("says which comment it could not read for commands, instead of dropping it unsaid", () => {
+    const { payload } = issueCommentCreated({ ...repo, sender: { login: "alice" }, issue: { number: 12, title: "t", user: { login: "alice" } }, comment: { id: 99, body: `/factory stop\n\n${"> ".repeat(5_000)}x`, user: { login: "alice" } } });
+    expect(translate("issue_comment.created", payload)).toEqual({ malformed: "comment 99 on #12 by @alice could not be read for commands (RangeError: its Markdown nests too deeply); a command in it is not run" });
+  });
+
   it("answers a payload without the fields its event must have, or with fields that do not fit, with a reason instead of a throw", () => {
     const { payload } = issuesLabeled({ ...repo, sender: { login: "maintainer" }, issue: { number: 12, title: "t", user: { login: "alice" } }, label: "factory:intake" });
     expect(translate("issues.labeled", { ...payload, issue: undefined })).toEqual({ malformed: "the payload has no issue" });

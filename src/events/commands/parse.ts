@@ -56,10 +56,16 @@ export function parseCommands(body: string | null | undefined): ParsedCommand[] 
   return found;
 }
 
-/** The comment's top-level paragraphs, each as its lines as written. */
+/**
+ * The comment's top-level paragraphs, each as its lines as written. Only the blocks
+ * are read: the inline pass (emphasis, links) tells nothing about where a line is,
+ * and costs seconds on some 64 KB comments (`a_a_a_…`), before the webhook is
+ * answered. Markdown nested thousands deep overflows the lexer's stack: that throws
+ * `RangeError`, for the caller to report.
+ */
 function paragraphs(body: string): string[][] {
   const found: string[][] = [];
-  for (const token of new Lexer({ gfm: true }).lex(body.replace(/\r\n?/g, "\n"))) {
+  for (const token of new Lexer({ gfm: true }).blockTokens(body.replace(/\r\n?/g, "\n"), [])) {
     if (token.type === "paragraph" || token.type === "text") found.push(token.raw.replace(/\n+$/, "").split("\n"));
   }
   return found;

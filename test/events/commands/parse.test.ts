@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { Lexer } from "marked";
+import { describe, expect, it, vi } from "vitest";
 import { MAX_COMMANDS_PER_COMMENT, parseCommands } from "../../../src/events/commands/parse.js";
 
 describe("parseCommands", () => {
@@ -57,6 +58,20 @@ describe("parseCommands", () => {
     expect(parseCommands("/factory `<!--x retry <b>build</b>")).toEqual([
       { name: "--x", args: ["retry", "bbuildb"], line: "/factory `<!--x retry <b>build</b>" },
     ]);
+  });
+
+  it("reads only the comment's blocks: the inline pass (emphasis, links), slow on some long comments and of no use here, never runs", () => {
+    const inline = vi.spyOn(Lexer.prototype, "inlineTokens");
+    try {
+      expect(parseCommands(`/factory stop\n\n*why*: ${"a_".repeat(2_000)}\n\n> /factory retry`).map((c) => c.name)).toEqual(["stop"]);
+      expect(inline).not.toHaveBeenCalled();
+    } finally {
+      inline.mockRestore();
+    }
+  });
+
+  it("throws, for the caller to report, on Markdown nested deeper than the lexer's stack", () => {
+    expect(() => parseCommands(`/factory stop\n\n${"- ".repeat(5_000)}x`)).toThrow(RangeError);
   });
 
   it("returns nothing for an empty body", () => {
