@@ -8,6 +8,7 @@ import { runShip } from "../stages/ship/run-ship.js";
 import { collectQueue } from "../ledger/queue.js";
 import { promoteCandidate } from "./promote.js";
 import { syncViews } from "../stages/sync-views.js";
+import { codeSpan } from "../line/text.js";
 import { fitBody } from "../views/render.js";
 import type { ParsedCommand } from "./commands/parse.js";
 import { findCommand, mayMutate, type CommandResult, type CommandSpec } from "./commands/registry.js";
@@ -121,7 +122,7 @@ async function chooseNext(ctx: EventContext, config: FactoryConfig, target: Load
   }
   const why = top.why.slice(0, 20).map((w) => w.slice(0, 300));
   const record = store.record(target, "queue.promoted", { by: sender, issue: top.number, title: top.title.slice(0, 300), score: top.score, why }, key);
-  const text = `Promoting #${top.number} (${top.title.slice(0, 200)}) to intake for @${sender}: the top of the demand queue, score ${top.score} (${why.length ? why.join("; ") : "no demand signals yet; it is the oldest candidate"}).`;
+  const text = `Promoting #${top.number} (${codeSpan(top.title, 200)}) to intake for @${sender}: the top of the demand queue, score ${top.score} (${why.length ? why.join("; ") : "no demand signals yet; it is the oldest candidate"}).`;
   await store.port.createComment(thread, fitBody(text, [store.block(record)]));
   return { loaded: withRecord(target, record), record };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decodeBlocks } from "../../../src/state/codec.js";
 import { runCli } from "../../support/cli.js";
 import { useScenario, VALID_BODY, type Scenario } from "../../support/scenario.js";
 import { intakeAndWait, mergeByHand, ScriptedRunner } from "../../support/scripted-line.js";
@@ -65,7 +66,7 @@ describe("the demand queue", () => {
     expect(s.double.issues.get(crash)?.labels).not.toContain("factory:intake");
 
     await say(emoji, "maintainer", "/factory next");
-    expect(bot(emoji).at(-1)).toMatch(new RegExp(`^Promoting #${crash} \\(Crash on save\\) to intake for @maintainer: the top of the demand queue, score 13 \\(labelled \`regression\` \\(\\+8\\); labelled \`bug\` \\(\\+5\\)\\)\\.`));
+    expect(bot(emoji).at(-1)).toMatch(new RegExp(`^Promoting #${crash} \\(\`Crash on save\`\\) to intake for @maintainer: the top of the demand queue, score 13 \\(labelled \`regression\` \\(\\+8\\); labelled \`bug\` \\(\\+5\\)\\)\\.`));
     expect(s.double.issues.get(crash)?.labels).toContain("factory:intake");
     expect(s.double.pulls().some((p) => p.pull?.head.startsWith(`factory/${crash}-`))).toBe(true);
     // The promoted artifact is the person's request, not the bot's.
@@ -91,6 +92,20 @@ describe("the demand queue", () => {
     const docs = s.double.openIssue("alice", "Docs for the CLI", VALID_BODY, ["factory:candidate", "docs"]).number;
     const { lines } = await runCli(["queue", "--repo", "octo-org/widgets"], ENV);
     expect(lines).toEqual([`1. #${docs} Docs for the CLI (score 1.7): \`docs\` requests the factory finished: 2 of 3 merged without requested changes, 1 blocked, closed or reverted (+1.7)`]);
+  });
+
+  it("a candidate's title is shown inert in the reply: no HTML, no mention, nothing that opens a hidden block and hides the reply's record", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG());
+    const hostile = "Crash <img src=https://evil.example/x.png> @octo-org/everyone <!-- software-factory ";
+    const crash = s.double.openIssue("mallory", hostile, VALID_BODY, ["factory:candidate"]).number;
+    const thread = s.double.openIssue("alice", "Question", "What next?").number;
+    await say(thread, "maintainer", "/factory next");
+    const reply = bot(thread).at(-1) ?? "";
+    expect(reply).toContain(`Promoting #${crash} (\`Crash ‹img src=https://evil.example/x.png› @octo-org/everyone ‹!-- software-factory \`) to intake`);
+    expect(reply).not.toMatch(/<img|<!-- software-factory\s*\)/);
+    expect(s.double.issues.get(crash)?.labels).toContain("factory:intake");
+    // The reply's record still reads (a retry of the command finds it answered).
+    expect(decodeBlocks(reply).map((b) => b.ok && (b.value as { kind?: string }).kind)).toEqual(["queue.promoted"]);
   });
 
   it("with nothing queued, /factory next says how to queue an issue", async () => {
