@@ -8,8 +8,16 @@ import type { Artifact } from "../state/fold.js";
 import { trackingView } from "../views/comments.js";
 import { fitBody } from "../views/render.js";
 
-/** The hidden blocks a comment already carries, exactly as written: re-rendering never edits a record. */
-export const existingBlocks = rawBlocks;
+/**
+ * The hidden blocks the tracking comment already carries, exactly as written:
+ * re-rendering never edits a record. They are the ones after the marker; the view
+ * before it shows untrusted text (criteria, file and check names), and text there
+ * that looks like a block's start is not one, nor copied below on the next render.
+ */
+export function existingBlocks(body: string): string[] {
+  const at = body.indexOf(TRACKING_MARKER);
+  return rawBlocks(at < 0 ? body : body.slice(at + TRACKING_MARKER.length));
+}
 
 export function trackingBody(artifact: Artifact, view: { title: string; missing: readonly string[] }, blocks: readonly string[]): string {
   return fitBody(trackingView(artifact, view), [TRACKING_MARKER, ...blocks]);

@@ -1,4 +1,5 @@
 import type { ChangedFile } from "../../ports/github.js";
+import { codeSpan } from "../../line/text.js";
 import { isChangelog } from "../scout/candidates.js";
 import { isTestPath } from "../scout/localize.js";
 import { tokenize } from "../scout/tokenize.js";
@@ -24,7 +25,8 @@ function shared(criterion: string, name: string): number {
 /** A file's own name (not its folders): `test/ui/theme-toggle.test.js` → `theme-toggle.test.js`. */
 const baseName = (path: string) => path.split("/").pop() ?? path;
 
-const list = (paths: readonly string[]) => paths.slice(0, 3).map((p) => `\`${p}\``).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "");
+/** Paths and check names are the change's and CI's words, not the app's: shown inert. */
+const list = (names: readonly string[]) => names.slice(0, 3).map((n) => codeSpan(n, 200)).join(", ") + (names.length > 3 ? ` and ${names.length - 3} more` : "");
 
 /**
  * Maps each success criterion to the evidence for it at one commit: a changelog or
@@ -54,7 +56,7 @@ export function criteriaEvidence(criteria: readonly string[], changed: readonly 
     if (failing.length) return { criterion, state: "failing", evidence: `${list(failing)} fails` };
     if (named.length && passed.length) return { criterion, state: "evidence", evidence: `${list(named)} (added or changed in this PR)${ran}` };
     const check = evidence.find((e) => e.kind !== "command" && shared(criterion, e.name) >= 1) ?? evidence.find((e) => e.kind === "command" && shared(criterion, e.name) >= 1);
-    if (check) return { criterion, state: check.state === "success" ? "evidence" : check.state === "failure" ? "failing" : "person", evidence: `${check.kind === "command" ? "command" : check.kind} \`${check.name}\` ${check.state === "success" ? "passed" : check.state === "failure" ? "failed" : "has not finished"}` };
+    if (check) return { criterion, state: check.state === "success" ? "evidence" : check.state === "failure" ? "failing" : "person", evidence: `${check.kind === "command" ? "command" : check.kind} ${codeSpan(check.name, 200)} ${check.state === "success" ? "passed" : check.state === "failure" ? "failed" : "has not finished"}` };
     if (tests.length && passed.length) return { criterion, state: "person", evidence: `no test named for it; this PR changed ${list(tests)}${ran}` };
     return { criterion, state: "person", evidence: passed.length ? `no test in this PR covers it${ran}` : "nothing in this PR's evidence covers it" };
   });

@@ -30,6 +30,12 @@ describe("criteriaEvidence", () => {
     expect(criteriaEvidence(["lint is clean"], [file("src/a.js")], passing)[0]).toEqual({ criterion: "lint is clean", state: "evidence", evidence: "check `lint` passed" });
   });
 
+  it("shows file and check names inert: they are the change's words, and can hold backticks, HTML or a hidden block's start", () => {
+    const [docs, lint] = criteriaEvidence(["the docs explain it", "lint is clean"], [file("docs/<!-- software-factory `x`.md")], [{ kind: "check", name: "lint <img src=x>", state: "success" }]);
+    expect(docs?.evidence).toBe("`docs/‹!-- software-factory ˋxˋ.md` changed in this PR (a person reads them)");
+    expect(lint?.evidence).toBe("check `lint ‹img src=x›` passed");
+  });
+
   it("never checks a criterion on evidence that says nothing about it: a person does", () => {
     const [unnamed] = criteriaEvidence(["pages load in under a second"], [file("src/a.js"), file("test/a.test.js")], passing);
     expect(unnamed).toEqual({ criterion: "pages load in under a second", state: "person", evidence: "no test named for it; this PR changed `test/a.test.js`; `npm test`, `lint` passed" });
