@@ -1,7 +1,6 @@
 import { GITHUB_BODY_LIMIT } from "../line/body.js";
 import { cleanText, clip } from "../line/text.js";
 import { CELL_WORKFLOW, issueOfJob, jobFromRunTitle } from "../stages/build/actions-runner.js";
-import { VERIFY_CHECK } from "../stages/verify/verdict.js";
 import { parseCommands } from "./commands/parse.js";
 import { findCommand } from "./commands/registry.js";
 import { lineEvent, type LineEvent } from "./line-event.js";
@@ -134,7 +133,6 @@ function translate(delivery: Delivery): Translation {
       }
       const checkRun = obj(p.check_run);
       const suite = obj(p.check_suite) ?? obj(checkRun?.check_suite);
-      if (str(checkRun?.name) === VERIFY_CHECK) return { ignored: "the factory's own check run" };
       const branches = Array.isArray(p.branches) ? p.branches : [];
       const branch = str(suite?.head_branch) ?? str(run?.head_branch) ?? str(obj(branches[0])?.name);
       const issue = branch && artifactIssue(branch);

@@ -1,6 +1,7 @@
 import { unzipSync } from "fflate";
 import type { ProbotOctokit } from "probot";
 import { sized, titled } from "../line/body.js";
+import { cutToBytes } from "../line/text.js";
 import type { BranchesPort, ChangedFile, Comment, LabelsPort, PullFilesPort, PullRef, RepoRef, ThreadsPort } from "../ports/github.js";
 import type { ArtifactStore } from "../state/artifact-store.js";
 import { isBranchMoved, statusOf, validationMessages } from "./errors.js";
@@ -47,16 +48,26 @@ export interface Annotation {
   message: string;
 }
 
+/** GitHub's limit on a check run's summary, text and annotation message: 65,535 UTF-8 bytes each (not characters). */
+export const CHECK_OUTPUT_BYTES = 65_535;
+
+/** A check run's text within GitHub's limit in bytes, saying so when it was cut. */
+function fitOutput(text: string): string {
+  if (Buffer.byteLength(text) <= CHECK_OUTPUT_BYTES) return text;
+  const note = "\n\n… (cut to fit GitHub's check-run limit; the PR comment has the rest)";
+  return cutToBytes(text, CHECK_OUTPUT_BYTES - Buffer.byteLength(note)) + note;
+}
+
 function checkOutput(input: { title: string; summary: string; text?: string; annotations?: Annotation[] }) {
   const annotations = (input.annotations ?? []).slice(0, 50).map((a) => ({
     path: a.path,
     start_line: a.line,
     end_line: a.line,
     annotation_level: "failure" as const,
-    message: a.message.slice(0, 60_000),
+    message: fitOutput(a.message),
     ...(a.title ? { title: a.title.slice(0, 255) } : {}),
   }));
-  return { title: input.title, summary: input.summary.slice(0, 65_000), ...(input.text ? { text: input.text.slice(0, 65_000) } : {}), ...(annotations.length ? { annotations } : {}) };
+  return { title: input.title, summary: fitOutput(input.summary), ...(input.text ? { text: fitOutput(input.text) } : {}), ...(annotations.length ? { annotations } : {}) };
 }
 
 export type Reaction = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes";

@@ -21,6 +21,16 @@ export function clip(text: string, max: number): string {
   return text.slice(0, end);
 }
 
+/** The longest prefix of `text` that fits in `bytes` UTF-8 bytes, never cutting a character. */
+export function cutToBytes(text: string, bytes: number): string {
+  const buffer = Buffer.from(text, "utf8");
+  if (buffer.length <= bytes) return text;
+  let end = bytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of a character.
+  while (end > 0 && ((buffer[end] as number) & 0xc0) === 0x80) end--;
+  return buffer.subarray(0, end).toString("utf8");
+}
+
 /**
  * A slug of at most `max` characters from text in any script: transliterated to
  * ASCII (`Тёмная тема` → `temnaya-tema`), lower case, words joined by `-`. Text with

@@ -137,6 +137,21 @@ describe("check runs and suites over HTTP", () => {
     expect(await failure(h.octokit.rest.checks.create({ ...repo, name: "x", head_sha: "0".repeat(40) }))).toMatchObject({ status: 422 });
   });
 
+  it("refuses what GitHub refuses: a summary or text over 65,535 bytes (counted in bytes, not characters), and another app's run (403)", async () => {
+    h.double.ciChecks = ["factory/verify"];
+    const sha = h.double.push("feature", { "src/a.js": "changed\n" }, "Change", "alice");
+    h.take();
+    const big = "✓".repeat(30_000); // 30,000 characters, 90,000 bytes
+    const refused = await failure(h.octokit.rest.checks.create({ ...repo, name: "x", head_sha: sha, output: { title: "t", summary: big } }));
+    expect(refused).toMatchObject({ status: 422, errors: [{ resource: "CheckRun", field: "summary", message: "summary exceeds a maximum bytesize of 65535" }] });
+    const { data: mine } = await h.octokit.rest.checks.create({ ...repo, name: "y", head_sha: sha, output: { title: "t", summary: "✓".repeat(21_845) } });
+    expect(await failure(h.octokit.rest.checks.update({ ...repo, check_run_id: mine.id, output: { title: "t", summary: "s", text: big } }))).toMatchObject({ status: 422 });
+    // CI's run named like the app's: listed, and not the app's to update.
+    const ci = (await h.octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: "factory/verify" })).data.check_runs[0];
+    expect(ci?.app?.slug).toBe("github-actions");
+    expect(await failure(h.octokit.rest.checks.update({ ...repo, check_run_id: ci?.id ?? 0, status: "in_progress" }))).toMatchObject({ status: 403 });
+  });
+
   it("CI's suite completes with its last run; a re-run replaces the earlier one; runs list by name, status and latest", async () => {
     h.double.ciChecks = ["ci/test", "ci/lint"];
     const sha = h.double.push("feature", { "src/a.js": "changed\n" }, "Change", "alice");

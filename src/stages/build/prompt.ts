@@ -4,6 +4,7 @@ import type { LoadedArtifact } from "../../state/artifact-store.js";
 import type { SignedRecord } from "../../state/records.js";
 import { feedbackFor } from "./feedback.js";
 import type { ScoutMemo } from "../scout/memo.js";
+import { cutToBytes } from "../../line/text.js";
 
 export interface BuilderInput {
   artifact: string;
@@ -49,16 +50,6 @@ export function builderInput(loaded: LoadedArtifact, lessons: BuilderInput["less
 
 /** Prompts are capped in UTF-8 bytes: an argv element must stay under Linux's 128 KiB, and a model's context is finite. */
 export const PROMPT_LIMIT = 100_000;
-
-/** The longest prefix of `text` that fits in `bytes` UTF-8 bytes, never cutting a character. */
-export function cutToBytes(text: string, bytes: number): string {
-  const buffer = Buffer.from(text, "utf8");
-  if (buffer.length <= bytes) return text;
-  let end = bytes;
-  // Back up over continuation bytes (10xxxxxx) to the start of a character.
-  while (end > 0 && ((buffer[end] as number) & 0xc0) === 0x80) end--;
-  return buffer.subarray(0, end).toString("utf8");
-}
 
 /** The scout memo as the builder's prompt shows it: the first ten of each list, and one command to verify with. */
 export function promptMemo(memo: Pick<ScoutMemo, "likelyFiles" | "relatedTests" | "constraints" | "verification">) {

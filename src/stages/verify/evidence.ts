@@ -23,12 +23,14 @@ export function notesFrom(output: string, options: { maxFailures?: number; roots
  * its job log.
  */
 export async function collectEvidence(port: RepoPort, sha: string, runs: readonly CheckRun[], options: { ignore: readonly string[]; ownApp?: string }): Promise<Evidence[]> {
-  const ignored = new Set([VERIFY_CHECK, ...options.ignore]);
+  const ignored = new Set(options.ignore);
+  // The app's own check runs are not evidence of anything; known by their app where it is known, else by the gate's name.
+  // Another app's run that happens to be named like the gate (a CI job `factory/verify`) is evidence like any other.
+  const own = (run: CheckRun) => (options.ownApp !== undefined && run.appSlug !== undefined ? run.appSlug === options.ownApp : run.name === VERIFY_CHECK);
   const evidence: Evidence[] = [];
   let detailed = 0;
   for (const run of runs) {
-    // The app's own check runs are not evidence of anything.
-    if (ignored.has(run.name) || (options.ownApp !== undefined && run.appSlug === options.ownApp)) continue;
+    if (ignored.has(run.name) || own(run)) continue;
     const state = checkState(run.status, run.conclusion);
     const item: Evidence = { kind: "check", name: run.name, state, url: run.url };
     if (state === "failure" && detailed++ < DETAILED_FAILURES) {

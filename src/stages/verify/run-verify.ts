@@ -110,7 +110,9 @@ export async function runVerify(
   const pull = await port.getPull(pr);
   const sha = pull.headSha;
   const runs = await port.checkRuns(sha);
-  const ours = runs.find((r) => r.name === VERIFY_CHECK);
+  // The gate's run is the app's own: a CI job that happens to be named `factory/verify` is evidence, not ours to update (GitHub refuses, 403).
+  const own = store.botLogin.replace(/\[bot\]$/, "");
+  const ours = runs.find((r) => r.name === VERIFY_CHECK && (r.appSlug === undefined || r.appSlug === own));
   commands ??= recordedCommands(loaded, sha);
 
   if (config.verify.commands.length > 0 && commands?.sha !== sha) {
@@ -125,7 +127,7 @@ export async function runVerify(
     return record;
   }
 
-  const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, runs, { ignore: config.verify.ignoreChecks, ownApp: store.botLogin.replace(/\[bot\]$/, "") }))];
+  const evidence = [...(commands?.evidence ?? []), ...(await collectEvidence(port, sha, runs, { ignore: config.verify.ignoreChecks, ownApp: own }))];
   const { required, requiredBy } = await expectedChecks(port, config, pull.baseRef);
   const waitingSince = waitingSinceOf(loaded, sha);
   const now = (line.now ?? (() => new Date()))();

@@ -1,6 +1,6 @@
 import type { GitHubDouble } from "../github-double.js";
 import type { DoubleApp, DoubleResponse, DoubleUser } from "./model.js";
-import { created, notFound, ok, paginate, route, unprocessable, type Route } from "./router.js";
+import { created, invalid, notFound, ok, paginate, route, unprocessable, type Route } from "./router.js";
 
 /**
  * Checks and commit statuses, per commit, as GitHub keeps them. A check run
@@ -66,7 +66,12 @@ export class ChecksArea {
     return [
       route("POST", "/check-runs", ({ body }) => this.create(body, this.ownApp(), this.d.bot)),
       route("GET", "/check-runs/{check_run_id}", ({ params }) => this.get(Number(params.check_run_id))),
-      route("PATCH", "/check-runs/{check_run_id}", ({ params, body }) => this.update(Number(params.check_run_id), body)),
+      route("PATCH", "/check-runs/{check_run_id}", ({ params, body }) => {
+        // An app updates only the runs it created (CI's are GitHub Actions').
+        const run = this.runs.get(Number(params.check_run_id));
+        if (run && run.app.id !== this.ownApp().id) return { status: 403, body: { message: `Invalid app_id \`${this.ownApp().id}\` - check run can only be modified by the GitHub App that created it.`, documentation_url: "https://docs.github.com/rest/checks/runs#update-a-check-run" } };
+        return this.update(Number(params.check_run_id), body);
+      }),
       route("GET", "/check-runs/{check_run_id}/annotations", ({ params, query }) => this.annotations(Number(params.check_run_id), query)),
       route("GET", "/check-suites/{check_suite_id}", ({ params }) => this.getSuite(Number(params.check_suite_id))),
       route("GET", "/commits/{ref}/check-runs", ({ params, query }) => this.listForRef(params.ref ?? "", query)),
@@ -224,6 +229,8 @@ export class ChecksArea {
     const sha = String(body.head_sha ?? "");
     if (!this.d.git.hasCommit(sha)) return unprocessable(`No commit found for SHA: ${sha}`);
     const output = (body.output ?? {}) as Record<string, unknown>;
+    const oversized = outputTooLarge(output);
+    if (oversized) return oversized;
     const status = body.conclusion ? "completed" : ((body.status as DoubleCheckRun["status"] | undefined) ?? "queued");
     if (status === "completed" && typeof body.conclusion !== "string") return unprocessable("Invalid request.\n\nconclusion is required when status is completed.");
     const suite = this.suiteFor(app, sha);
@@ -259,6 +266,8 @@ export class ChecksArea {
   private update(id: number, body: Record<string, unknown>, sender: DoubleUser = this.d.bot): DoubleResponse {
     const run = this.runs.get(id);
     if (!run) return notFound();
+    const oversized = outputTooLarge((body.output ?? {}) as Record<string, unknown>);
+    if (oversized) return oversized;
     const wasCompleted = run.status === "completed";
     if (typeof body.name === "string") run.name = body.name;
     if (typeof body.details_url === "string") run.details_url = body.details_url;
@@ -434,4 +443,13 @@ export function combinedState(statuses: readonly DoubleStatus[]): "failure" | "p
   if (statuses.some((s) => s.state === "failure" || s.state === "error")) return "failure";
   if (statuses.length === 0 || statuses.some((s) => s.state === "pending")) return "pending";
   return "success";
+}
+
+/** GitHub counts a check run's summary and text in UTF-8 bytes, 65,535 at most each (a character limit would pass 30,000 "✓"). */
+function outputTooLarge(output: Record<string, unknown>): DoubleResponse | undefined {
+  for (const field of ["summary", "text"] as const) {
+    const value = output[field];
+    if (typeof value === "string" && Buffer.byteLength(value) > 65_535) return invalid("CheckRun", field, "custom", `${field} exceeds a maximum bytesize of 65535`);
+  }
+  return undefined;
 }
