@@ -16,6 +16,8 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
   if (!config) return;
   if (label !== undefined && label !== config.labels.intake) return;
   if (!issue.labels.includes(config.labels.intake)) return;
+  // A promotion's label is put on here, once the event is safely queued (again on a retry: adding a label it has is a no-op).
+  if (event.data.promoted) await ctx.store.port.addLabels(issue.number, [config.labels.intake]);
 
   const { outcome, loaded } = await runIntake(
     ctx.store,

@@ -30,6 +30,8 @@ export const eventData = {
     issue: z.object({ number: issueNumber, title: z.string(), body: z.string().nullable(), author: login, labels: z.array(z.string().max(100)).max(100), state: z.string() }),
     sender: login,
     defaultBranch: z.string().min(1),
+    /** Promoted from the demand queue: the label is put on by intake itself (so a promotion whose process died after queuing it still shows); absent in events of older versions. */
+    promoted: z.literal(true).optional(),
   }),
   /** `issue_comment.created` with at least one `/factory` command. */
   command: z.object({

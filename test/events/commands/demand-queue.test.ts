@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Inbox } from "../../../src/events/inbox.js";
 import { decodeBlocks } from "../../../src/state/codec.js";
 import { runCli } from "../../support/cli.js";
 import { useScenario, VALID_BODY, type Scenario } from "../../support/scenario.js";
@@ -11,6 +12,7 @@ import { intakeAndWait, mergeByHand, ScriptedRunner } from "../../support/script
  */
 
 let s: Scenario;
+let inbox: Inbox;
 const runner = new ScriptedRunner(() => s, {
   build: (n, issue) => ({ files: { [`src/feature-${issue}.js`]: `export const feature = ${n};\n` }, subject: `Feature ${issue}` }),
   verifyFailure: () => undefined,
@@ -47,7 +49,15 @@ describe("the demand queue", () => {
       s = next;
       s.double.permissions.set("reader", "read");
     },
-    { app: { queue: runner, onServices: (services) => runner.attach(services.inbox) } },
+    {
+      app: {
+        queue: runner,
+        onServices: (services) => {
+          runner.attach(services.inbox);
+          inbox = services.inbox;
+        },
+      },
+    },
   );
 
   it("ranks three candidates with their reasons; a reader's /factory next is refused; a writer's promotes the first, and the ledger shows the rest", async () => {
@@ -127,6 +137,24 @@ describe("the demand queue", () => {
     expect(s.double.issues.get(crash)?.labels).toContain("factory:intake");
     expect(s.double.issues.get(dark)?.labels).not.toContain("factory:intake");
     expect(bot(crash).some((b) => b.startsWith("### Software Factory: Crash on save"))).toBe(true);
+  });
+
+  it("intake.autoPromote: the promotion's event is refused once (Redis dropped the connection): the refresh is tried again, and the candidate is taken in, not left labelled with nothing to take it in", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG({ intake: { autoPromote: 1 } }));
+    const first = await intakeAndWait(s, "Already in flight");
+    const { crash } = candidates();
+    const push = inbox.push.bind(inbox);
+    let refused = 0;
+    inbox.push = async (event, options) => {
+      if (event.id.startsWith(`promote-${crash}-`) && refused++ === 0) throw new Error("Connection is closed.");
+      return push(event, options);
+    };
+    await mergeByHand(s, first.pr);
+    inbox.push = push;
+    expect(refused).toBeGreaterThan(1);
+    expect(s.double.issues.get(crash)?.labels).toContain("factory:intake");
+    expect(bot(crash).some((b) => b.startsWith("### Software Factory: Crash on save"))).toBe(true);
+    expect(s.double.pulls().filter((p) => p.pull?.head.startsWith(`factory/${crash}-`))).toHaveLength(1);
   });
 
   it("intake.autoPromote passes over a candidate without success criteria, however wanted: it would only wait for its author", async () => {
