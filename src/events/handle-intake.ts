@@ -38,9 +38,12 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
       ctx.log.info({ artifact: loaded.id, by: sender }, "intake: an edit by someone without a writer's role; the artifact keeps its goal and criteria");
       return;
     }
-    const record = await reviseRequest(ctx.store, config, loaded, { title: issue.title, body: issue.body, by: sender, key: event.id });
+    // Back to approval, the build in flight is cancelled before the record says so: cancelled after, a crash in between (or a lost
+    // answer) would leave it running, as the retry finds the record and goes on from there. Cancelling twice is harmless.
+    const record = await reviseRequest(ctx.store, config, loaded, { title: issue.title, body: issue.body, by: sender, key: event.id }, async (backToApproval) => {
+      if (backToApproval) await cancelRunning(ctx.deps, ctx.store, loaded.artifact.running);
+    });
     if (record) {
-      if (record.kind === "artifact.revised" && record.data.backToApproval) await cancelRunning(ctx.deps, ctx.store, loaded.artifact.running);
       await advance(ctx.store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });
       await ctx.changed(config, issue.number);
     }

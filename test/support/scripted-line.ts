@@ -45,13 +45,19 @@ export class ScriptedRunner implements JobQueue {
   /** A fresh app: its inbox, and nothing run yet. */
   attach(inbox: Inbox): void {
     this.inbox = inbox;
+    this.cancelled.length = 0;
     this.seen = new Set();
     this.builds = new Map();
     this.verifies = new Map();
   }
 
   async start(): Promise<void> {}
-  async cancel(): Promise<void> {}
+  /** The jobs the line cancelled, in order. */
+  readonly cancelled: string[] = [];
+
+  async cancel(job: string): Promise<void> {
+    this.cancelled.push(job);
+  }
   async idle(): Promise<void> {}
   async close(): Promise<void> {}
 

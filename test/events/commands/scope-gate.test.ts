@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CellJob } from "../../../src/cells/queue.js";
 import { decodeBlocks } from "../../../src/state/codec.js";
+import { intercept } from "../../support/intercept.js";
 import { useScenario, VALID_BODY, type Scenario } from "../../support/scenario.js";
 import { intakeAndWait, mergeByHand, ScriptedRunner } from "../../support/scripted-line.js";
 
@@ -13,12 +14,14 @@ import { intakeAndWait, mergeByHand, ScriptedRunner } from "../../support/script
 
 let s: Scenario;
 const jobs: CellJob[] = [];
+/** Builds stay running (a harness still at work) while this is set. */
+let holdBuilds = false;
 const runner = new ScriptedRunner(() => s, {
   build: (n, issue) => ({ files: { [`src/feature-${issue}.js`]: `export const feature = ${n};\n` }, subject: `Feature ${issue}, take ${n}` }),
   verifyFailure: () => undefined,
   hold: (job) => {
     jobs.push(job);
-    return false;
+    return holdBuilds && job.cell === "builder";
   },
 });
 
@@ -47,6 +50,7 @@ describe("the scope gate", () => {
     (next) => {
       s = next;
       jobs.length = 0;
+      holdBuilds = false;
       s.double.permissions.set("reader", "read");
     },
     { app: { queue: runner, onServices: (services) => runner.attach(services.inbox) } },
@@ -97,6 +101,33 @@ describe("the scope gate", () => {
 
     await say(pr, "maintainer", "/factory approve");
     expect(builds()).toBe(2);
+  });
+
+  it("criteria edited after approval while the build runs: the build is cancelled before the edit is recorded, so a lost answer to that comment cannot leave it running", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    holdBuilds = true;
+    const { issue, pr } = await intakeAndWait(s, "Dark mode");
+    await say(pr, "maintainer", "/factory approve");
+    const build = jobs.find((j) => j.cell === "builder");
+    expect(build).toBeDefined();
+    // GitHub writes the revision's comment and the answer is lost: the event is tried again and finds its record there.
+    const lost = intercept(
+      s.double,
+      (r) => r.method === "POST" && r.path.endsWith(`/issues/${issue}/comments`) && String((r.body as { body?: string }).body ?? "").includes("edited the goal or criteria"),
+      (r) => {
+        s.double.handle(r);
+        return { status: 502, body: { message: "Bad Gateway" } };
+      },
+    );
+    try {
+      await editCriteria(issue, "maintainer");
+    } finally {
+      lost.restore();
+    }
+    expect(lost.seen).toBe(1);
+    expect(kinds(issue).filter((k) => k === "artifact.revised")).toHaveLength(1);
+    expect(runner.cancelled).toEqual([build?.id]);
+    expect(tracking(issue)).toContain("**Next:** a writer: approve the scout's plan");
   });
 
   it("a stopped artifact keeps its goal and criteria through a reader's edit; a writer's edit is taken", async () => {
