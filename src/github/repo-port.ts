@@ -243,6 +243,12 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
     }
   }
 
+  async artifactBranches(prefix: string, issue: number): Promise<string[]> {
+    // One request: GitHub lists the refs that start with the name (`factory/12` also finds `factory/123-…`, left out here).
+    const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, { ...this.ref, ref: `heads/${prefix}${issue}`, per_page: 100 });
+    return refs.map((r) => r.ref.replace(/^refs\/heads\//, "")).filter((name) => name === `${prefix}${issue}` || name.startsWith(`${prefix}${issue}-`));
+  }
+
   /** Deletes a branch; one already gone is no error (an earlier try deleted it). */
   async deleteBranch(branch: string): Promise<void> {
     try {

@@ -66,6 +66,10 @@ export interface BranchesPort {
   createBranch(branch: string, sha: string): Promise<"created" | "exists">;
   /** A branch already gone is no error. */
   deleteBranch(branch: string): Promise<void>;
+  /** The branches named for `issue` under `prefix` (`<prefix><issue>` or `<prefix><issue>-<slug>`), whatever their slug. */
+  artifactBranches(prefix: string, issue: number): Promise<string[]>;
+  /** The open PR whose head is `head` in this repository, if any. */
+  findOpenPull(head: string): Promise<PullRef | undefined>;
   /** A draft PR, or the one already open for `head` (`created: false`); `wip` when drafts were refused. */
   openDraftPull(input: { title: string; head: string; base: string; body: string }): Promise<{ pull: PullRef; created: boolean; wip: boolean }>;
 }

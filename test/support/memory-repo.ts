@@ -122,6 +122,16 @@ export class MemoryRepo implements ThreadsPort, LabelsPort, BranchesPort, PullFi
     this.branches.delete(branch);
   }
 
+  async artifactBranches(prefix: string, issue: number): Promise<string[]> {
+    this.call("artifactBranches", prefix, issue);
+    return [...this.branches.keys()].filter((name) => name === `${prefix}${issue}` || name.startsWith(`${prefix}${issue}-`));
+  }
+
+  async findOpenPull(head: string): Promise<PullRef | undefined> {
+    this.call("findOpenPull", head);
+    return this.pulls.find((p) => p.headRef === head);
+  }
+
   async openDraftPull(input: { title: string; head: string; base: string; body: string }): Promise<{ pull: PullRef; created: boolean; wip: boolean }> {
     this.call("openDraftPull", input);
     if (this.refusePull) throw this.refusePull;

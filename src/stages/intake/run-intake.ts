@@ -57,7 +57,15 @@ export async function runIntake(
   }
 
   const fitted = fitRequest({ title: issue.title, goal: parsed.goal, criteria: parsed.criteria });
-  const branch = branchName(config.branchPrefix, issue.number, issue.title);
+  // An earlier try that opened its PR and then failed named the branch from the title as it was then: with the
+  // title edited since, a branch named from the new one would open a second PR. The earlier try's PR is adopted.
+  let branch = branchName(config.branchPrefix, issue.number, issue.title);
+  for (const earlier of await port.artifactBranches(config.branchPrefix, issue.number)) {
+    if (earlier !== branch && (await port.findOpenPull(earlier))) {
+      branch = earlier;
+      break;
+    }
+  }
   const base = await port.branchHead(request.defaultBranch);
   const commit = await port.createEmptyCommit(base.sha, base.treeSha, clip(`chore(factory): open #${issue.number} ${fitted.title}`, 200));
   await port.createBranch(branch, commit);

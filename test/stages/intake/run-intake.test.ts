@@ -28,7 +28,7 @@ describe("runIntake (in-memory ports)", () => {
     const { repo, store, log } = setUp();
     const { outcome, loaded } = await runIntake(store, config, request(VALID), log);
     expect(outcome).toBe("opened");
-    expect(repo.methods().filter((m) => m !== "listIssueComments" && m !== "ensureLabel")).toEqual(["branchHead", "createEmptyCommit", "createBranch", "openDraftPull", "createComment", "addLabels"]);
+    expect(repo.methods().filter((m) => m !== "listIssueComments" && m !== "ensureLabel")).toEqual(["artifactBranches", "branchHead", "createEmptyCommit", "createBranch", "openDraftPull", "createComment", "addLabels"]);
     const [pull] = repo.pulls;
     expect(pull).toMatchObject({ headRef: "factory/7-dark-mode", base: "main", title: "Dark mode", draft: true });
     expect(pull!.body).toContain("a toggle in settings");
@@ -69,6 +69,19 @@ describe("runIntake (in-memory ports)", () => {
     expect(outcome).toBe("opened");
     expect(repo.pulls).toHaveLength(1);
     expect((await store.load(7)).artifact.pr).toBe(repo.pulls[0]!.number);
+  });
+
+  it("the same, with the title edited between the tries: the earlier try's branch and PR are adopted, not a second pair named from the new title", async () => {
+    const { repo, store, log } = setUp();
+    repo.branches.set("factory/7-dark-mode", { sha: "earlier", treeSha: "base-tree" });
+    repo.branches.set("factory/70-other-issue", { sha: "other", treeSha: "base-tree" });
+    await repo.openDraftPull({ title: "Dark mode", head: "factory/7-dark-mode", base: "main", body: "earlier try" });
+    await repo.openDraftPull({ title: "Other", head: "factory/70-other-issue", base: "main", body: "another artifact" });
+    const { outcome } = await runIntake(store, config, request(VALID, "delivery-2", "Dark theme for the editor"), log);
+    expect(outcome).toBe("opened");
+    expect(repo.pulls.map((p) => p.headRef)).toEqual(["factory/7-dark-mode", "factory/70-other-issue"]);
+    expect([...repo.branches.keys()].filter((b) => b.startsWith("factory/7-"))).toEqual(["factory/7-dark-mode"]);
+    expect((await store.load(7)).artifact).toMatchObject({ pr: repo.pulls[0]!.number, branch: "factory/7-dark-mode" });
   });
 
   it("without success criteria: one tracking comment saying what is missing, the needs-criteria label, and no branch", async () => {
