@@ -32,6 +32,7 @@ const ROUTE_PERMISSIONS: Record<string, Need> = {
   "GET /repos/{owner}/{repo}/commits": { permission: "contents", level: "read" },
   "GET /repos/{owner}/{repo}/commits/{ref}": { permission: "contents", level: "read" },
   "POST /repos/{owner}/{repo}/git/refs": { permission: "contents", level: "write" },
+  "GET /repos/{owner}/{repo}/git/matching-refs/{ref}": { permission: "contents", level: "read" },
   "GET /repos/{owner}/{repo}/issues": { permission: "issues", level: "read" },
   "POST /repos/{owner}/{repo}/issues": { permission: "issues", level: "write" },
   "PATCH /repos/{owner}/{repo}/issues/{issue_number}": { permission: "issues", level: "write" },

@@ -75,4 +75,27 @@ describe("post-run notes of merges that finish together", () => {
     expect(notes).toHaveLength(1);
     expect(notes[0]?.body).toContain("committed to `main`");
   });
+
+  it("a protected default branch refuses the direct commit: the note and the lesson stats go by pull request instead, and the note says so", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG);
+    s.double.writeFile(LESSON_STATS, `${JSON.stringify({ "theme-tests": { alpha: 2, beta: 1, updatedAt: new Date().toISOString() } }, null, 2)}\n`);
+    // main requires CI, which runs on PRs: the PR's head passes it, the app's own commit on top of the merge never has it.
+    s.double.protection.set("main", ["ci/test"]);
+    s.double.ciChecks = ["ci/test"];
+    s.double.ci = { registerAfterMs: 0, finish: { conclusion: "success", afterMs: 0 } };
+    const before = s.double.git.refSha("heads/main");
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    await mergeByHand(s, pr);
+    const main = s.double.git.refSha("heads/main") as string;
+    expect(s.double.git.run(["log", "--format=%s", `${before}..${main}`]).split("\n")).not.toContain("chore(factory): post-run note for #1");
+    const notePull = s.double.pulls().find((p) => p.title === "chore(factory): post-run note for #1");
+    expect(notePull?.state).toBe("open");
+    const noteBranch = notePull?.pull?.head ?? "";
+    const onBranch = s.double.git.refSha(`heads/${noteBranch}`) as string;
+    expect(s.double.git.run(["ls-tree", "--name-only", `${onBranch}:.factory/runs`]).split("\n").filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    const note = s.double.commentsOn(pr).find((c) => c.body.startsWith("### Post-run note: merged"))?.body ?? "";
+    expect(note).toContain(`in PR #${notePull?.number} (\`main\` refused a direct commit: Protected branch update failed for refs/heads/main.`);
+    expect(note).toContain(`(credited in \`${LESSON_STATS}\`, in PR #${notePull?.number})`);
+    expect(note).not.toContain("Could not write");
+  });
 });

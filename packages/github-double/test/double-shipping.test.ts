@@ -34,6 +34,22 @@ describe("branch protection's reviews", () => {
     expect(data.merged).toBe(true);
   });
 
+  it("required status checks: a merge waits for them on the PR's head (405), and a direct update of the branch to a commit without them is refused (422)", async () => {
+    const pr = await pull(h);
+    h.double.protection.set("main", ["ci/test"]);
+    expect(await failure(h.octokit.rest.pulls.merge({ ...repo, pull_number: pr }))).toMatchObject({ status: 405, message: 'Required status check "ci/test" is expected.' });
+    const main = h.double.refs.get("heads/main") ?? "";
+    const { data: head } = await h.octokit.rest.git.getCommit({ ...repo, commit_sha: main });
+    const { data: tree } = await h.octokit.rest.git.createTree({ ...repo, base_tree: head.tree.sha, tree: [{ path: "NOTE.md", mode: "100644", type: "blob", content: "note\n" }] });
+    const { data: commit } = await h.octokit.rest.git.createCommit({ ...repo, message: "A note", tree: tree.sha, parents: [main] });
+    expect(await failure(h.octokit.rest.git.updateRef({ ...repo, ref: "heads/main", sha: commit.sha }))).toMatchObject({ status: 422, message: "Protected branch update failed for refs/heads/main.\n\n1 of 1 required status checks are expected." });
+    h.double.setStatus(h.double.refs.get("heads/feature") ?? "", "ci/test", "success");
+    await h.octokit.rest.pulls.merge({ ...repo, pull_number: pr });
+    h.double.setStatus(commit.sha, "ci/test", "success");
+    await h.octokit.rest.git.updateRef({ ...repo, ref: "heads/main", sha: commit.sha, force: true });
+    expect(h.double.refs.get("heads/main")).toBe(commit.sha);
+  });
+
   it("refuses a merge method the repository does not allow, and says which methods it allows", async () => {
     const pr = await pull(h);
     h.double.mergeMethods = { merge: false, squash: true, rebase: false };

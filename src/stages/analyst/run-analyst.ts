@@ -78,19 +78,29 @@ export async function runAnalyst(
     // A protected default branch refuses the commit: the note is still posted, and says so.
     // The note and the lesson stats go in one commit, so a note already there (an earlier try's) means both were written.
     // On the default branch they are read and committed at one commit: another merge's note or a person's push in between is built on.
+    const viaPull = async (): Promise<string> => {
+      // Not `<prefix><number>-…`: only artifact branches have that shape.
+      const branch = `${config.branchPrefix}run-note-${name}`;
+      const head = await port.branchHead(pull.defaultBranch);
+      const made = await port.createBranch(branch, head.sha);
+      // The stats as the note's branch has them (it may be an earlier try's, on an older base).
+      if (made === "created" || (await port.readFile(path, branch)) === undefined) await port.writeFiles(branch, await content((file) => port.readFile(file, made === "created" ? head.sha : branch)), message);
+      const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
+      return `in PR #${number}`;
+    };
     try {
       if (config.analyst.runNotes === "commit") {
-        await port.updateFiles(pull.defaultBranch, async (read) => ((await read(path)) === undefined ? content(read) : undefined), message);
-        written = `committed to \`${pull.defaultBranch}\``;
+        try {
+          await port.updateFiles(pull.defaultBranch, async (read) => ((await read(path)) === undefined ? content(read) : undefined), message);
+          written = `committed to \`${pull.defaultBranch}\``;
+        } catch (error) {
+          // A protected default branch refuses a direct commit: the note goes by pull request instead, saying why.
+          if (!isRefusal(error)) throw error;
+          const why = (error as Error).message.split("\n")[0]?.slice(0, 200) ?? "refused";
+          written = `${await viaPull()} (\`${pull.defaultBranch}\` refused a direct commit: ${why}; \`analyst.runNotes: pull-request\` goes there at once)`;
+        }
       } else {
-        // Not `<prefix><number>-…`: only artifact branches have that shape.
-        const branch = `${config.branchPrefix}run-note-${name}`;
-        const head = await port.branchHead(pull.defaultBranch);
-        const made = await port.createBranch(branch, head.sha);
-        // The stats as the note's branch has them (it may be an earlier try's, on an older base).
-        if (made === "created" || (await port.readFile(path, branch)) === undefined) await port.writeFiles(branch, await content((file) => port.readFile(file, made === "created" ? head.sha : branch)), message);
-        const number = await port.openPull({ title: message, head: branch, base: pull.defaultBranch, body: `The post-run note for #${pr}, for the next scout to read.` });
-        written = `in PR #${number}`;
+        written = await viaPull();
       }
     } catch (error) {
       // Only GitHub's refusal is said (a protected branch); GitHub failing for now, or the lock lost, tries the event again.
@@ -103,15 +113,15 @@ export async function runAnalyst(
   const learned = [
     ...learnedSettings(loaded.records).map((s) => `used: ${s}`),
     lessonsPr ? `proposed ${lessonsPr.count} lesson${lessonsPr.count === 1 ? "" : "s"} from this run's reviews and verifier failures in PR #${lessonsPr.number}` : "",
-    used.length ? `${lessonOutcome(metrics) === "success" ? "credited" : "debited"} the lessons this run used (${used.map((id) => `\`${id}\``).join(", ")})` : "",
+    used.length && written ? `${lessonOutcome(metrics) === "success" ? "credited" : "debited"} the lessons this run used (${used.map((id) => `\`${id}\``).join(", ")})` : "",
     written ? `the post-run note \`${path}\` is where the next scout starts from` : "",
     refit ?? "",
   ].filter(Boolean);
   const tail = [
     pull.releaseNote ? `Release note: ${pull.releaseNote}.` : "",
     written ? `Written to \`${path}\` (and \`.md\`), ${written}.` : "",
-    unwritten ? `Could not write \`${path}\` (${unwritten}); set \`analyst.runNotes: pull-request\` if the default branch is protected.` : "",
-    used.length ? `Lessons this run used: ${used.map((id) => `\`${id}\``).join(", ")} (${lessonOutcome(metrics) === "success" ? "credited" : "debited"} in \`${LESSON_STATS}\`).` : "",
+    unwritten ? `Could not write \`${path}\` (${unwritten}).` : "",
+    used.length ? `Lessons this run used: ${used.map((id) => `\`${id}\``).join(", ")} (${written ? `${lessonOutcome(metrics) === "success" ? "credited" : "debited"} in \`${LESSON_STATS}\`, ${written.replace(/ \(.*$/, "")}` : `not ${lessonOutcome(metrics) === "success" ? "credited" : "debited"}: \`${LESSON_STATS}\` could not be written`}).` : "",
     lessonsPr ? `Proposed ${lessonsPr.count} lesson${lessonsPr.count === 1 ? "" : "s"} from this run in PR #${lessonsPr.number}: merge it to accept them.` : "",
     refit ? `Learn: ${refit}.` : "",
   ].filter(Boolean);

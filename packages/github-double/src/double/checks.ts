@@ -87,6 +87,13 @@ export class ChecksArea {
     return [...this.runs.values()].filter((r) => r.head_sha === sha).sort((a, b) => b.id - a.id);
   }
 
+  /** The status checks branch protection requires of `branch` that have not passed on `sha` (a check run's success or a status's). */
+  requiredNotPassed(branch: string, sha: string): { expected: string[]; required: string[] } {
+    const required = this.d.protection.get(branch) ?? [];
+    const passed = (name: string) => this.forSha(sha).some((r) => r.name === name && r.conclusion === "success") || this.latestStatuses(sha).some((st) => st.context === name && st.state === "success");
+    return { expected: required.filter((name) => !passed(name)), required };
+  }
+
   /** The latest status per context, as the combined status reports them. */
   latestStatuses(sha: string): DoubleStatus[] {
     const latest = new Map<string, DoubleStatus>();

@@ -308,10 +308,24 @@ export class GitDataArea {
     const sha = String(body.sha ?? "");
     if (!this.d.git.hasCommit(sha)) return unprocessable("Object does not exist");
     if (body.force !== true && !this.d.git.isAncestor(current, sha)) return unprocessable("Update is not a fast forward");
+    const protectedUpdate = this.protectionRefuses(ref, sha);
+    if (protectedUpdate) return protectedUpdate;
     const before = this.d.refs;
     if (!this.d.git.updateRef(ref, sha, current)) return { status: 409, body: { message: "Reference cannot be updated", documentation_url: "https://docs.github.com/rest/git/refs#update-a-reference" } };
     this.d.refsPushed(before, this.d.bot);
     return ok(this.refJson(ref, sha));
+  }
+
+  /**
+   * Branch protection with required status checks: GitHub takes a direct update of
+   * the branch only to a commit on which every one of them passed (a commit the app
+   * makes on top has none), else 422 "Protected branch update failed".
+   */
+  private protectionRefuses(ref: string, sha: string): DoubleResponse | undefined {
+    const branch = ref.replace(/^(refs\/)?heads\//, "");
+    const { expected, required } = this.d.checks.requiredNotPassed(branch, sha);
+    if (expected.length === 0) return undefined;
+    return unprocessable(`Protected branch update failed for refs/heads/${branch}.\n\n${expected.length} of ${required.length} required status checks are expected.`);
   }
 
   private deleteRef(ref: string): DoubleResponse {

@@ -247,6 +247,10 @@ export class PullsArea {
       return { status: 405, body: { message: `${method === "merge" ? "Merge commits are" : method === "squash" ? "Squash merges are" : "Rebase merges are"} not allowed on this repository.`, documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" } };
     }
     // Branch protection, as GitHub applies it to every merge (an app without bypass cannot skip it).
+    const { expected } = this.d.checks.requiredNotPassed(p.pull.base, head);
+    if (expected.length > 0) {
+      return { status: 405, body: { message: expected.length === 1 ? `Required status check "${expected[0]}" is expected.` : `${expected.length} of ${(this.d.protection.get(p.pull.base) ?? []).length} required status checks are expected.`, documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" } };
+    }
     const decision = this.d.reviews.decision(n, p.pull.base);
     if (decision === "CHANGES_REQUESTED") return { status: 405, body: { message: "Changes must be made through a pull request. A reviewer requested changes.", documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" } };
     if (decision === "REVIEW_REQUIRED") {
