@@ -18,6 +18,8 @@ export interface CellJob {
   sha?: string;
   /** `.github/factory.yml` as it was when the job was queued. */
   config: FactoryConfig;
+  /** What an earlier attempt of this job saved before a step it cannot take back (a build's push): the next attempt reads it. */
+  checkpoint?: Record<string, unknown>;
 }
 
 /** A job id per stage run: stable for one trigger (a redelivery queues nothing new), safe as a Redis key. */
@@ -25,8 +27,12 @@ export function jobId(stage: string, issue: number, trigger: string): string {
   return `${stage}-${issue}-${createHash("sha256").update(trigger).digest("hex").slice(0, 16)}`;
 }
 
-/** Runs a job; rejects only when the worker itself failed (the job is then retried once). */
-export type JobWorker = (job: CellJob, signal: AbortSignal) => Promise<void>;
+/**
+ * Runs a job; rejects only when the worker itself failed (the job is then retried once).
+ * `save` keeps a checkpoint with the job, where its next attempt finds it (in Redis,
+ * across a crash).
+ */
+export type JobWorker = (job: CellJob, signal: AbortSignal, save: (checkpoint: Record<string, unknown>) => Promise<void>) => Promise<void>;
 
 /** Called once for a job whose worker failed twice (or died twice): the artifact must be blocked. */
 export type DeadJobHandler = (job: CellJob, reason: string) => Promise<void>;
@@ -128,9 +134,12 @@ export class MemoryQueue implements JobQueue {
   private async run(job: CellJob, controller: AbortController): Promise<void> {
     const worker = this.worker as JobWorker;
     let reason = "";
+    const save = async (checkpoint: Record<string, unknown>) => {
+      job = { ...job, checkpoint };
+    };
     for (let attempt = 1; attempt <= JOB_ATTEMPTS; attempt++) {
       try {
-        await worker(job, controller.signal);
+        await worker(job, controller.signal, save);
         return;
       } catch (error) {
         reason = (error as Error).message;

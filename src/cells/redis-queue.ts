@@ -154,7 +154,7 @@ export class RedisQueue implements JobQueue {
     try {
       // Registered first: cancel() sets its key before it publishes, so either the key is seen here or the message aborts us.
       if (await this.isCancelled(job.id)) return;
-      await worker(job, controller.signal);
+      await worker(job, controller.signal, (checkpoint) => bullJob.updateData({ ...job, checkpoint }));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (await this.isCancelled(job.id)) throw new UnrecoverableError(CANCELLED);

@@ -46,7 +46,7 @@ function jobEvent(job: CellJob): Pick<LineEvent, "installationId" | "owner" | "r
  * queue hands it back); one that finished reports, shutdown or not.
  */
 export function cellWorker(deps: WorkerDeps, options: { env?: NodeJS.ProcessEnv | undefined; workRoot?: string | undefined } = {}) {
-  return async (job: CellJob, signal: AbortSignal): Promise<void> => {
+  return async (job: CellJob, signal: AbortSignal, save: (checkpoint: Record<string, unknown>) => Promise<void> = async () => {}): Promise<void> => {
     const log = deps.log.child({ job: job.id, repo: `${job.owner}/${job.repo}`, issue: job.issue });
     const env = options.env ?? process.env;
     const { store, token } = await jobContext(deps, job, log);
@@ -56,7 +56,7 @@ export function cellWorker(deps: WorkerDeps, options: { env?: NodeJS.ProcessEnv 
     } else {
       const contract = contractFor(deps.contracts, "build");
       if (!contract) throw new Error("no contract for the build stage under cells/");
-      result = await runBuild({ store, token, contract, log, env, workRoot: options.workRoot, box: deps.box }, job, signal);
+      result = await runBuild({ store, token, contract, log, env, workRoot: options.workRoot, box: deps.box, save }, job, signal);
     }
     if (!result) return;
     await deps.emit(

@@ -123,6 +123,24 @@ function queueContract(make: (concurrency: number) => JobQueue): void {
     expect(dead.calls).toEqual([]);
   });
 
+  it("hands a checkpoint the first attempt saved to the retry: a step it cannot take back is not taken twice", async () => {
+    const q = queue(1);
+    const dead = deadLog();
+    const seen: Array<Record<string, unknown> | undefined> = [];
+    await q.start(async (job, _signal, save) => {
+      seen.push(job.checkpoint);
+      if (seen.length === 1) {
+        await save({ pushed: { headSha: "abc123" } });
+        throw new Error("could not hand the result on");
+      }
+    }, dead.handler);
+    await q.add(cellJob("build-7-checkpoint"));
+    await q.idle();
+    await sleep(100);
+    expect(seen).toEqual([undefined, { pushed: { headSha: "abc123" } }]);
+    expect(dead.calls).toEqual([]);
+  });
+
   it("reports a job whose worker rejected twice dead, once, with the reason", async () => {
     const q = queue(1);
     const dead = deadLog();

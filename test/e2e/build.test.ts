@@ -89,6 +89,27 @@ describe("the builder on the local runner, with a real harness process and real 
     expect(tracking).toMatch(/- \[x\] build/);
   });
 
+  it("a worker that pushed and then could not hand its result on: the job's next attempt reports the pushed commits and does not run the harness again", async () => {
+    const push = sb.inbox.push.bind(sb.inbox);
+    let refused = 0;
+    sb.inbox.push = async (event, options) => {
+      if (event.kind === "job.done" && event.id.startsWith("build-") && refused++ === 0) throw new Error("Connection is closed.");
+      return push(event, options);
+    };
+    const { issue, pr } = await labelAndWait(sb);
+    sb.inbox.push = push;
+    expect(refused).toBe(2);
+    // The harness wrote its prompt once: it ran once.
+    const commits = sb.double.commitsAhead(sb.double.pulls()[0]?.pull?.head ?? "");
+    expect(commits.map((c) => c.message.split("\n")[0]).filter((m) => m === "Return the dark theme when the setting asks for it")).toHaveLength(1);
+    expect(bodies(sb, pr, "### Build summary")).toHaveLength(1);
+    expect(bodies(sb, pr, "### build failed")).toEqual([]);
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "analyst", status: "active", attempts: { build: 1 } });
+    // The first attempt's failure was logged as the worker's.
+    expect(sb.errors.map((e) => e.replace(/:.*$/, ""))).toEqual(["cell job failed"]);
+    sb.errors.length = 0;
+  });
+
   it("renders the prompt from the goal, the criteria and the scout memo, and gives the harness no secret", async () => {
     await labelAndWait(sb);
     const prompt = readFileSync(join(evidence, "prompt.md"), "utf8");

@@ -29,6 +29,8 @@ export interface JobContext {
   workRoot?: string | undefined;
   /** Where the harness runs: its job directory and nothing else of the host. */
   box: Box;
+  /** Keeps a checkpoint with the job for its next attempt (the queue's `save`). */
+  save?: (checkpoint: Record<string, unknown>) => Promise<void>;
 }
 
 /**
@@ -78,6 +80,14 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
     log.info({ artifact: loaded.id, job: job.id, stage: artifact.stage, status: artifact.status }, "build job no longer wanted; skipped");
     return undefined;
   }
+  // An earlier attempt of this job pushed, then died (or could not hand its result on) before the line heard of it:
+  // its commits are the branch's head, so its summary is the result. Running the harness again would pay for it
+  // twice and, finding its own work already there, fail with "no change".
+  const pushed = job.checkpoint?.pushed as BuildSummary | undefined;
+  if (pushed && artifact.branch && (await store.port.branchHead(artifact.branch)).sha === pushed.headSha) {
+    log.info({ artifact: loaded.id, job: job.id, head: pushed.headSha }, "build: an earlier attempt of this job pushed its commits; reporting them, not running the harness again");
+    return { outcome: "completed", summary: pushed };
+  }
   const choice = job.config.cells.build;
   const spec = ctx.contract.spec;
   const tailLines = spec.budget.tailLines ?? 20;
@@ -121,7 +131,6 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
     await workspace.commitLeftovers(`${artifact.title}\n\nChanges made by the ${harness.name} harness for ${loaded.id}.`);
     const commits = await workspace.newCommits();
     if (commits.length === 0) return fail("The harness produced no change: it exited 0 without editing or committing anything.", tail);
-    await workspace.push(await ctx.token());
 
     const stat = await workspace.diffStat();
     const cost = run.cost;
@@ -143,6 +152,9 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
       ...(chosen.length ? { lessons: chosen.map(({ lesson }) => lesson.id) } : {}),
       prompt: { template: override.template ? override.path : `cells/${ctx.contract.name}/prompt.md`, digest: templateDigest(contract.prompt ?? "") },
     };
+    // The summary is kept with the job before the push, which cannot be taken back: an attempt after a crash finds it.
+    await ctx.save?.({ pushed: summary });
+    await workspace.push(await ctx.token());
     return { outcome: "completed", summary };
   } finally {
     await workspace.remove();
