@@ -99,8 +99,9 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
   // A promotion this comment chose before a crash: finished now, for the same issue.
   if (resumed) for (const r of target.records.filter((x) => x.kind === "queue.promoted" && mine(x.key))) await finishPromotion(ctx, config, event, r, event.data.defaultBranch);
   if (!(changed || resumed) || target.artifact.pr === undefined) return;
-  const labels = target.issue === thread && !resumed ? event.data.labels : await port.issueLabels(target.issue);
-  await syncViews(store, config, target, target.artifact, labels, { title: target.artifact.title, missing: [] });
+  // Read fresh: the webhook's labels are as they were when the comment was written, and the line may have moved them since
+  // (a build that failed and blocked the issue before this `/factory stop` was handled would keep `blocked` on beside `stopped`).
+  await syncViews(store, config, target, target.artifact, await port.issueLabels(target.issue), { title: target.artifact.title, missing: [] });
   const retry = [...target.records].reverse().find((r) => (r.kind === "command.retry" || r.kind === "verify.accepted" || r.kind === "scope.approved" || r.kind === "scope.revise") && mine(r.key));
   if (retry) await advance(store, config, ctx.line, target, retry.key, { sync: resumed });
   await ctx.changed(config, target.issue);

@@ -60,6 +60,16 @@ describe("slash commands", () => {
     expect(await status()).toMatch(/\| Status \| active \|/);
   });
 
+  it("a command's labels are synced from the issue as it is, not as the webhook saw it: a label the line put on since is not left behind", async () => {
+    const { event } = s.comment(issue, "maintainer", "/factory stop");
+    // Between the comment and its handling, the line marked the issue (here by hand, as a failing build would).
+    s.double.addLabel(issue, "factory:blocked");
+    await s.deliver(event);
+    await s.idle();
+    expect(s.double.issues.get(issue)?.labels).toContain("factory:stopped");
+    expect(s.double.issues.get(issue)?.labels).not.toContain("factory:blocked");
+  });
+
   it("accepts commands on the artifact's pull request", async () => {
     await command(pr, "maintainer", "/factory stop");
     expect(lastBotComment(pr)).toMatch(/^Stopped by @maintainer/);
