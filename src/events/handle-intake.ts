@@ -1,4 +1,5 @@
 import { advance } from "../stages/advance.js";
+import { hasLabel, sameLabel } from "../line/labels.js";
 import { reviseRequest, runIntake } from "../stages/intake/run-intake.js";
 import { withRecord } from "../state/artifact-store.js";
 import { cancelRunning, looksLikeFactory, type EventContext } from "./context.js";
@@ -14,8 +15,8 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
   const report = looksLikeFactory(label !== undefined ? [label] : issue.labels) ? { issue: issue.number, key: event.id } : undefined;
   const config = await ctx.config(report);
   if (!config) return;
-  if (label !== undefined && label !== config.labels.intake) return;
-  if (!issue.labels.includes(config.labels.intake)) return;
+  if (label !== undefined && !sameLabel(label, config.labels.intake)) return;
+  if (!hasLabel(issue.labels, config.labels.intake)) return;
   // A promotion's label is put on here, once the event is safely queued (again on a retry: adding a label it has is a no-op).
   if (event.data.promoted) await ctx.store.port.addLabels(issue.number, [config.labels.intake]);
 

@@ -1,4 +1,5 @@
 import type { FactoryConfig } from "../config/schema.js";
+import { hasLabel, sameLabel } from "../line/labels.js";
 import type { FinishedArtifact, GitHubStore, ListedIssue } from "../github/repo-port.js";
 import { rankCandidates, type Candidate, type KindOutcome, type RankedCandidate } from "../stages/intake/demand.js";
 
@@ -7,10 +8,10 @@ export const QUEUE_READS = { commenters: 30, outcomes: 30 };
 
 /** Whether an open issue is a candidate under `intake.candidates`, and not already the factory's. */
 export function isCandidateIssue(issue: ListedIssue, config: FactoryConfig, botLogin: string): boolean {
-  if (issue.isPull || issue.state !== "open" || issue.labels.includes(config.labels.intake) || issue.labels.includes(config.labels.ledger)) return false;
+  if (issue.isPull || issue.state !== "open" || hasLabel(issue.labels, config.labels.intake) || hasLabel(issue.labels, config.labels.ledger)) return false;
   if (issue.authorType === "Bot" && issue.authorLogin === botLogin) return false;
   const { labels, milestone, authors } = config.intake.candidates;
-  return issue.labels.some((l) => labels.includes(l)) || (milestone !== undefined && issue.milestone === milestone) || (issue.authorAssociation !== undefined && (authors as readonly string[]).includes(issue.authorAssociation));
+  return issue.labels.some((l) => hasLabel(labels, l)) || (milestone !== undefined && issue.milestone === milestone) || (issue.authorAssociation !== undefined && (authors as readonly string[]).includes(issue.authorAssociation));
 }
 
 const DUPLICATE = /\bduplicate of #(\d+)\b/gi;
@@ -99,7 +100,7 @@ export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, li
   let read = 0;
   for (const issue of newest) {
     if (read >= limit) break;
-    const kinds = issue.labels.filter((l) => !l.startsWith("factory:") && l !== config.labels.intake);
+    const kinds = issue.labels.filter((l) => !l.startsWith("factory:") && !sameLabel(l, config.labels.intake));
     if (kinds.length === 0) continue;
     const finished = port.knownFinished(issue.number) ?? (await loadFinished(store, issue.number));
     if (!finished) continue;

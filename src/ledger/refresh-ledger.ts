@@ -1,4 +1,5 @@
 import type { Logger } from "probot";
+import { hasLabel } from "../line/labels.js";
 import type { FactoryConfig } from "../config/schema.js";
 import type { ListedIssue } from "../github/repo-port.js";
 import type { GitHubStore } from "../github/repo-port.js";
@@ -111,7 +112,7 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
     if (issue.number === ledger?.number) continue;
     if (watermark === undefined || Date.parse(issue.updatedAt) > Date.parse(watermark)) watermark = issue.updatedAt;
     if (issue.isPull) continue;
-    if (!issue.labels.includes(config.labels.intake)) {
+    if (!hasLabel(issue.labels, config.labels.intake)) {
       // The intake label was taken off: the issue has left the factory.
       entries.delete(issue.number);
       toRead.delete(issue.number);
@@ -128,7 +129,7 @@ export async function refreshLedger(store: GitHubStore, config: FactoryConfig, l
     const waiting =
       loaded.artifact.status === "new" &&
       !loaded.records.some((r) => r.kind === "event.failed") &&
-      (issue ? issue.state === "open" && issue.labels.includes(config.labels.intake) : entries.has(number));
+      (issue ? issue.state === "open" && hasLabel(issue.labels, config.labels.intake) : entries.has(number));
     if (loaded.artifact.status === "new" && !waiting) entries.delete(number);
     else entries.set(number, ledgerEntry(number, issue?.title ?? entries.get(number)?.title ?? "", loaded.artifact, seen));
   }

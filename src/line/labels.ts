@@ -7,6 +7,20 @@ export interface LabelSpec {
   description: string;
 }
 
+/**
+ * Whether two label names are one label: GitHub matches them without regard to case
+ * (adding `Factory:Intake` where `factory:intake` exists applies the existing one, and
+ * webhooks carry the repository's spelling), so the configured names are compared so.
+ */
+export function sameLabel(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Whether `labels` holds `name`, as GitHub matches names. */
+export function hasLabel(labels: readonly string[], name: string): boolean {
+  return labels.some((label) => sameLabel(label, name));
+}
+
 /** The labels that mark an artifact's stage and status, derived from the fold. */
 export function desiredLabels(config: FactoryConfig, artifact: Artifact): LabelSpec[] {
   const labels: LabelSpec[] = [];
@@ -34,10 +48,9 @@ export function labelChanges(
 ): { add: LabelSpec[]; remove: string[] } {
   const { labels: names } = config;
   const ours = (name: string) =>
-    name.startsWith(names.stagePrefix) || name === names.needsCriteria || name === names.stopped || name === names.blocked;
-  const wanted = new Set(desired.map((l) => l.name));
+    name.toLowerCase().startsWith(names.stagePrefix.toLowerCase()) || [names.needsCriteria, names.stopped, names.blocked].some((n) => sameLabel(name, n));
   return {
-    add: desired.filter((l) => !current.includes(l.name)),
-    remove: current.filter((name) => ours(name) && !wanted.has(name)),
+    add: desired.filter((l) => !hasLabel(current, l.name)),
+    remove: current.filter((name) => ours(name) && !desired.some((l) => sameLabel(l.name, name))),
   };
 }

@@ -114,6 +114,19 @@ describe("intake", () => {
     expect(s.double.pulls()).toHaveLength(0);
   });
 
+  it("takes the intake label however the repository spells it (GitHub matches label names without regard to case)", async () => {
+    // The repository had its labels before the app came, in its own case.
+    s.double.ensureLabel("Factory:Intake");
+    s.double.ensureLabel("Factory:Stage/Scout");
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
+    await s.deliver(s.label(issue.number, { label: "Factory:Intake" }));
+    await s.idle();
+    expect(s.double.pulls()).toHaveLength(1);
+    expect(foldFromDouble(issue.number).stage).toBe("build");
+    // The stage labels follow the line in the repository's spelling: one of each, none left behind.
+    expect(s.double.issues.get(issue.number)?.labels).toEqual(["Factory:Intake", "factory:stage/build"]);
+  });
+
   it("without success criteria, says what is missing, labels needs-criteria, and starts when the issue is edited", async () => {
     const issue = s.double.openIssue("alice", "Add dark mode", "Dark mode would be nice.");
     await s.deliver(s.label(issue.number));

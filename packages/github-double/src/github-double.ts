@@ -210,8 +210,9 @@ export class GitHubDouble {
     return issue;
   }
 
-  addLabel(issue: number, name: string, by: DoubleUser = this.user("maintainer")): void {
-    this.ensureLabel(name);
+  addLabel(issue: number, given: string, by: DoubleUser = this.user("maintainer")): void {
+    // GitHub matches label names without regard to case: the repository's label, as spelt there, is applied.
+    const name = this.ensureLabel(given);
     const target = this.mustIssue(issue);
     if (target.labels.includes(name)) return;
     target.labels.push(name);
@@ -630,8 +631,12 @@ export class GitHubDouble {
 
   // ---- helpers ------------------------------------------------------------------------------
 
-  ensureLabel(name: string): void {
-    if (!this.labels.has(name)) this.labels.set(name, { name, color: "ededed", description: null });
+  /** The repository's label named `name` (in any case), made if there is none; its spelling. */
+  ensureLabel(name: string): string {
+    const existing = [...this.labels.keys()].find((known) => known.toLowerCase() === name.toLowerCase());
+    if (existing !== undefined) return existing;
+    this.labels.set(name, { name, color: "ededed", description: null });
+    return name;
   }
 
   mustIssue(n: number): DoubleIssue {

@@ -1,4 +1,5 @@
 import { checkOutput, type CellContract } from "../../cells/contracts.js";
+import { hasLabel } from "../../line/labels.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { ArtifactStore, LoadedArtifact } from "../../state/artifact-store.js";
 import type { LabelsPort, PullFilesPort, ThreadsPort } from "../../ports/github.js";
@@ -30,7 +31,7 @@ export async function runPackage(store: ArtifactStore<ThreadsPort & LabelsPort &
     return failed;
   }
   // The labels before the record: once the record is there, a try after a failure would not come back for them.
-  const wanted = note.targets.map((t) => targetLabel(t.name)).filter((l) => !labels.includes(l));
+  const wanted = note.targets.map((t) => targetLabel(t.name)).filter((l) => !hasLabel(labels, l));
   for (const label of wanted) await port.ensureLabel(label, "0e8a16", `Ships to the ${label.slice("factory:target/".length)} target`);
   if (wanted.length) await port.addLabels(pr, wanted);
   const record = store.record(loaded, "stage.completed", { stage: "package", summary: note.decision, output: note as unknown as Record<string, unknown> }, key);

@@ -178,10 +178,11 @@ export class IssuesArea {
 
   private removeLabel(n: number, name: string): DoubleResponse {
     const issue = this.d.issues.get(n);
-    if (!issue || !issue.labels.includes(name)) return notFound("Label does not exist");
-    issue.labels = issue.labels.filter((l) => l !== name);
+    const on = issue?.labels.find((l) => l.toLowerCase() === name.toLowerCase());
+    if (!issue || on === undefined) return notFound("Label does not exist");
+    issue.labels = issue.labels.filter((l) => l !== on);
     issue.updated_at = this.d.now();
-    this.d.emitIssue(issue, "unlabeled", this.d.bot, { label: this.labelJson(name) });
+    this.d.emitIssue(issue, "unlabeled", this.d.bot, { label: this.labelJson(on) });
     return ok(issue.labels.map((l) => this.labelJson(l)));
   }
 
@@ -194,7 +195,7 @@ export class IssuesArea {
     const sign = query.get("direction") === "asc" ? 1 : -1;
     const list = [...this.d.issues.values()]
       .filter((i) => state === "all" || i.state === state)
-      .filter((i) => wanted.every((l) => i.labels.includes(l)))
+      .filter((i) => wanted.every((l) => i.labels.some((on) => on.toLowerCase() === l.toLowerCase())))
       .filter((i) => since === null || Date.parse(i.updated_at) >= Date.parse(since))
       .sort((a, b) => sign * (key(a) - key(b)) || sign * (a.number - b.number))
       .map((i) => this.issueJson(i));
