@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isBranchMoved, isRefusal, isTransient } from "../../src/github/errors.js";
+import { isBranchMoved, isHeadNotYetSeen, isRefusal, isTransient } from "../../src/github/errors.js";
 import { LeaseLost } from "../../src/events/locks.js";
 
 /** An error as Octokit throws it for an answer: the message, the status, the response. */
@@ -15,6 +15,23 @@ describe("what GitHub's answers mean to the line", () => {
     expect(isBranchMoved(invalid)).toBe(false);
     expect(isTransient(invalid)).toBe(false);
     expect(isRefusal(invalid)).toBe(true);
+  });
+
+  it("a pull request from a branch GitHub does not see yet (just made: the PR side lags) is worth another try; other refusals of a PR are final", () => {
+    const lagging = [
+      answered(422, 'Validation Failed: {"resource":"PullRequest","code":"custom","message":"No commits between main and factory/7-dark-mode"}'),
+      answered(422, 'Validation Failed: {"resource":"PullRequest","field":"head","code":"invalid"}'),
+    ];
+    for (const error of lagging) {
+      expect(isHeadNotYetSeen(error)).toBe(true);
+      expect(isTransient(error)).toBe(true);
+      expect(isRefusal(error)).toBe(false);
+    }
+    const final = [
+      answered(422, 'Validation Failed: {"resource":"PullRequest","field":"base","code":"invalid"}'),
+      answered(422, 'Validation Failed: {"resource":"PullRequest","code":"custom","message":"A pull request already exists for octo-org:factory/7-dark-mode."}'),
+    ];
+    for (const error of final) expect([isHeadNotYetSeen(error), isRefusal(error)]).toEqual([false, true]);
   });
 
   it("only an answer GitHub gave is a refusal: a 5xx, a lost lock or a bug is not", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { foldFromDouble as foldFromDoubleOf } from "../../src/sandbox/fold-double.js";
 import { TRACKING_MARKER } from "../../src/state/artifact-store.js";
+import { intercept } from "../support/intercept.js";
 import { useScenario, VALID_BODY, type Scenario } from "../support/scenario.js";
 
 let s: Scenario;
@@ -112,6 +113,22 @@ describe("intake", () => {
     await s.idle();
     expect(s.double.comments.size).toBe(0);
     expect(s.double.pulls()).toHaveLength(0);
+  });
+
+  it("a pull request refused for a branch GitHub does not see yet (it lags right after the branch is made) opens on the next try; the branch is kept", async () => {
+    const lagging = intercept(
+      s.double,
+      (r) => r.method === "POST" && /\/pulls$/.test(r.path),
+      () => ({ status: 422, body: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: "No commits between main and factory/1-add-dark-mode" }], documentation_url: "https://docs.github.com/rest/pulls/pulls#create-a-pull-request" } }),
+    );
+    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
+    await s.deliver(s.label(issue.number));
+    await s.idle();
+    lagging.restore();
+    expect(lagging.seen).toBe(1);
+    expect(s.double.pulls()).toHaveLength(1);
+    expect(foldFromDouble(issue.number).stage).toBe("build");
+    expect(s.double.commentsOn(issue.number).some((c) => c.body.includes("GitHub refused to open the pull request"))).toBe(false);
   });
 
   it("takes the intake label however the repository spells it (GitHub matches label names without regard to case)", async () => {
