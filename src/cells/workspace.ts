@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { codeSpan } from "../line/text.js";
 import { lstat, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -30,6 +31,17 @@ export class GitError extends Error {
     super(`git ${args[0] ?? ""} failed: ${stderr.trim().split("\n").slice(-3).join(" / ")}`);
     this.name = "GitError";
   }
+}
+
+/**
+ * GitHub's refusal of an app's push that creates or edits a workflow file (an app may
+ * only with the `workflows` permission), said for a person; undefined for any other
+ * failure. Final whoever pushes: not worth a second try.
+ */
+export function workflowRefusal(error: unknown): string | undefined {
+  const found = error instanceof GitError ? /workflow `?([^`\s]+)`? without `?workflows`? permission/i.exec(error.stderr) : null;
+  if (!found) return undefined;
+  return `GitHub refused the push: the change creates or edits ${codeSpan(found[1] ?? ".github/workflows/…", 200)}, and an app may change workflow files only with the \`workflows\` permission, which this app does not ask for. Nothing was pushed. Make that change by hand, or ask for the rest without it (\`/factory revise\`).`;
 }
 
 /**

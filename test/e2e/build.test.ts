@@ -129,6 +129,31 @@ describe("the builder on the local runner, with a real harness process and real 
   });
 });
 
+describe("a harness that adds a workflow file", () => {
+  let sb: Sandbox;
+  const agent = `
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+appendFileSync(process.env.EVIDENCE_DIR + "/workflow-runs", "ran\\n");
+mkdirSync(".github/workflows", { recursive: true });
+writeFileSync(".github/workflows/lint.yml", "on: pull_request\\njobs: {}\\n");
+execFileSync("git", ["add", "-A"]);
+execFileSync("git", ["commit", "-qm", "Add a lint workflow"]);
+`;
+  useSandbox((next) => void (sb = next), { files: repoWith(agent), harnessEnv });
+
+  it("GitHub refuses the app's push without the workflows permission: the build fails once, saying so, and the harness is not run again", async () => {
+    const { issue, pr } = await labelAndWait(sb);
+    const failed = bodies(sb, pr, "### build failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.body).toContain("GitHub refused the push: the change creates or edits `.github/workflows/lint.yml`, and an app may change workflow files only with the `workflows` permission");
+    expect(readFileSync(join(evidence, "workflow-runs"), "utf8")).toBe("ran\n");
+    expect(sb.double.commitsAhead(sb.double.pulls()[0]?.pull?.head ?? "").map((c) => c.message.split("\n")[0])).not.toContain("Add a lint workflow");
+    expect(foldFromDouble(sb.double, issue, sandboxKey(sb))).toMatchObject({ stage: "build", status: "blocked" });
+    expect(sb.errors).toEqual([]);
+  });
+});
+
 describe("a harness that crashes", () => {
   let sb: Sandbox;
   useSandbox((next) => void (sb = next), { files: repoWith(`console.log("thinking");\nconsole.error("TypeError: cannot read 'x' of undefined");\nprocess.exit(3);\n`), harnessEnv });

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -76,6 +76,10 @@ export class GitRepo {
     mkdirSync(git.dir, { recursive: true });
     git.run(["init", "--quiet", "--bare", `--initial-branch=${options.defaultBranch}`]);
     git.run(["config", "http.receivepack", "true"]);
+    // GitHub refuses an app's push that creates or changes a workflow file unless its token has `workflows: write`
+    // (the server passes the token's level in DOUBLE_WORKFLOWS); a person's push is not checked.
+    mkdirSync(join(git.dir, "hooks"), { recursive: true });
+    writeFileSync(join(git.dir, "hooks", "pre-receive"), WORKFLOWS_HOOK, { mode: 0o755 });
     const tree = git.writeTree(options.files);
     const sha = git.commitTree(tree, [], "Initial commit");
     git.run(["update-ref", `refs/heads/${options.defaultBranch}`, sha]);
@@ -511,3 +515,19 @@ function splitPatches(diff: string): Map<string, string> {
   }
   return out;
 }
+
+const WORKFLOWS_HOOK = `#!/bin/sh
+[ -z "$DOUBLE_WORKFLOWS" ] && exit 0
+[ "$DOUBLE_WORKFLOWS" = "write" ] && exit 0
+zero=0000000000000000000000000000000000000000
+while read old new ref; do
+  [ "$new" = "$zero" ] && continue
+  if [ "$old" = "$zero" ]; then files=$(git log --format= --name-only "$new" --not --all); else files=$(git diff --name-only "$old" "$new"); fi
+  for f in $files; do
+    case "$f" in
+      .github/workflows/*) echo "refusing to allow a GitHub App to create or update workflow \\\`$f\\\` without \\\`workflows\\\` permission" >&2; exit 1 ;;
+    esac
+  done
+done
+exit 0
+`;

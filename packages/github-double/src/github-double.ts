@@ -428,6 +428,11 @@ export class GitHubDouble {
     return level && needs.includes(level) ? undefined : { status: 403, message: "Resource not accessible by integration" };
   }
 
+  /** The `workflows` permission of `token` (`write`, `read` or `none`): a push that changes a workflow file needs `write`. */
+  workflowsLevel(token: string): string {
+    return this.tokens.get(token)?.permissions.workflows ?? "none";
+  }
+
   /** Why `token` may not fetch (or, `pushing`, push to) this repository over git, or undefined. */
   gitRefuses(token: string, pushing: boolean): { status: number; message: string } | undefined {
     const scope = this.tokens.get(token);

@@ -206,6 +206,7 @@ export class SandboxServer {
       CONTENT_TYPE: req.headers["content-type"] ?? "",
       CONTENT_LENGTH: String(input.length),
       REMOTE_USER: user,
+      DOUBLE_WORKFLOWS: this.double.workflowsLevel(password),
       REMOTE_ADDR: "127.0.0.1",
       ...(req.headers["content-encoding"] ? { HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"]) } : {}),
       ...(req.headers["git-protocol"] ? { GIT_PROTOCOL: String(req.headers["git-protocol"]) } : {}),

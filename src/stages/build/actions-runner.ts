@@ -2,7 +2,7 @@ import type { Logger } from "probot";
 import { z } from "zod";
 import type { CellContract } from "../../cells/contracts.js";
 import { harnessArgv, harnessFor } from "../../cells/harness.js";
-import { GitError } from "../../cells/workspace.js";
+import { GitError, workflowRefusal } from "../../cells/workspace.js";
 import { clipLine } from "../../cells/process.js";
 import type { FactoryConfig } from "../../config/schema.js";
 import type { LoadedArtifact } from "../../state/artifact-store.js";
@@ -140,6 +140,8 @@ export async function collectWorkflowRun(
     try {
       await ctx.publish(bundle, report.headSha);
     } catch (error) {
+      const refused = workflowRefusal(error);
+      if (refused) return fail(refused, report.lastLines);
       if (!(error instanceof GitError) || /Could not resolve host|Connection|timed out|502|503|504/i.test(error.message)) throw error;
       return fail(`The commits of ${run.htmlUrl} could not be pushed to \`${artifact.branch ?? ""}\`: ${error.message.split("\n")[0]?.slice(0, 300)}. \`/factory build\` builds again on the branch as it is.`, report.lastLines);
     }

@@ -5,7 +5,7 @@ import { harnessProblem, runHarness } from "../../cells/run-harness.js";
 import type { Box } from "../../cells/box.js";
 import { lastLines } from "../../cells/process.js";
 import { shuttingDown, type CellJob } from "../../cells/queue.js";
-import { Workspace } from "../../cells/workspace.js";
+import { Workspace, workflowRefusal } from "../../cells/workspace.js";
 import { type LoadedArtifact, withRecord } from "../../state/artifact-store.js";
 import type { GitHubStore } from "../../github/repo-port.js";
 import type { SignedRecord } from "../../state/records.js";
@@ -154,7 +154,14 @@ export async function runBuild(ctx: JobContext, job: CellJob, signal: AbortSigna
     };
     // The summary is kept with the job before the push, which cannot be taken back: an attempt after a crash finds it.
     await ctx.save?.({ pushed: summary });
-    await workspace.push(await ctx.token());
+    try {
+      await workspace.push(await ctx.token());
+    } catch (error) {
+      // Final, whoever tries: reported once, not a worker failure that would run the harness a second time.
+      const refused = workflowRefusal(error);
+      if (!refused) throw error;
+      return fail(refused, tail);
+    }
     return { outcome: "completed", summary };
   } finally {
     await workspace.remove();
