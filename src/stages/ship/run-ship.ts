@@ -69,7 +69,14 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   const base = pull.baseRef ?? (artifact.baseBranch as string);
   const behind = await port.behindBy(base, head);
   if (behind > 0) {
-    const merged = await port.mergeInto(pull.headRef, base, `Merge ${base} into ${pull.headRef} for /factory ship`);
+    let merged;
+    try {
+      merged = await port.mergeInto(pull.headRef, base, `Merge ${base} into ${pull.headRef} for /factory ship`);
+    } catch (error) {
+      // Refused for good (a workflow file changed on the base, which an app without the `workflows` permission may not merge in): said, not tried again.
+      if (!isRefusal(error)) throw error;
+      return refuse(`\`${pull.headRef}\` is ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\`, and GitHub refused to merge \`${base}\` into it (${statusOf(error) ?? "error"}): ${refusalMessage(error)}. Update the branch by hand, then ship.`);
+    }
     if (merged.state === "conflict") return refuse(`\`${pull.headRef}\` is ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\` and merging \`${base}\` into it conflicts. Resolve the conflict on the branch, then ship.`);
     if (merged.state === "merged") {
       const record = store.record(loaded, "ship.requested", { by, sha: head, behind, after: merged.sha }, key);
@@ -88,8 +95,7 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
     await port.mergePull(pr, head, method);
   } catch (error) {
     if (!isRefusal(error)) throw error;
-    const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message;
-    return refuse(`GitHub refused the merge (${statusOf(error) ?? "error"}): ${message.split("\n")[0]?.slice(0, 300)}`);
+    return refuse(`GitHub refused the merge (${statusOf(error) ?? "error"}): ${refusalMessage(error)}`);
   }
   const record = store.record(loaded, "ship.merged", { by, sha: head, method }, key);
   const target = config.package.changelog;
@@ -112,4 +118,10 @@ export function verdictProblem(verification: string, verifiedSha: string | undef
   if (verification === "no-evidence") return `nothing verified the head${at}: add CI or \`verify.commands\`, or a maintainer accepts it with \`/factory verify --accept-no-evidence\`.`;
   if (verification === "pending") return "the head is being verified; ship once it passes.";
   return "the head has no verdict yet; `/factory verify` runs the verifier.";
+}
+
+/** GitHub's own words for a refusal, on one line. */
+function refusalMessage(error: unknown): string {
+  const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message;
+  return message.split("\n")[0]?.slice(0, 300) ?? "";
 }

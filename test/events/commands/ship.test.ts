@@ -93,6 +93,26 @@ describe("/factory ship", () => {
     expect(s.double.git.run(["rev-list", "--count", "refs/heads/main"])).toBe(changelogCommits);
   });
 
+  it("behind its base, and GitHub refuses to merge the base in (a workflow file the app may not merge): not shipped, saying why, and nothing retried", async () => {
+    s.double.writeFile(".github/factory.yml", config());
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    s.double.push("main", { ".github/workflows/ci.yml": "on: push\n" }, "Add CI");
+    const refused = intercept(
+      s.double,
+      (r) => r.method === "POST" && r.path.endsWith("/merges"),
+      () => ({ status: 403, body: { message: "refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission", documentation_url: "https://docs.github.com/rest/branches/branches#merge-a-branch" } }),
+      10,
+    );
+    try {
+      await say(pr, "maintainer", "/factory ship");
+    } finally {
+      refused.restore();
+    }
+    expect(refused.seen).toBe(1);
+    expect(merged(pr)).toBe(false);
+    expect(lastReply(pr)).toMatch(/^Not shipped, @maintainer: `factory\/1-dark-mode` is 1 commit behind `main`, and GitHub refused to merge `main` into it \(403\): refusing to allow a GitHub App to create or update workflow `\.github\/workflows\/ci\.yml` without `workflows` permission\. Update the branch by hand, then ship\./);
+  });
+
   it("refuses a failing verdict and a head still being verified, with the reason; the draft release gets the line when it ships", async () => {
     s.double.writeFile(".github/factory.yml", config({ maxBuildAttempts: 1, package: { changelog: "release" } }));
     verifyFails = true;
