@@ -18,7 +18,7 @@ import { handleCellRun, handleJobDead, handleJobDone } from "./handle-jobs.js";
 import { handlePullClosed, handleReview } from "./handle-pull-end.js";
 import type { DeadEventHandler, EventHandler } from "./inbox.js";
 import { parseRequest } from "../stages/intake/parse-request.js";
-import { lineEvent, lockKey, targetIssue, type EventKind, type EventOf, type LineEvent } from "./line-event.js";
+import { lineEvent, lockKey, repositoryLockKey, targetIssue, type EventKind, type EventOf, type LineEvent } from "./line-event.js";
 import type { Lease } from "./locks.js";
 import { loadConfig } from "./load-config.js";
 
@@ -155,15 +155,21 @@ async function handleLedger(ctx: EventContext, event: EventOf<"ledger">): Promis
   const config = await ctx.config();
   if (!config?.ledger.issue) return;
   const marks = await ctx.deps.changed.marked(`${event.owner}/${event.repo}`);
-  const { queue, read } = await queueFor(ctx, config);
+  const { queue } = await queueFor(ctx, config);
   const outcome = await refreshLedger(ctx.store, config, ctx.log, { changed: [...marks.issues, ...(event.data.issue ? [event.data.issue] : [])], nextUp: queue });
   await marks.clear();
   ctx.log.debug({ ...outcome, candidates: queue.length }, "ledger refreshed");
   // intake.autoPromote: top up the artifacts in flight from the demand queue (this holds the ledger lock: one process at a time).
   const room = config.intake.autoPromote - (outcome.inFlight ?? 0);
   if (room <= 0) return;
-  // Promoting reads the queue fresh (a cached one may not have the candidates labelled since): the one just read is.
-  const fresh = read ? queue : (await queueFor(ctx, config, { fresh: true })).queue;
+  // One promotion at a time in the repository (a `/factory next` may be choosing now): the queue is read inside.
+  await ctx.deps.locks.run(repositoryLockKey(event.owner, event.repo, "promote"), () => autoPromote(ctx, config, event, outcome, room));
+}
+
+/** `intake.autoPromote`'s promotions, `room` of them at most, from the queue as it is now. */
+async function autoPromote(ctx: EventContext, config: FactoryConfig, event: LineEvent, outcome: { inFlight?: number }, room: number): Promise<void> {
+  // Read fresh, holding the promotion lock: a cached queue, or the one read before the lock, may not have the candidates labelled since.
+  const { queue: fresh } = await queueFor(ctx, config, { fresh: true });
   // A candidate without success criteria would only wait for its author: it is left for a person (`/factory next`) or for its criteria.
   const ready = fresh.filter((candidate) => {
     const missing = parseRequest(candidate.issue.title, candidate.issue.body).missing.length > 0;

@@ -14,7 +14,7 @@ import type { ParsedCommand } from "./commands/parse.js";
 import { findCommand, mayMutate, type CommandResult, type CommandSpec } from "./commands/registry.js";
 import { cancelRunning, type EventContext } from "./context.js";
 import { issueFromBranch } from "./from-webhook.js";
-import type { EventOf } from "./line-event.js";
+import { repositoryLockKey, type EventOf } from "./line-event.js";
 
 /** After a written refusal, how long a person's refused commands on the same artifact get a reaction only. */
 export const REFUSAL_QUIET_MS = 60 * 60 * 1000;
@@ -74,9 +74,12 @@ export async function handleCommand(ctx: EventContext, event: EventOf<"command">
         ? spec.run({ args: command.args, line: command.line, ...(command.continuation ? { continuation: command.continuation } : {}), actor: sender, loaded: target, config, sandbox: ctx.deps.box.known() })
         : { kind: "answer", reply: unknownCommand(command), outcome: "rejected" };
     if (result.kind === "next") {
-      const chosen = await chooseNext(ctx, config, target, sender, key, thread);
-      target = chosen.loaded;
-      if (chosen.record) await finishPromotion(ctx, config, event, chosen.record, event.data.defaultBranch);
+      // One promotion at a time in the repository: the next one reads the queue once this one's label is on.
+      target = await ctx.deps.locks.run(repositoryLockKey(event.owner, event.repo, "promote"), async () => {
+        const chosen = await chooseNext(ctx, config, target, sender, key, thread);
+        if (chosen.record) await finishPromotion(ctx, config, event, chosen.record, event.data.defaultBranch);
+        return chosen.loaded;
+      });
       continue;
     }
     if (result.kind === "ship") {

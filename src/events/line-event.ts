@@ -132,11 +132,14 @@ export function lockKey(owner: string, repo: string, target: { issue: number } |
 }
 
 /**
- * What merges of different artifacts share in a repository, one merge at a time: its
- * release notes (the draft release is read, edited and written back) and the learn
- * stage's proposals (two merges that both reach a refit would each propose it).
+ * What events of different artifacts share in a repository, one at a time: its release
+ * notes (the draft release is read, edited and written back), the learn stage's
+ * proposals (two merges that both reach a refit would each propose it), and the demand
+ * queue's promotions (two `/factory next` at once, or one and `intake.autoPromote`,
+ * would each promote the same top candidate). Taken inside an artifact's (or the
+ * ledger's) lock, never the other way round.
  */
-export function repositoryLockKey(owner: string, repo: string, what: "release-notes" | "learn"): string {
+export function repositoryLockKey(owner: string, repo: string, what: "release-notes" | "learn" | "promote"): string {
   return `${owner}/${repo}#${what}`.toLowerCase();
 }
 

@@ -118,6 +118,19 @@ describe("the demand queue", () => {
     expect(decodeBlocks(reply).map((b) => b.ok && (b.value as { kind?: string }).kind)).toEqual(["queue.promoted"]);
   });
 
+  it("two /factory next at once, on two threads: each promotes a different candidate, not both the first", async () => {
+    s.double.writeFile(".github/factory.yml", CONFIG());
+    const { dark, crash } = candidates();
+    const one = s.double.openIssue("alice", "Question one", "What next?").number;
+    const two = s.double.openIssue("alice", "Question two", "And then?").number;
+    const first = s.comment(one, "maintainer", "/factory next").event;
+    const second = s.comment(two, "maintainer", "/factory next").event;
+    await Promise.all([s.deliver(first), s.deliver(second)]);
+    await s.idle();
+    const promoted = [...bot(one), ...bot(two)].filter((b) => b.startsWith("Promoting")).map((b) => Number(/^Promoting #(\d+)/.exec(b)?.[1]));
+    expect(promoted.sort()).toEqual([crash, dark].sort());
+  });
+
   it("with nothing queued, /factory next says how to queue an issue", async () => {
     s.double.writeFile(".github/factory.yml", CONFIG());
     const issue = s.double.openIssue("alice", "Question", "How do I?").number;
