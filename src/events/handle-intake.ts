@@ -4,9 +4,6 @@ import { reviseRequest, runIntake } from "../stages/intake/run-intake.js";
 import { withRecord } from "../state/artifact-store.js";
 import { cancelRunning, looksLikeFactory, type EventContext } from "./context.js";
 import { mayMutate } from "./commands/registry.js";
-import type { FactoryConfig } from "../config/schema.js";
-import { codeSpan } from "../line/text.js";
-import { fitBody } from "../views/render.js";
 import type { EventOf } from "./line-event.js";
 
 /**
@@ -22,9 +19,6 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
   if (!hasLabel(issue.labels, config.labels.intake)) return;
   // A promotion's label is put on here, once the event is safely queued (again on a retry: adding a label it has is a no-op).
   if (event.data.promoted) await ctx.store.port.addLabels(issue.number, [config.labels.intake]);
-  // The label starts paid work, as `/factory next` does: the person who labels needs one of the roles commands need
-  // (GitHub lets a triager label; that alone does not count). A bot's label never gets here: the webhook ignores it.
-  else if (event.data.action === "labeled" && (await refuseLabeller(ctx, config, issue.number, sender, label ?? config.labels.intake, event.id))) return;
 
   const { outcome, loaded } = await runIntake(
     ctx.store,
@@ -59,24 +53,4 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
   // This event's record already there: an earlier try (a lost answer, a crash) began; this one finishes it, the scout and the views.
   if (outcome === "opened" || outcome === "duplicate") await advance(ctx.store, config, ctx.line, issue.number, event.id, { sync: outcome === "duplicate" });
   if (outcome === "opened" || outcome === "needs-criteria") await ctx.changed(config, issue.number);
-}
-
-/**
- * Whether the intake label was put on by someone whose role may not start the line:
- * then, once per event, the label comes off and the issue says who may put it on.
- * An artifact already open is left alone (a relabel changes nothing there).
- */
-async function refuseLabeller(ctx: EventContext, config: FactoryConfig, issue: number, sender: string, label: string, key: string): Promise<boolean> {
-  const { store } = ctx;
-  if (mayMutate(config, await store.port.permission(sender))) return false;
-  const loaded = await store.load(issue);
-  if (loaded.artifact.pr !== undefined) return true;
-  if (!loaded.artifact.keys.has(key)) {
-    const record = store.record(loaded, "command.answered", { by: sender, command: "intake", outcome: "refused" }, key);
-    const roles = config.commands.allowedRoles.join(", ");
-    await store.port.createComment(issue, fitBody(`Sorry @${sender}, the ${codeSpan(label, 100)} label starts the factory on this issue, so putting it on needs one of these roles on this repository: ${roles}. The label was taken off; a maintainer can put it back.`, [store.block(record)]));
-  }
-  await store.port.removeLabel(issue, label);
-  ctx.log.info({ issue, by: sender }, "intake: labelled by someone without a role that may start the line; label removed");
-  return true;
 }

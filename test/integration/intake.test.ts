@@ -131,25 +131,6 @@ describe("intake", () => {
     expect(s.double.commentsOn(issue.number).some((c) => c.body.includes("GitHub refused to open the pull request"))).toBe(false);
   });
 
-  it("a label put on by someone whose role may not start the line (a triager, a reader) is taken off, saying who may put it on, once; a maintainer's starts it", async () => {
-    s.double.permissions.set("triager", "triage");
-    const issue = s.double.openIssue("alice", "Add dark mode", VALID_BODY);
-    const event = s.label(issue.number, { sender: "triager" });
-    await s.deliver(event);
-    await s.deliver(event);
-    await s.idle();
-    expect(s.double.pulls()).toHaveLength(0);
-    expect(s.double.issues.get(issue.number)?.labels).not.toContain("factory:intake");
-    const said = s.double.commentsOn(issue.number).filter((c) => c.body.startsWith("Sorry @triager"));
-    expect(said).toHaveLength(1);
-    expect(said[0]?.body).toContain("the `factory:intake` label starts the factory on this issue, so putting it on needs one of these roles on this repository: admin, maintain, write");
-
-    // A maintainer's label starts it.
-    await s.deliver(s.label(issue.number));
-    await s.idle();
-    expect(s.double.pulls()).toHaveLength(1);
-  });
-
   it("takes the intake label however the repository spells it (GitHub matches label names without regard to case)", async () => {
     // The repository had its labels before the app came, in its own case.
     s.double.ensureLabel("Factory:Intake");

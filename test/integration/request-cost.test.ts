@@ -10,7 +10,6 @@ const INTAKE_REQUESTS: Array<[string, number, string]> = [
   ["GET /app", 1, "the bot login whose blocks count (once per process)"],
   ["POST /app/installations/{installation_id}/access_tokens", 1, "installation token (cached by Probot for an hour)"],
   ["GET /repos/{owner}/{repo}/contents/{path}", 2, ".github/factory.yml, then the owner's .github repository (Probot's fallback) when absent"],
-  ["GET /repos/{owner}/{repo}/collaborators/{username}/permission", 1, "the labeller's role: the label starts paid work, as /factory next does (cached a few minutes)"],
   ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments", 1, "the issue's records: idempotency and the fold"],
   ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}", 1, "branches an earlier try named for the issue (from a title since edited): its PR is adopted, not doubled"],
   ["GET /repos/{owner}/{repo}/branches/{branch}", 1, "default branch head and its tree, in one call"],
@@ -64,7 +63,7 @@ describe("request cost", () => {
     // The file exists here, so there is no fallback read of the owner's .github repository.
     expected["GET /repos/{owner}/{repo}/contents/{path}"] = 1;
     expect(s.app.routeCounts()).toEqual(expected);
-    expect(s.app.requests).toHaveLength(13 + 14);
+    expect(s.app.requests).toHaveLength(12 + 14);
     expect(s.app.violations).toEqual([]);
   });
 
@@ -77,7 +76,7 @@ describe("request cost", () => {
     // No .github/factory.yml here: the repository holds one file, so the scout reads one blob.
     expected["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"] = 1;
     expect(s.app.routeCounts()).toEqual(expected);
-    expect(s.app.requests).toHaveLength(14 + 13 + 10);
+    expect(s.app.requests).toHaveLength(13 + 13 + 10);
     expect(s.app.violations).toEqual([]);
   });
 
