@@ -1,7 +1,7 @@
 import { describeError, isTransient } from "../github/errors.js";
 import type { LineEvent } from "./line-event.js";
 import { LeaseLost, LockBusy } from "./locks.js";
-import { PermanentFailure } from "../line/failures.js";
+import { PermanentFailure, TransientFailure } from "../line/failures.js";
 
 /**
  * Where events wait to be handled. `push` returns once the event is as durable as
@@ -61,7 +61,7 @@ export type Failure =
 
 export function failureOf(error: unknown): Failure {
   if (error instanceof LockBusy) return { kind: "later", delayMs: error.retryAfterMs, reason: error.message };
-  if (error instanceof LeaseLost) return { kind: "transient", reason: error.message };
+  if (error instanceof LeaseLost || error instanceof TransientFailure) return { kind: "transient", reason: error.message };
   if (error instanceof PermanentFailure) return { kind: "permanent", reason: error.message };
   return { kind: isTransient(error) ? "transient" : "permanent", reason: describeError(error) };
 }

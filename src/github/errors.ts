@@ -32,11 +32,11 @@ export function isBranchMoved(error: unknown): boolean {
 }
 
 /**
- * GitHub refused a pull request for a head it does not see yet (422, "No commits
- * between main and factory/…", or the head "invalid"): right after a branch is made
- * or pushed, the pull request side can lag behind it for a moment. The factory opens
- * pull requests only from branches it has just given a commit, so asked again a
- * little later, GitHub sees it.
+ * GitHub refused a pull request for a head it does not see (422, "No commits between
+ * main and factory/…", or the head "invalid"). Right after a branch is made, the pull
+ * request side can lag behind it for a moment: for a branch its caller just made with
+ * a commit of its own (intake's), asking again a little later is worth it. Elsewhere
+ * (a branch that already existed) it is final.
  */
 export function isHeadNotYetSeen(error: unknown): boolean {
   return statusOf(error) === 422 && /No commits between|"field":"head","code":"invalid"|head.{0,20}\binvalid\b/i.test((error as Error).message ?? "");
@@ -45,15 +45,14 @@ export function isHeadNotYetSeen(error: unknown): boolean {
 /**
  * Whether GitHub (or the way to it) may answer differently if asked again: a 5xx, a
  * 429, a 403 for a primary or secondary rate limit, no answer at all (a network
- * error), a branch that moved under a write (tried again from a fresh read), or a
- * new branch a pull request does not see yet. A 404, other 422s and other 4xx
- * answers are final.
+ * error), or a branch that moved under a write (tried again from a fresh read). A 404,
+ * other 422s and other 4xx answers are final.
  */
 export function isTransient(error: unknown): boolean {
   const status = statusOf(error);
   if (status === undefined) return isNetworkError(error);
   if (status >= 500 || status === 429) return true;
-  if (status === 422) return isBranchMoved(error) || isHeadNotYetSeen(error);
+  if (status === 422) return isBranchMoved(error);
   if (status !== 403) return false;
   const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
   const headers = response?.headers ?? {};

@@ -100,7 +100,7 @@ export async function kindOutcomes(store: GitHubStore, config: FactoryConfig, li
   let read = 0;
   for (const issue of newest) {
     if (read >= limit) break;
-    const kinds = issue.labels.filter((l) => !l.startsWith("factory:") && !sameLabel(l, config.labels.intake));
+    const kinds = issue.labels.filter((l) => !l.toLowerCase().startsWith("factory:") && !sameLabel(l, config.labels.intake));
     if (kinds.length === 0) continue;
     const finished = port.knownFinished(issue.number) ?? (await loadFinished(store, issue.number));
     if (!finished) continue;

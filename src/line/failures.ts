@@ -5,3 +5,11 @@ export class PermanentFailure extends Error {
     this.name = "PermanentFailure";
   }
 }
+
+/** An error worth trying again, whatever its status says (GitHub lagging behind a write the caller itself just made). */
+export class TransientFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TransientFailure";
+  }
+}

@@ -17,15 +17,15 @@ describe("what GitHub's answers mean to the line", () => {
     expect(isRefusal(invalid)).toBe(true);
   });
 
-  it("a pull request from a branch GitHub does not see yet (just made: the PR side lags) is worth another try; other refusals of a PR are final", () => {
+  it("a pull request refused for a head GitHub does not see is named (intake, which just made the branch, tries again); it is a refusal anywhere else", () => {
     const lagging = [
       answered(422, 'Validation Failed: {"resource":"PullRequest","code":"custom","message":"No commits between main and factory/7-dark-mode"}'),
       answered(422, 'Validation Failed: {"resource":"PullRequest","field":"head","code":"invalid"}'),
     ];
     for (const error of lagging) {
       expect(isHeadNotYetSeen(error)).toBe(true);
-      expect(isTransient(error)).toBe(true);
-      expect(isRefusal(error)).toBe(false);
+      expect(isTransient(error)).toBe(false);
+      expect(isRefusal(error)).toBe(true);
     }
     const final = [
       answered(422, 'Validation Failed: {"resource":"PullRequest","field":"base","code":"invalid"}'),

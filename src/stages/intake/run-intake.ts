@@ -7,8 +7,8 @@ import type { BranchesPort, LabelsPort, ThreadsPort } from "../../ports/github.j
 import { fold } from "../../state/fold.js";
 import { pullRequestBody } from "../../views/comments.js";
 import { existingBlocks, syncViews, trackingBody } from "../sync-views.js";
-import { PermanentFailure } from "../../line/failures.js";
-import { describeError, isRefusal } from "../../github/errors.js";
+import { PermanentFailure, TransientFailure } from "../../line/failures.js";
+import { describeError, isHeadNotYetSeen, isRefusal } from "../../github/errors.js";
 import { clip } from "../../line/text.js";
 import { fitRequest } from "./budget.js";
 import { branchName, parseRequest } from "./parse-request.js";
@@ -68,7 +68,7 @@ export async function runIntake(
   }
   const base = await port.branchHead(request.defaultBranch);
   const commit = await port.createEmptyCommit(base.sha, base.treeSha, clip(`chore(factory): open #${issue.number} ${fitted.title}`, 200));
-  await port.createBranch(branch, commit);
+  const made = await port.createBranch(branch, commit);
   // An open PR on the branch without a record is an earlier try's (its answer was lost, or the process died): it is adopted.
   const opened = await port
     .openDraftPull({
@@ -78,6 +78,8 @@ export async function runIntake(
       body: pullRequestBody({ issue: issue.number, goal: fitted.goal, criteria: fitted.criteria, requestedBy: request.requestedBy, cut: fitted.cut }),
     })
     .catch(async (error: unknown) => {
+      // A branch just made, with its commit, that the pull request side does not see yet: thrown, and the event tried again a little later.
+      if (made === "created" && isHeadNotYetSeen(error)) throw new TransientFailure(`GitHub does not see the new branch \`${branch}\` yet: ${describeError(error)}`);
       // Refused for good: the branch this try made goes too, so nothing is left half-made; the failure is said on the issue.
       if (!isRefusal(error)) throw error;
       await port.deleteBranch(branch).catch((cleanup: unknown) => log.warn({ artifact: loaded.id, branch, err: cleanup }, "intake: could not delete the branch of a refused PR"));

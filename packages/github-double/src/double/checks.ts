@@ -90,7 +90,9 @@ export class ChecksArea {
   /** The status checks branch protection requires of `branch` that have not passed on `sha` (a check run's success or a status's). */
   requiredNotPassed(branch: string, sha: string): { expected: string[]; required: string[] } {
     const required = this.d.protection.get(branch) ?? [];
-    const passed = (name: string) => this.forSha(sha).some((r) => r.name === name && r.conclusion === "success") || this.latestStatuses(sha).some((st) => st.context === name && st.state === "success");
+    // A required check passes with success, neutral or skipped (GitHub's rule for check runs); a status only with success.
+    const passed = (name: string) =>
+      this.forSha(sha).some((r) => r.name === name && ["success", "neutral", "skipped"].includes(r.conclusion ?? "")) || this.latestStatuses(sha).some((st) => st.context === name && st.state === "success");
     return { expected: required.filter((name) => !passed(name)), required };
   }
 
