@@ -196,7 +196,7 @@ export const configSchema = z
         runNotes: z
           .enum(["commit", "pull-request", "off"])
           .default("commit")
-          .describe("How the post-run note reaches `.factory/runs/` on the default branch: a direct commit, a small PR, or not at all."),
+          .describe("How the post-run note reaches `.factory/runs/` on the default branch: a direct commit (a small PR instead when the branch refuses it, as a protected one does), a small PR, or not at all."),
         lessons: z.boolean().default(true).describe("Propose lessons from review comments and verifier failures, as a PR to `.factory/lessons/`."),
       })
       .prefault({}),
