@@ -2,6 +2,7 @@ import { advance } from "../stages/advance.js";
 import { hasLabel, sameLabel } from "../line/labels.js";
 import { reviseRequest, runIntake } from "../stages/intake/run-intake.js";
 import { withRecord } from "../state/artifact-store.js";
+import type { SignedRecord } from "../state/records.js";
 import { cancelRunning, looksLikeFactory, type EventContext } from "./context.js";
 import { mayMutate } from "./commands/registry.js";
 import type { EventOf } from "./line-event.js";
@@ -39,18 +40,22 @@ export async function handleIntake(ctx: EventContext, event: EventOf<"intake">):
       ctx.log.info({ artifact: loaded.id, by: sender }, "intake: an edit by someone without a writer's role; the artifact keeps its goal and criteria");
       return;
     }
-    // Back to approval, the build in flight is cancelled before the record says so: cancelled after, a crash in between (or a lost
-    // answer) would leave it running, as the retry finds the record and goes on from there. Cancelling twice is harmless.
-    const record = await reviseRequest(ctx.store, config, loaded, { title: issue.title, body: issue.body, by: sender, key: event.id }, async (backToApproval) => {
-      if (backToApproval) await cancelRunning(ctx.deps, ctx.store, loaded.artifact.running);
-    });
+    const record = await reviseRequest(ctx.store, config, loaded, { title: issue.title, body: issue.body, by: sender, key: event.id });
     if (record) {
+      await cancelRevised(ctx, record);
       await advance(ctx.store, config, ctx.line, withRecord(loaded, record), event.id, { sync: true });
       await ctx.changed(config, issue.number);
     }
     return;
   }
-  // This event's record already there: an earlier try (a lost answer, a crash) began; this one finishes it, the scout and the views.
+  // This event's record already there: an earlier try (a lost answer, a crash) began; this one finishes it, the scout and the views
+  // (and the cancel of the job a revision sent back to approval: the record is written first, so the job's result arrives late).
+  if (outcome === "duplicate") for (const r of loaded.records.filter((x) => x.key === event.id)) await cancelRevised(ctx, r);
   if (outcome === "opened" || outcome === "duplicate") await advance(ctx.store, config, ctx.line, issue.number, event.id, { sync: outcome === "duplicate" });
   if (outcome === "opened" || outcome === "needs-criteria") await ctx.changed(config, issue.number);
+}
+
+/** Cancels the job a revision sent back to approval named (`cancels`); cancelling one already ended is harmless. */
+async function cancelRevised(ctx: EventContext, record: SignedRecord): Promise<void> {
+  if (record.kind === "artifact.revised" && record.data.cancels) await cancelRunning(ctx.deps, ctx.store, record.data.cancels);
 }

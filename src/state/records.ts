@@ -46,7 +46,14 @@ export const recordData = {
    * The issue's goal or criteria were edited after the artifact opened. `backToApproval`:
    * the scope gate is on and the plan had been approved, so the line waits for approval again.
    */
-  "artifact.revised": z.object({ by: login, goal: z.string(), criteria: z.array(z.string()).min(1), backToApproval: z.boolean() }),
+  /** `cancels`: the job that was running when the revision sent the artifact back to approval; it is cancelled after the record (again by a retry). */
+  "artifact.revised": z.object({
+    by: login,
+    goal: z.string(),
+    criteria: z.array(z.string()).min(1),
+    backToApproval: z.boolean(),
+    cancels: z.object({ runner: z.string().max(20), job: z.string().max(100), stage: z.string().max(20) }).optional(),
+  }),
   /**
    * A command that changed nothing (status, help, a refusal) was answered: its key stops a second answer.
    * `refused`: its author lacks the role it needs (also a command the app does not know, from someone

@@ -133,8 +133,6 @@ export async function reviseRequest(
   config: FactoryConfig,
   loaded: LoadedArtifact,
   edit: { title: string; body: string | null | undefined; by: string; key: string },
-  /** Runs just before the record is written, knowing whether it sends the artifact back to approval (the caller then cancels the build in flight). */
-  beforeWrite: (backToApproval: boolean) => Promise<void> = async () => {},
 ): Promise<SignedRecord | undefined> {
   const { artifact } = loaded;
   if (artifact.pr === undefined || artifact.status === "done" || artifact.keys.has(edit.key)) return undefined;
@@ -143,8 +141,10 @@ export async function reviseRequest(
   const fitted = fitRequest({ title: edit.title, goal: parsed.goal, criteria: parsed.criteria });
   if (fitted.goal === artifact.goal && JSON.stringify(fitted.criteria) === JSON.stringify(artifact.criteria)) return undefined;
   const backToApproval = config.gates.scope && artifact.scopeApproved !== undefined && artifact.status === "active" && artifact.stage !== "scout";
-  await beforeWrite(backToApproval);
-  const record = store.record(loaded, "artifact.revised", { by: edit.by, goal: fitted.goal, criteria: fitted.criteria, backToApproval }, edit.key);
+  // Back to approval, the job in flight no longer counts: the record names it, for the caller (and a retry) to cancel.
+  const { running } = artifact;
+  const cancels = backToApproval && running ? { runner: running.runner, job: running.job, stage: running.stage } : undefined;
+  const record = store.record(loaded, "artifact.revised", { by: edit.by, goal: fitted.goal, criteria: fitted.criteria, backToApproval, ...(cancels ? { cancels } : {}) }, edit.key);
   const said = backToApproval
     ? `@${edit.by} edited the goal or criteria after the plan was approved: the line waits for approval again (\`/factory approve\`, or \`/factory revise <guidance>\`).`
     : `@${edit.by} edited the goal or criteria: the builder and the verifier work from the new ones.`;

@@ -103,7 +103,7 @@ describe("the scope gate", () => {
     expect(builds()).toBe(2);
   });
 
-  it("criteria edited after approval while the build runs: the build is cancelled before the edit is recorded, so a lost answer to that comment cannot leave it running", async () => {
+  it("criteria edited after approval while the build runs: the revision names the build, which is cancelled, also by the retry after a lost answer to the revision's comment", async () => {
     s.double.writeFile(".github/factory.yml", CONFIG);
     holdBuilds = true;
     const { issue, pr } = await intakeAndWait(s, "Dark mode");
@@ -127,6 +127,9 @@ describe("the scope gate", () => {
     expect(lost.seen).toBe(1);
     expect(kinds(issue).filter((k) => k === "artifact.revised")).toHaveLength(1);
     expect(runner.cancelled).toEqual([build?.id]);
+    // The record says which job it called off (the cancel comes after it, so that job's result arrives late and changes nothing).
+    const revised = s.double.commentsOn(issue).flatMap((c) => decodeBlocks(c.body)).find((b) => b.ok && (b.value as { kind: string }).kind === "artifact.revised");
+    expect(revised?.ok && (revised.value as { data: { cancels?: unknown } }).data.cancels).toEqual({ runner: "local", job: build?.id, stage: "build" });
     expect(tracking(issue)).toContain("**Next:** a writer: approve the scout's plan");
   });
 
