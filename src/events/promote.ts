@@ -9,10 +9,10 @@ import { lineEvent } from "./line-event.js";
  * for the person who asked, then the intake label goes on the issue (so people see
  * it). In that order: labelling first and dying before the push left an issue
  * labelled that nothing would take in (the label's webhook is the app's own, and
- * ignored); dying after the push, the event's intake puts the label on. Intake then runs as it does for a label,
- * under the issue's own lock (two promotions of the same issue, or a promotion and
- * the label's own webhook, open one artifact). `key` names the event, so a retry
- * pushes the same one.
+ * ignored); dying after the push, the event's intake puts the label on. Intake then
+ * runs as it does for a label, under the issue's own lock (two promotions of the same
+ * issue, or a promotion and the label's own webhook, open one artifact). `key` names
+ * the event, so a retry pushes the same one.
  */
 export async function promoteCandidate(
   ctx: EventContext,

@@ -244,9 +244,10 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
   }
 
   async artifactBranches(prefix: string, issue: number): Promise<string[]> {
-    // One request: GitHub lists the refs that start with the name (`factory/12` also finds `factory/123-…`, left out here).
-    const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, { ...this.ref, ref: `heads/${prefix}${issue}`, per_page: 100 });
-    return refs.map((r) => r.ref.replace(/^refs\/heads\//, "")).filter((name) => name === `${prefix}${issue}` || name.startsWith(`${prefix}${issue}-`));
+    // GitHub lists the refs that start with the name. With the dash, `factory/12-` finds this issue's branches only
+    // (`factory/12` would page through `factory/120-…` to `factory/129…` too); intake's names always have a slug.
+    const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, { ...this.ref, ref: `heads/${prefix}${issue}-`, per_page: 100 });
+    return refs.map((r) => r.ref.replace(/^refs\/heads\//, ""));
   }
 
   /** Deletes a branch; one already gone is no error (an earlier try deleted it). */

@@ -66,7 +66,7 @@ export interface BranchesPort {
   createBranch(branch: string, sha: string): Promise<"created" | "exists">;
   /** A branch already gone is no error. */
   deleteBranch(branch: string): Promise<void>;
-  /** The branches named for `issue` under `prefix` (`<prefix><issue>` or `<prefix><issue>-<slug>`), whatever their slug. */
+  /** The branches named for `issue` under `prefix` (`<prefix><issue>-<slug>`), whatever their slug. */
   artifactBranches(prefix: string, issue: number): Promise<string[]>;
   /** The open PR whose head is `head` in this repository, if any. */
   findOpenPull(head: string): Promise<PullRef | undefined>;

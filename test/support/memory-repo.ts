@@ -124,7 +124,7 @@ export class MemoryRepo implements ThreadsPort, LabelsPort, BranchesPort, PullFi
 
   async artifactBranches(prefix: string, issue: number): Promise<string[]> {
     this.call("artifactBranches", prefix, issue);
-    return [...this.branches.keys()].filter((name) => name === `${prefix}${issue}` || name.startsWith(`${prefix}${issue}-`));
+    return [...this.branches.keys()].filter((name) => name.startsWith(`${prefix}${issue}-`));
   }
 
   async findOpenPull(head: string): Promise<PullRef | undefined> {
