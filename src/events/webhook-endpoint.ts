@@ -4,7 +4,8 @@
  * signature, and a bad one is logged with the body attached, twice. Anyone who
  * can reach the URL could spend the app's memory and fill its disk. Here a body
  * over GitHub's limit is refused with 413 before it is read (a declared length)
- * or as soon as it passes the limit (a chunked one); the signature is checked
+ * or as soon as it passes the limit (a chunked one), and the connection closes
+ * after the answer has gone (a lingering close); the signature is checked
  * before Probot sees the body; each refusal is one short line (the delivery, the
  * event, the reason, the size), never the body.
  */
@@ -108,13 +109,48 @@ function deliveryOf(req: IncomingMessage): Delivery {
   };
 }
 
-/** One line says why, the sender gets the reason; a 413 closes the connection, so the rest of the body is never read. */
+/**
+ * One line says why, the sender gets the reason. A 413 closes the connection, so
+ * the rest of the body is never kept: it is read and dropped for a short while
+ * (see `lingerOnClose`), never stored.
+ */
 function refuse(res: ServerResponse, log: Logger, delivery: Delivery, status: number, reason: string, bytes: number): true {
   log.warn({ delivery: delivery.id, event: delivery.event, status, bytes }, `webhook ${delivery.id} (${delivery.event}) refused: ${reason}`);
   if (!res.headersSent && !res.destroyed) {
+    if (status === 413) lingerOnClose(res);
     res.writeHead(status, { "content-type": "application/json", ...(status === 413 ? { connection: "close" } : {}) }).end(JSON.stringify({ error: reason }));
   }
   return true;
+}
+
+/** How long a refused body is still read (and dropped) after the answer, so that the sender reads the answer. */
+export const LINGER_MS = 2_000;
+
+/**
+ * A lingering close, as nginx's `lingering_close`. Node closes the connection as
+ * soon as the answer is written; with the sender's bytes still unread, the kernel
+ * then answers with a reset instead of a FIN, and a reset can reach the sender
+ * before the answer does, which is lost (measured: 20 resets in 20 refused
+ * chunked bodies, one answer lost). Here the answer goes, then a FIN, and the
+ * rest of the body is read and dropped until the sender closes its side or
+ * `LINGER_MS` pass. Node's server closes a `connection: close` answer with
+ * `socket.destroySoon()`; this connection's is replaced.
+ */
+function lingerOnClose(res: ServerResponse): void {
+  const { req, socket } = res;
+  if (!socket) return;
+  // Read on, dropping what comes (readWithin paused the request at the limit and let go of it).
+  req.resume();
+  socket.destroySoon = function lingering(this: typeof socket) {
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once("close", () => clearTimeout(timer));
+    // The sender's own FIN ends it at once (a socket's side closes when the other's has).
+    this.once("end", () => this.destroy());
+    this.on("error", () => this.destroy());
+    this.end();
+    this.resume();
+  };
 }
 
 type Read = { body: Buffer } | { over: number } | { failed: string; bytes: number };
