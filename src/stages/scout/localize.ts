@@ -36,7 +36,7 @@ export async function snapshotRepo(reader: RepoReader, historyLimit = 1000): Pro
  * How much each signal counts by default. A repository can calibrate its own
  * (`.factory/scout.json`, fitted on its history by `factory learn scout`).
  */
-export const WEIGHTS = { text: 1, textRank: 0.5, history: 0.9, identifier: 0.6, mention: 1, recency: 0.4, cochange: 0.8, pair: 0.5 };
+export const WEIGHTS = { text: 1, textRank: 0.5, history: 0.9, identifier: 0.6, mention: 1, recency: 0.4, cochange: 0.8, pair: 0.5, page: 0.25 };
 
 export type Signal = keyof typeof WEIGHTS;
 
@@ -131,6 +131,13 @@ export function isDocPath(path: string): boolean {
   return /\.(md|mdx|markdown|rst|adoc)$/i.test(path);
 }
 
+/** What a page of prose documents: its name, or its folder's for an index page (`completions/_index.md`, `cli/README.md`). */
+function pageKey(path: string): string | undefined {
+  const key = pairKey(path);
+  if (!/^(_?index|readme)$/.test(key)) return key;
+  return path.split("/").at(-2)?.toLowerCase();
+}
+
 export function isTestPath(path: string): boolean {
   return /(^|\/)(tests?|__tests__|spec)\/|\.(test|spec)\.[a-z]+$|_test\.[a-z]+$|(^|\/)test_[^/]+$/.test(path);
 }
@@ -141,6 +148,8 @@ interface SnapshotIndex {
   bm25: Bm25;
   paths: string[][];
   byKey: Map<string, string[]>;
+  /** Pages of prose by the name they document (`docs/active_help.md`, `site/content/completions/_index.md` → `completions`). */
+  pagesByKey: Map<string, string[]>;
 }
 
 /** Tokenising every file is the expensive part: do it once per snapshot, whatever the queries. */
@@ -171,13 +180,18 @@ export function indexSnapshot(repo: RepoSnapshot): SnapshotIndex {
     const paths = repo.files.map((path) => pathTokens(path));
     const bm25 = new Bm25(repo.files.map((path, i) => documentOf(path, paths[i] as string[], repo.contents.get(path) ?? "")));
     const byKey = new Map<string, string[]>();
+    const pagesByKey = new Map<string, string[]>();
+    const file = (map: Map<string, string[]>, key: string, path: string) => {
+      const list = map.get(key);
+      if (list) list.push(path);
+      else map.set(key, [path]);
+    };
     for (const path of repo.files) {
-      const key = pairKey(path);
-      const list = byKey.get(key) ?? [];
-      list.push(path);
-      byKey.set(key, list);
+      file(byKey, pairKey(path), path);
+      const page = isDocPath(path) ? pageKey(path) : undefined;
+      if (page) file(pagesByKey, page, path);
     }
-    index = { known: new Set(repo.files), bm25, paths, byKey };
+    index = { known: new Set(repo.files), bm25, paths, byKey, pagesByKey };
     indexes.set(repo, index);
   }
   return index;
@@ -302,7 +316,7 @@ export function rankingEvidence(query: string, repo: RepoSnapshot, notes: readon
  * calibration ranks the same evidence thousands of times and reads only the order).
  */
 export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weights = WEIGHTS, explain = true): RankedFile[] {
-  const { known, byKey } = indexSnapshot(repo);
+  const { known, byKey, pagesByKey } = indexSnapshot(repo);
   const total = new Map<string, { score: number; reasons: Array<{ weight: number; text: string }> }>();
   const add = (path: string, weight: number, value: number, reason: string) => {
     if (!known.has(path) || value <= 0 || weight <= 0) return;
@@ -350,7 +364,8 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
   }
   for (const [path, value] of together) add(path, weights.cochange, Math.min(1, value), reasonFor.get(path) ?? "changes with the leading files");
 
-  // Pairing: a source file pulls its test and a test its source.
+  // Pairing: a source file pulls its test and a test its source, and its page of documentation when one is named like it
+  // (active_help.go → docs/active_help.md): a change to what users see is written up there. A name that several pages share says less.
   const before = [...total.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, 15);
   const best = before[0]?.[1].score ?? 1;
   for (const [path, entry] of before) {
@@ -358,6 +373,8 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
     if (isDocPath(path)) continue;
     const partners = (byKey.get(pairKey(path)) ?? []).filter((p) => p !== path && isTestPath(p) !== isTestPath(path) && !isDocPath(p));
     for (const partner of partners.slice(0, 2)) add(partner, weights.pair, entry.score / best, `${isTestPath(partner) ? "test of" : "source of"} ${path}`);
+    const pages = isTestPath(path) ? [] : (pagesByKey.get(pairKey(path)) ?? []);
+    if (pages.length <= 2) for (const page of pages) add(page, weights.page, entry.score / best, `the page of documentation named like ${path}`);
   }
 
   return [...total.entries()]

@@ -184,6 +184,41 @@ describe("rankFiles", () => {
     expect(find(ranking, "src/money.ts")?.reasons).toEqual(["source of test/money.test.ts"]);
   });
 
+  it("a source file pulls in the page of documentation named like it (an index page by its folder), with the reason; its test pulls none", () => {
+    const repo = snapshot({
+      "completions.go": "package cobra // shell completion for flags: ShellCompDirective",
+      "completions_test.go": "package cobra // tests",
+      "site/content/completions/_index.md": "# Shell completions\n\nGenerating scripts.",
+      "site/content/active_help.md": "# Active help",
+      "docs/other.md": "# Other",
+    });
+    const ranking = rankFiles("Flag completion drops the ShellCompDirective", repo);
+    expect(ranking[0]?.path).toBe("completions.go");
+    expect(find(ranking, "site/content/completions/_index.md")?.reasons).toContain("the page of documentation named like completions.go");
+    expect(find(ranking, "site/content/active_help.md")).toBeUndefined();
+    expect(find(ranking, "docs/other.md")).toBeUndefined();
+
+    // Led by the test alone, no page comes in: a test is not what the page describes.
+    const byTest = rankFiles("Flag completion tests", snapshot({ "completions.go": "package cobra", "completions_test.go": "package cobra // flag completion tests", "docs/completions.md": "# Completions" }));
+    expect(byTest[0]?.path).toBe("completions_test.go");
+    expect(find(byTest, "docs/completions.md")?.reasons ?? []).not.toContain("the page of documentation named like completions_test.go");
+  });
+
+  it("a name that three pages share pulls none of them in", () => {
+    const repo = snapshot({
+      "src/config.ts": "export function loadConfig() { /* reads the config file */ }",
+      "docs/config.md": "# Configuration",
+      "docs/api/config.md": "# config()",
+      "site/config/index.md": "# Config",
+    });
+    const ranking = rankFiles("loadConfig ignores the file", repo);
+    expect(ranking[0]?.path).toBe("src/config.ts");
+    for (const page of ["docs/config.md", "docs/api/config.md", "site/config/index.md"]) expect(find(ranking, page)?.reasons ?? []).not.toContain("the page of documentation named like src/config.ts");
+    // Two pages of that name would each come in.
+    const two = rankFiles("loadConfig ignores the file", snapshot({ "src/config.ts": "export function loadConfig() {}", "docs/config.md": "# Configuration", "site/config/index.md": "# Config" }));
+    expect(find(two, "site/config/index.md")?.reasons).toContain("the page of documentation named like src/config.ts");
+  });
+
   it("a page of prose that shares a test's name is not its source, nor pulls it in", () => {
     const repo = snapshot({
       "docs/money.md": "# Money\n\nHow the discount is applied before rounding.",
