@@ -56,6 +56,10 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   if (pull.state === "closed") return refuse(`#${pr} is closed.`);
   const head = pull.headSha;
   const short = head.slice(0, 7);
+  const base = pull.baseRef ?? (artifact.baseBranch as string);
+  // An earlier try merged the base in and died before its record: that merge, on the verified head, is this ship's to wait on.
+  const unrecorded = await unrecordedUpdate(store, loaded, pull, base);
+  if (unrecorded) return waitOn(store, loaded, { by, key, thread, pr, headRef: pull.headRef, base, verified: unrecorded.verified, after: head });
   const verdict = verdictProblem(artifact.verification, artifact.verifiedSha, head);
   if (verdict) return refuse(verdict);
   // Verified, and the line agrees: packaged and waiting on review, not blocked, not sent back by a review or a revision.
@@ -66,24 +70,18 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   if (decision === "REVIEW_REQUIRED") return refuse(`the approving reviews that branch protection on \`${pull.baseRef ?? artifact.baseBranch}\` requires are not in yet. A reviewer with write access approves, then ship.`);
   if (decision === "CHANGES_REQUESTED") return refuse("a reviewer requested changes and has not approved since. Address the review (the builder does, on its own), then ship.");
 
-  const base = pull.baseRef ?? (artifact.baseBranch as string);
   const behind = await port.behindBy(base, head);
   if (behind > 0) {
     let merged;
     try {
-      merged = await port.mergeInto(pull.headRef, base, `Merge ${base} into ${pull.headRef} for /factory ship`);
+      merged = await port.mergeInto(pull.headRef, base, updateMessage(base, pull.headRef));
     } catch (error) {
       // Refused for good (a workflow file changed on the base, which an app without the `workflows` permission may not merge in): said, not tried again.
       if (!isRefusal(error)) throw error;
       return refuse(`\`${pull.headRef}\` is ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\`, and GitHub refused to merge \`${base}\` into it (${statusOf(error) ?? "error"}): ${refusalMessage(error)}. Update the branch by hand, then ship.`);
     }
     if (merged.state === "conflict") return refuse(`\`${pull.headRef}\` is ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\` and merging \`${base}\` into it conflicts. Resolve the conflict on the branch, then ship.`);
-    if (merged.state === "merged") {
-      const record = store.record(loaded, "ship.requested", { by, sha: head, behind, after: merged.sha }, key);
-      const reply = `\`${pull.headRef}\` was ${behind} commit${behind === 1 ? "" : "s"} behind \`${base}\`: merged \`${base}\` into it for @${by}. The verifier checks the new head, and it merges once that passes (\`/factory stop\` calls it off).`;
-      await port.createComment(thread ?? pr, fitBody(reply, [store.block(record)]));
-      return { kind: "updating", reply, record };
-    }
+    if (merged.state === "merged") return waitOn(store, loaded, { by, key, thread, pr, headRef: pull.headRef, base, verified: head, behind, after: merged.sha });
   }
 
   const allowed = await port.mergeMethods();
@@ -107,6 +105,44 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
     .join("\n\n");
   await port.createComment(thread ?? pr, fitBody(reply, [store.block(record)]));
   return { kind: "merged", reply, record };
+}
+
+/** The merge commit `/factory ship` makes to bring the branch up to date: how a later try knows its own. */
+function updateMessage(base: string, headRef: string): string {
+  return `Merge ${base} into ${headRef} for /factory ship`;
+}
+
+/**
+ * The head is the merge of the base into the branch that a try of `/factory ship`
+ * made on the verified commit, and no record says so: the process died between the
+ * merge and its record (the retry, or the next ship, would otherwise refuse the
+ * merge's own head as unverified, and nothing would merge). Two GETs, only when the
+ * head is not the verified commit. Whoever made such a commit, the PR still merges
+ * only once that head passes.
+ */
+async function unrecordedUpdate(store: GitHubStore, loaded: LoadedArtifact, pull: { headSha: string; headRef: string }, base: string): Promise<{ verified: string } | undefined> {
+  const { artifact } = loaded;
+  const verified = artifact.verifiedSha;
+  if (verified === undefined || verified === pull.headSha || artifact.ship?.state === "waiting") return undefined;
+  // The verified commit passed (a stale or pending verdict is that pass, with the merge's push seen since).
+  if (!["pass", "stale", "pending"].includes(artifact.verification)) return undefined;
+  const parents = await store.port.commitParents(pull.headSha);
+  if (parents.length !== 2 || parents[0] !== verified) return undefined;
+  const [commit] = await store.port.commitMessages(pull.headSha, 1);
+  return commit?.message.trim() === updateMessage(base, pull.headRef) ? { verified } : undefined;
+}
+
+/** Records the ship as waiting on the updated head `after`, and says so. */
+async function waitOn(
+  store: GitHubStore,
+  loaded: LoadedArtifact,
+  ship: { by: string; key: string; thread: number | undefined; pr: number; headRef: string; base: string; verified: string; after: string; behind?: number },
+): Promise<ShipResult> {
+  const behind = ship.behind ?? (await store.port.behindBy(ship.base, ship.verified));
+  const record = store.record(loaded, "ship.requested", { by: ship.by, sha: ship.verified, behind, after: ship.after }, ship.key);
+  const reply = `\`${ship.headRef}\` was ${behind} commit${behind === 1 ? "" : "s"} behind \`${ship.base}\`: merged \`${ship.base}\` into it for @${ship.by}. The verifier checks the new head, and it merges once that passes (\`/factory stop\` calls it off).`;
+  await store.port.createComment(ship.thread ?? ship.pr, fitBody(reply, [store.block(record)]));
+  return { kind: "updating", reply, record };
 }
 
 /** Why the head's verdict does not allow a merge, or undefined when it passed at exactly this head. */

@@ -281,4 +281,49 @@ describe("/factory ship", () => {
     expect(lastReply(pr)).toMatch(/^### Post-run note: merged/);
     expect(replies(pr).some((r) => r.startsWith("Shipped for @maintainer: merged"))).toBe(true);
   });
+
+  it("a ship whose try died between merging the base in and its record: the next try finds its own merge on the verified head, waits on it, and merges once it passes", async () => {
+    s.double.writeFile(".github/factory.yml", config());
+    const { pr } = await intakeAndWait(s, "Dark mode");
+    const branch = `heads/${s.double.issues.get(pr)?.pull?.head ?? ""}`;
+    const verified = s.double.git.refSha(branch) ?? "";
+    s.double.writeFile("README.md", "# widgets, newer\n");
+    // The base is merged in; then the reply with the record is lost, as if the process died there.
+    const lost = intercept(
+      s.double,
+      (r) => r.method === "POST" && r.path.endsWith("/comments") && JSON.stringify(r.body).includes("merged `main` into it"),
+      () => ({ status: 500, body: { message: "Server Error" } }),
+      1,
+    );
+    try {
+      await say(pr, "maintainer", "/factory ship");
+    } finally {
+      lost.restore();
+    }
+    expect(lost.seen).toBe(1);
+    const head = s.double.git.refSha(branch) ?? "";
+    expect(s.double.git.run(["log", "-1", "--format=%P %s", head]).trim()).toMatch(new RegExp(`^${verified} [0-9a-f]{40} Merge main into factory/\\d+-dark-mode for /factory ship$`));
+
+    // Asked again: not "the verdict is for an older head", which nothing would ever clear.
+    await say(pr, "maintainer", "/factory ship");
+    expect(replies(pr).filter((r) => /^`factory\/\d+-dark-mode` was 1 commit behind `main`: merged `main` into it for @maintainer\./.test(r))).toHaveLength(1);
+    expect(replies(pr).some((r) => r.includes("is for an older head"))).toBe(false);
+    expect(merged(pr)).toBe(true);
+    expect(replies(pr).some((r) => r.startsWith("Shipped for @maintainer: merged"))).toBe(true);
+    // Merged at the merge commit the first try made: one update of the branch, not two.
+    expect(s.double.git.run(["log", "--format=%s", `${head}^1..${head}`]).split("\n").filter((l) => l.startsWith("Merge main into"))).toHaveLength(1);
+  });
+
+  it("a merge commit of the same shape by a person, on a head that never passed, is not taken for the ship's", async () => {
+    verifyFails = true;
+    s.double.writeFile(".github/factory.yml", config());
+    const { pr } = await intakeAndWait(s, "Broken");
+    const branch = s.double.issues.get(pr)?.pull?.head ?? "";
+    const head = s.double.git.refSha(`heads/${branch}`) ?? "";
+    s.double.writeFile("README.md", "# widgets, newer\n");
+    s.double.git.run(["update-ref", `refs/heads/${branch}`, s.double.git.run(["commit-tree", `${head}^{tree}`, "-p", head, "-p", "refs/heads/main", "-m", `Merge main into ${branch} for /factory ship`]).trim()]);
+    await say(pr, "maintainer", "/factory ship");
+    expect(lastReply(pr)).toMatch(/^Not shipped, @maintainer: the verdict at `[0-9a-f]{7}` is a fail\./);
+    expect(merged(pr)).toBe(false);
+  });
 });
