@@ -133,9 +133,14 @@ export function isDocPath(path: string): boolean {
 
 /** What a page of prose documents: its name, or its folder's for an index page (`completions/_index.md`, `cli/README.md`). */
 function pageKey(path: string): string | undefined {
-  const key = pairKey(path);
+  const key = (path.split("/").pop() ?? path).replace(/\.[a-z0-9]+$/i, "").toLowerCase();
   if (!/^(_?index|readme)$/.test(key)) return key;
   return path.split("/").at(-2)?.toLowerCase();
+}
+
+/** Source code, which a page can document (not configuration or data: `ci.yml`, `package.json`). */
+function isCodePath(path: string): boolean {
+  return /\.(ts|tsx|js|jsx|mjs|cjs|py|go|rs|rb|java|kt|scala|c|h|cc|cpp|hpp|cs|php|swift|ex|exs|lua|sh|vue|svelte)$/i.test(path);
 }
 
 export function isTestPath(path: string): boolean {
@@ -373,7 +378,7 @@ export function rankWith(evidence: Evidence, repo: RepoSnapshot, weights: Weight
     if (isDocPath(path)) continue;
     const partners = (byKey.get(pairKey(path)) ?? []).filter((p) => p !== path && isTestPath(p) !== isTestPath(path) && !isDocPath(p));
     for (const partner of partners.slice(0, 2)) add(partner, weights.pair, entry.score / best, `${isTestPath(partner) ? "test of" : "source of"} ${path}`);
-    const pages = isTestPath(path) ? [] : (pagesByKey.get(pairKey(path)) ?? []);
+    const pages = isTestPath(path) || !isCodePath(path) ? [] : (pagesByKey.get(pairKey(path)) ?? []);
     if (pages.length <= 2) for (const page of pages) add(page, weights.page, entry.score / best, `the page of documentation named like ${path}`);
   }
 

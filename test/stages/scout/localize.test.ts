@@ -204,6 +204,17 @@ describe("rankFiles", () => {
     expect(find(byTest, "docs/completions.md")?.reasons ?? []).not.toContain("the page of documentation named like completions_test.go");
   });
 
+  it("only source code pulls a page, and a page's name is kept whole (docs/test_runner.md documents no runner.py)", () => {
+    const ranking = rankFiles(
+      "the release workflow skips the runner",
+      snapshot({ ".github/workflows/release.yml": "on: push # release workflow", "docs/release.md": "# Releasing", "src/runner.py": "def runner(): pass  # the runner", "docs/test_runner.md": "# The test runner" }),
+    );
+    expect(find(ranking, ".github/workflows/release.yml")).toBeDefined();
+    expect(find(ranking, "src/runner.py")).toBeDefined();
+    expect(find(ranking, "docs/release.md")?.reasons ?? []).not.toContain("the page of documentation named like .github/workflows/release.yml");
+    expect(find(ranking, "docs/test_runner.md")?.reasons ?? []).not.toContain("the page of documentation named like src/runner.py");
+  });
+
   it("a name that three pages share pulls none of them in", () => {
     const repo = snapshot({
       "src/config.ts": "export function loadConfig() { /* reads the config file */ }",
