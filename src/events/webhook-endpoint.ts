@@ -10,6 +10,7 @@
  * event, the reason, the size), never the body.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Logger, Probot } from "probot";
 
 /** GitHub does not deliver a payload over 25 MB, so a bigger body is not a delivery from GitHub. */
@@ -46,6 +47,11 @@ export function boundWebhookEndpoint(probot: Probot, limit = WEBHOOK_BODY_LIMIT)
 export function webhookEndpoint(inner: Middleware, endpoint: Endpoint): Middleware {
   const path = withoutTrailingSlashes(endpoint.path);
   return async (req: IncomingMessage, res: ServerResponse, next) => {
+    // A request sent on after a refused body, on a connection that is closing: nobody reads its answer.
+    if (lingering.has(req.socket)) {
+      req.socket.destroy();
+      return true;
+    }
     if (req.method !== "POST" || pathOf(req) !== path) return inner(req, res, next);
     const delivery = deliveryOf(req);
     if (delivery.declared !== undefined && delivery.declared > endpoint.limit) {
@@ -123,6 +129,9 @@ function refuse(res: ServerResponse, log: Logger, delivery: Delivery, status: nu
   return true;
 }
 
+/** Connections closing after a 413. */
+const lingering = new WeakSet<Socket>();
+
 /** How long a refused body is still read (and dropped) after the answer, so that the sender reads the answer. */
 export const LINGER_MS = 2_000;
 
@@ -137,11 +146,12 @@ export const LINGER_MS = 2_000;
  * `socket.destroySoon()`; this connection's is replaced.
  */
 function lingerOnClose(res: ServerResponse): void {
-  const { req, socket } = res;
-  if (!socket) return;
+  const { req } = res;
+  const { socket } = req;
+  lingering.add(socket);
   // Read on, dropping what comes (readWithin paused the request at the limit and let go of it).
   req.resume();
-  socket.destroySoon = function lingering(this: typeof socket) {
+  socket.destroySoon = function lingerThenClose(this: typeof socket) {
     const timer = setTimeout(() => this.destroy(), LINGER_MS);
     timer.unref();
     this.once("close", () => clearTimeout(timer));

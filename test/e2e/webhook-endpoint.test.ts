@@ -153,6 +153,21 @@ describe("the webhook endpoint, for senders without the secret", () => {
     expect(refused.bytes).toBeLessThan(WEBHOOK_BODY_LIMIT + MB);
   });
 
+  it("does not answer a request sent on after a refused body: that connection is closing", async () => {
+    const head = headers("issues", "sha256=0000");
+    const next = headers("issues", "sha256=0000");
+    const size = WEBHOOK_BODY_LIMIT + MB;
+    const { socket, answer } = open({ ...head, "content-length": String(size), connection: "keep-alive" });
+    socket.write(bigBody(size));
+    const lines = Object.entries({ host: "127.0.0.1", ...next, "content-length": "2" }).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`POST /api/github/webhooks HTTP/1.1\r\n${lines.join("")}\r\n{}`);
+    expect(await answer).toMatchObject({ status: 413 });
+    expect(await linesAbout(head["x-github-delivery"])).toHaveLength(1);
+    // Read and dropped with the rest, never handled: no line about it, no second answer.
+    expect(await linesAbout(next["x-github-delivery"])).toEqual([]);
+    expect((await answer).text).not.toContain("HTTP/1.1");
+  });
+
   it("refuses 20 badly signed 10 MB bodies in a row with one short line each, and keeps no body", async () => {
     const body = bigBody(10 * MB);
     const before = memoryMb();
