@@ -459,8 +459,13 @@ export class RepoPort implements ThreadsPort, LabelsPort, BranchesPort, PullFile
 
   /** A commit's parents, oldest first (the git data API: no file list to page through). */
   async commitParents(sha: string): Promise<string[]> {
+    return (await this.gitCommit(sha)).parents;
+  }
+
+  /** A commit's parents (oldest first) and message, in one request. */
+  async gitCommit(sha: string): Promise<{ parents: string[]; message: string }> {
     const { data } = await this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: sha });
-    return data.parents.map((p) => p.sha);
+    return { parents: data.parents.map((p) => p.sha), message: data.message };
   }
 
   /** `workflow_dispatch` on a workflow file of this repository; GitHub answers 204 with nothing to read. */

@@ -26,6 +26,8 @@ export interface Artifact {
   verification: Verification;
   /** The commit the last verdict was for. */
   verifiedSha: string | undefined;
+  /** `verifiedSha` when that verdict was a pass; a stale verdict keeps it (the pass stands for that commit), any other verdict or a build clears it. */
+  passedSha?: string | undefined;
   attempts: Partial<Record<Stage, number>>;
   /** The job a runner holds for the current stage, until it completes or fails. */
   running: { stage: Stage; runner: string; job: string; since: string } | undefined;
@@ -259,15 +261,15 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
       if (a.status !== "active" || a.stage !== record.data.stage) return { ...a, costUsd, ...(a.running?.stage === record.data.stage ? { running: undefined } : {}) };
       const attempts = bump(a.attempts, record.data.stage);
       // A new build makes any earlier verdict moot: the next one is for the commit it pushed.
-      const settled = { ...a, attempts, costUsd, running: undefined, ...(record.data.stage === "build" ? { verification: "none" as Verification, verifiedSha: undefined } : {}) };
+      const settled = { ...a, attempts, costUsd, running: undefined, ...(record.data.stage === "build" ? { verification: "none" as Verification, verifiedSha: undefined, passedSha: undefined } : {}) };
       if (record.data.stage === "verify") {
         const verdict = verdictIn(record.data.output);
         const mapped = record.data.output?.criteria;
         if (Array.isArray(mapped)) settled.criteriaEvidence = mapped as NonNullable<Artifact["criteriaEvidence"]>;
         const sha = typeof record.data.output?.sha === "string" ? record.data.output.sha : undefined;
         // A failed verdict sends the artifact back to build, with the failure summary for the next prompt.
-        if (verdict === "fail") return { ...settled, verification: "fail", verifiedSha: sha, stage: "build", nextHandoff: "build: fixing what the verifier found" };
-        Object.assign(settled, { verification: verdict === "pass" ? "pass" : a.verification, verifiedSha: sha });
+        if (verdict === "fail") return { ...settled, verification: "fail", verifiedSha: sha, passedSha: undefined, stage: "build", nextHandoff: "build: fixing what the verifier found" };
+        Object.assign(settled, { verification: verdict === "pass" ? "pass" : a.verification, verifiedSha: sha, passedSha: verdict === "pass" ? sha : undefined });
       }
       // A new plan needs its own approval.
       if (record.data.stage === "scout") settled.scopeApproved = undefined;
@@ -343,6 +345,7 @@ function apply(a: Artifact, record: SignedRecord): Artifact {
         ...a,
         verification: "no-evidence",
         verifiedSha: record.data.sha,
+        passedSha: undefined,
         nextHandoff: `a maintainer: nothing verified ${record.data.sha.slice(0, 7)} (no check or status within ${record.data.graceMinutes} min, no \`verify.commands\`): add CI, set \`verify.commands\` or \`verify.requiredChecks\` in \`.github/factory.yml\`, or accept it with \`/factory verify --accept-no-evidence\``,
       };
     case "verify.accepted":

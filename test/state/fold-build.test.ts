@@ -127,6 +127,23 @@ describe("fold: stage.completed and stage.failed with a job", () => {
     const a = fold(ARTIFACT, [...AT_BUILD, completed(3, undefined, 0.2)]);
     expect(a).toMatchObject({ stage: "verify", costUsd: { build: 0.2 }, attempts: { build: 1 } });
   });
+
+  it("passedSha is the commit whose last verdict passed: a stale verdict keeps it, any other verdict or a new build clears it", () => {
+    const X = "a".repeat(40);
+    const Y = "b".repeat(40);
+    const verdict = (seq: number, sha: string, v: string) => rec(seq, "stage.completed", { stage: "verify", summary: v, output: { sha, verdict: v } });
+    const built = [...AT_BUILD, completed(3, undefined)];
+    const passed = [...built, verdict(4, X, "pass")];
+    expect(fold(ARTIFACT, passed)).toMatchObject({ verification: "pass", verifiedSha: X, passedSha: X });
+    expect(fold(ARTIFACT, [...passed, rec(5, "verify.stale", { sha: Y, previous: X })])).toMatchObject({ verification: "stale", verifiedSha: X, passedSha: X });
+    // Verified at `verify` with no evidence, then made stale: its sha is the last verdict's, but nothing passed there.
+    const noEvidence = [...built, rec(4, "verify.no_evidence", { sha: X, graceMinutes: 0 }), rec(5, "verify.stale", { sha: Y, previous: X })];
+    expect(fold(ARTIFACT, noEvidence)).toMatchObject({ verification: "stale", verifiedSha: X, passedSha: undefined });
+    expect(fold(ARTIFACT, [...built, verdict(4, X, "fail")])).toMatchObject({ verification: "fail", verifiedSha: X, passedSha: undefined });
+    const rebuilt = [...passed, rec(5, "stage.completed", { stage: "package", summary: "packaged" }), rec(6, "review.changes_requested", { by: "carol", review: 1, url: "https://github.com/o/r/pull/42#review-1", body: "no", comments: [] })];
+    const again = fold(ARTIFACT, [...rebuilt, completed(7, undefined)]);
+    expect(again.passedSha).toBeUndefined();
+  });
 });
 
 describe("fold: command.retry and budget.exceeded", () => {

@@ -57,18 +57,19 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   const head = pull.headSha;
   const short = head.slice(0, 7);
   const base = pull.baseRef ?? (artifact.baseBranch as string);
-  // An earlier try merged the base in and died before its record: that merge, on the verified head, is this ship's to wait on.
-  const unrecorded = await unrecordedUpdate(store, loaded, pull, base);
-  if (unrecorded) return waitOn(store, loaded, { by, key, thread, pr, headRef: pull.headRef, base, verified: unrecorded.verified, after: head });
   const verdict = verdictProblem(artifact.verification, artifact.verifiedSha, head);
-  if (verdict) return refuse(verdict);
-  // Verified, and the line agrees: packaged and waiting on review, not blocked, not sent back by a review or a revision.
+  // Unless an earlier try merged the base in on the passed head and died before its record: that merge is this ship's to wait on.
+  const unrecorded = verdict === undefined ? undefined : await unrecordedUpdate(store, loaded, pull, base);
+  if (verdict && !unrecorded) return refuse(verdict);
+  // Verified, and the line agrees: packaged and waiting on review, not blocked, not sent back by a review or a revision
+  // (the update's own push sends the line back to verify).
   if (artifact.status !== "active") return refuse(`the artifact is ${artifact.status} (${artifact.nextHandoff.slice(0, 200)}).`);
-  if (artifact.stage !== "analyst") return refuse(`the line is at **${artifact.stage}** (${artifact.nextHandoff.slice(0, 200)}); ship once it is verified and packaged again.`);
+  if (artifact.stage !== "analyst" && !(unrecorded && artifact.stage === "verify")) return refuse(`the line is at **${artifact.stage}** (${artifact.nextHandoff.slice(0, 200)}); ship once it is verified and packaged again.`);
 
   const decision = await port.reviewDecision(pr);
   if (decision === "REVIEW_REQUIRED") return refuse(`the approving reviews that branch protection on \`${pull.baseRef ?? artifact.baseBranch}\` requires are not in yet. A reviewer with write access approves, then ship.`);
   if (decision === "CHANGES_REQUESTED") return refuse("a reviewer requested changes and has not approved since. Address the review (the builder does, on its own), then ship.");
+  if (unrecorded) return waitOn(store, loaded, { by, key, thread, pr, headRef: pull.headRef, base, verified: unrecorded.verified, after: head, found: true });
 
   const behind = await port.behindBy(base, head);
   if (behind > 0) {
@@ -114,33 +115,37 @@ function updateMessage(base: string, headRef: string): string {
 
 /**
  * The head is the merge of the base into the branch that a try of `/factory ship`
- * made on the verified commit, and no record says so: the process died between the
- * merge and its record (the retry, or the next ship, would otherwise refuse the
- * merge's own head as unverified, and nothing would merge). Two GETs, only when the
- * head is not the verified commit. Whoever made such a commit, the PR still merges
- * only once that head passes.
+ * made on the commit that passed, and no record says so: the process died between
+ * the merge and its record (the retry, or the next ship, would otherwise refuse the
+ * merge's own head as unverified, and nothing would merge). One GET, only when a
+ * ship would be refused for its verdict. The last verdict must be that commit's
+ * pass (a stale one still is: the update's push made it stale), so no verdict but a
+ * pass is ever stepped over; whoever made such a commit, the PR merges only once
+ * its head passes too, with the reviews in.
  */
 async function unrecordedUpdate(store: GitHubStore, loaded: LoadedArtifact, pull: { headSha: string; headRef: string }, base: string): Promise<{ verified: string } | undefined> {
   const { artifact } = loaded;
-  const verified = artifact.verifiedSha;
-  if (verified === undefined || verified === pull.headSha || artifact.ship?.state === "waiting") return undefined;
-  // The verified commit passed (a stale or pending verdict is that pass, with the merge's push seen since).
-  if (!["pass", "stale", "pending"].includes(artifact.verification)) return undefined;
-  const parents = await store.port.commitParents(pull.headSha);
-  if (parents.length !== 2 || parents[0] !== verified) return undefined;
-  const [commit] = await store.port.commitMessages(pull.headSha, 1);
-  return commit?.message.trim() === updateMessage(base, pull.headRef) ? { verified } : undefined;
+  const passed = artifact.passedSha;
+  if (passed === undefined || passed !== artifact.verifiedSha || passed === pull.headSha || artifact.ship?.state === "waiting") return undefined;
+  if (artifact.status !== "active" || (artifact.stage !== "analyst" && artifact.stage !== "verify")) return undefined;
+  const commit = await store.port.gitCommit(pull.headSha);
+  if (commit.parents.length !== 2 || commit.parents[0] !== passed) return undefined;
+  return commit.message.trim() === updateMessage(base, pull.headRef) ? { verified: passed } : undefined;
 }
 
 /** Records the ship as waiting on the updated head `after`, and says so. */
 async function waitOn(
   store: GitHubStore,
   loaded: LoadedArtifact,
-  ship: { by: string; key: string; thread: number | undefined; pr: number; headRef: string; base: string; verified: string; after: string; behind?: number },
+  ship: { by: string; key: string; thread: number | undefined; pr: number; headRef: string; base: string; verified: string; after: string; behind?: number; found?: boolean },
 ): Promise<ShipResult> {
   const behind = ship.behind ?? (await store.port.behindBy(ship.base, ship.verified));
   const record = store.record(loaded, "ship.requested", { by: ship.by, sha: ship.verified, behind, after: ship.after }, ship.key);
-  const reply = `\`${ship.headRef}\` was ${behind} commit${behind === 1 ? "" : "s"} behind \`${ship.base}\`: merged \`${ship.base}\` into it for @${ship.by}. The verifier checks the new head, and it merges once that passes (\`/factory stop\` calls it off).`;
+  const behindWords = `\`${ship.headRef}\` was ${behind} commit${behind === 1 ? "" : "s"} behind \`${ship.base}\``;
+  const done = ship.found
+    ? `${behindWords}: \`${ship.base}\` was already merged into it at \`${ship.after.slice(0, 7)}\` by an earlier try of this ship, for @${ship.by}.`
+    : `${behindWords}: merged \`${ship.base}\` into it for @${ship.by}.`;
+  const reply = `${done} The verifier checks the new head, and it merges once that passes (\`/factory stop\` calls it off).`;
   await store.port.createComment(ship.thread ?? ship.pr, fitBody(reply, [store.block(record)]));
   return { kind: "updating", reply, record };
 }

@@ -306,7 +306,7 @@ describe("/factory ship", () => {
 
     // Asked again: not "the verdict is for an older head", which nothing would ever clear.
     await say(pr, "maintainer", "/factory ship");
-    expect(replies(pr).filter((r) => /^`factory\/\d+-dark-mode` was 1 commit behind `main`: merged `main` into it for @maintainer\./.test(r))).toHaveLength(1);
+    expect(replies(pr).filter((r) => /^`factory\/\d+-dark-mode` was 1 commit behind `main`: `main` was already merged into it at `[0-9a-f]{7}` by an earlier try of this ship, for @maintainer\./.test(r))).toHaveLength(1);
     expect(replies(pr).some((r) => r.includes("is for an older head"))).toBe(false);
     expect(merged(pr)).toBe(true);
     expect(replies(pr).some((r) => r.startsWith("Shipped for @maintainer: merged"))).toBe(true);
@@ -321,9 +321,18 @@ describe("/factory ship", () => {
     const branch = s.double.issues.get(pr)?.pull?.head ?? "";
     const head = s.double.git.refSha(`heads/${branch}`) ?? "";
     s.double.writeFile("README.md", "# widgets, newer\n");
+    // Pushed as a person pushes: the synchronize makes the fail verdict stale.
+    const sent: DoubleEvent[] = [];
+    s.double.onEvent = (e) => sent.push(e);
+    const before = s.double.refs;
     s.double.git.run(["update-ref", `refs/heads/${branch}`, s.double.git.run(["commit-tree", `${head}^{tree}`, "-p", head, "-p", "refs/heads/main", "-m", `Merge main into ${branch} for /factory ship`]).trim()]);
+    s.double.refsPushed(before, "alice");
+    s.double.onEvent = () => {};
+    for (const e of sent.filter((x) => x.name === "pull_request")) await s.deliver({ id: "sync-alice", name: e.name, payload: e.payload } as unknown as EmitterWebhookEvent);
+    await s.idle();
     await say(pr, "maintainer", "/factory ship");
-    expect(lastReply(pr)).toMatch(/^Not shipped, @maintainer: the verdict at `[0-9a-f]{7}` is a fail\./);
+    expect(lastReply(pr)).toMatch(/^Not shipped, @maintainer: (the pass verdict at `[0-9a-f]{7}` is for an older head|the line is at \*\*build\*\*)/);
+    expect(replies(pr).some((r) => r.includes("already merged into it"))).toBe(false);
     expect(merged(pr)).toBe(false);
   });
 });
