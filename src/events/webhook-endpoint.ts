@@ -133,7 +133,7 @@ function refuse(res: ServerResponse, log: Logger, delivery: Delivery, status: nu
 const lingering = new WeakSet<Socket>();
 
 /** How long a refused body is still read (and dropped) after the answer, so that the sender reads the answer. */
-export const LINGER_MS = 2_000;
+const LINGER_MS = 2_000;
 
 /**
  * A lingering close, as nginx's `lingering_close`. Node closes the connection as

@@ -61,13 +61,13 @@ export async function runShip(store: GitHubStore, config: FactoryConfig, loaded:
   // Unless an earlier try merged the base in on the passed head and died before its record: that merge is this ship's to wait on.
   const unrecorded = verdict === undefined ? undefined : await unrecordedUpdate(store, loaded, pull, base);
   if (verdict && !unrecorded) return refuse(verdict);
-  // Verified, and the line agrees: packaged and waiting on review, not blocked, not sent back by a review or a revision
-  // (the update's own push sends the line back to verify).
+  // Verified, and the line agrees: packaged and waiting on review, not blocked, not sent back by a review or a revision.
   if (artifact.status !== "active") return refuse(`the artifact is ${artifact.status} (${artifact.nextHandoff.slice(0, 200)}).`);
-  if (artifact.stage !== "analyst" && !(unrecorded && artifact.stage === "verify")) return refuse(`the line is at **${artifact.stage}** (${artifact.nextHandoff.slice(0, 200)}); ship once it is verified and packaged again.`);
+  // (unrecordedUpdate allows verify, where the update's push sent the line.)
+  if (!unrecorded && artifact.stage !== "analyst") return refuse(`the line is at **${artifact.stage}** (${artifact.nextHandoff.slice(0, 200)}); ship once it is verified and packaged again.`);
 
   const decision = await port.reviewDecision(pr);
-  if (decision === "REVIEW_REQUIRED") return refuse(`the approving reviews that branch protection on \`${pull.baseRef ?? artifact.baseBranch}\` requires are not in yet. A reviewer with write access approves, then ship.`);
+  if (decision === "REVIEW_REQUIRED") return refuse(`the approving reviews that branch protection on \`${base}\` requires are not in yet. A reviewer with write access approves, then ship.`);
   if (decision === "CHANGES_REQUESTED") return refuse("a reviewer requested changes and has not approved since. Address the review (the builder does, on its own), then ship.");
   if (unrecorded) return waitOn(store, loaded, { by, key, thread, pr, headRef: pull.headRef, base, verified: unrecorded.verified, after: head, found: true });
 
